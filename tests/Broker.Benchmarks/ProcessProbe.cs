@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Broker.Benchmarks;
+
+/// <summary>Reads CPU time and memory of processes and of the host from /proc (Linux only).</summary>
+internal static class ProcessProbe
+{
+    private static readonly Lazy<int> LazyClockTicks = new(ReadClockTicks);
+
+    /// <summary>sysconf(_SC_CLK_TCK), read once with <c>getconf CLK_TCK</c>; 100 if that fails.</summary>
+    public static int ClockTicksPerSecond => LazyClockTicks.Value;
+
+    /// <summary>utime+stime of a process in clock ticks, or null when the process is gone or unreadable.</summary>
+    public static long? CpuTicks(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+
+            // The command name (field 2) is in parentheses and may hold spaces: parse after the last ')'.
+            var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+
+            // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
+            return long.Parse(rest[11], CultureInfo.InvariantCulture) + long.Parse(rest[12], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>CPU time of a process in microseconds, or null.</summary>
+    public static double? CpuMicroseconds(int? pid) =>
+        pid is { } p && CpuTicks(p) is { } t ? t * 1_000_000.0 / ClockTicksPerSecond : null;
+
+    /// <summary>VmRSS of a process in KiB, or null.</summary>
+    public static long? RssKb(int? pid)
+    {
+        if (pid is not { } p)
+        {
+            return null;
+        }
+
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{p}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
+
+    /// <summary>This process's CPU time (all threads) in microseconds.</summary>
+    public static double SelfCpuMicroseconds()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.Ticks / 10.0;
+    }
+
+    /// <summary>Busy and total jiffies of the whole host, summed over all cores (first line of /proc/stat).</summary>
+    public static (long Busy, long Total) HostCpuTicks()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/stat").First();
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(x => long.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+
+            // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user.
+            var total = f.Take(8).Sum();
+            var idle = f[3] + (f.Length > 4 ? f[4] : 0);
+            return (total - idle, total);
+        }
+        catch (IOException)
+        {
+            return (0, 0);
+        }
+    }
+
+    /// <summary>
+    /// Resolves a target's pid= value: a number; "auto" (the process listening on the URI's TCP port);
+    /// "auto:REGEX" (the single process whose command line matches, this process and its ancestors excluded).
+    /// </summary>
+    public static int ResolvePid(string spec, Uri uri)
+    {
+        if (int.TryParse(spec, NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid))
+        {
+            return Directory.Exists($"/proc/{pid}") ? pid : throw new InvalidOperationException($"no process {pid}");
+        }
+
+        if (spec == "auto")
+        {
+            var port = uri.IsDefaultPort || uri.Port <= 0 ? 5672 : uri.Port;
+            return ListeningPid(port) ?? throw new InvalidOperationException($"no process found listening on TCP port {port} (give pid=N)");
+        }
+
+        if (spec.StartsWith("auto:", StringComparison.Ordinal))
+        {
+            var regex = new Regex(spec[5..], RegexOptions.CultureInvariant);
+            var excluded = SelfAndAncestors();
+            var matches = new List<(int Pid, string Cmd)>();
+            foreach (var p in AllPids())
+            {
+                if (excluded.Contains(p))
+                {
+                    continue;
+                }
+
+                var cmd = CommandLine(p);
+                if (cmd != null && regex.IsMatch(cmd))
+                {
+                    matches.Add((p, cmd));
+                }
+            }
+
+            return matches.Count switch
+            {
+                1 => matches[0].Pid,
+                0 => throw new InvalidOperationException($"no process command line matches '{regex}'"),
+                _ => throw new InvalidOperationException($"{matches.Count} processes match '{regex}': " +
+                    string.Join("; ", matches.Select(m => $"{m.Pid} {Truncate(m.Cmd, 60)}"))),
+            };
+        }
+
+        throw new ArgumentException($"bad pid '{spec}' (a number, auto or auto:REGEX)");
+    }
+
+    /// <summary>The process owning a listening TCP socket on the port (IPv4 or IPv6), found through socket inodes.</summary>
+    public static int? ListeningPid(int port)
+    {
+        var inodes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+
+            foreach (var line in File.ReadLines(file).Skip(1))
+            {
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length < 10 || f[3] != "0A")
+                {
+                    continue;
+                }
+
+                var local = f[1];
+                var localPort = int.Parse(local.AsSpan(local.LastIndexOf(':') + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                if (localPort == port)
+                {
+                    inodes.Add($"socket:[{f[9]}]");
+                }
+            }
+        }
+
+        if (inodes.Count == 0)
+        {
+            return null;
+        }
+
+        foreach (var p in AllPids())
+        {
+            try
+            {
+                foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{p}/fd"))
+                {
+                    var link = new FileInfo(fd).LinkTarget;
+                    if (link != null && inodes.Contains(link))
+                    {
+                        return p;
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return null;
+    }
+
+    public static string? CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}");
+
+    private static IEnumerable<int> AllPids()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p))
+            {
+                yield return p;
+            }
+        }
+    }
+
+    private static HashSet<int> SelfAndAncestors()
+    {
+        var set = new HashSet<int>();
+        var p = Environment.ProcessId;
+        while (p > 1 && set.Add(p))
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{p}/stat");
+                var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                p = int.Parse(rest[1], CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                break;
+            }
+        }
+
+        return set;
+    }
+
+    private static string Truncate(string s, int n) => s.Length <= n ? s : s[..n] + "...";
+
+    private static int ReadClockTicks()
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("getconf", "CLK_TCK") { RedirectStandardOutput = true, UseShellExecute = false };
+            using var p = Process.Start(psi);
+            if (p != null)
+            {
+                var text = p.StandardOutput.ReadToEnd().Trim();
+                p.WaitForExit();
+                if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var hz) && hz > 0)
+                {
+                    return hz;
+                }
+            }
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+        }
+
+        return 100;
+    }
+}

@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Broker.Benchmarks;
+
+Options options;
+try
+{
+    if (args.Length == 0 || args.Contains("--help") || args.Contains("-h"))
+    {
+        Console.WriteLine(Options.Usage);
+        return args.Length == 0 ? 2 : 0;
+    }
+
+    options = Options.Parse(args);
+}
+catch (ArgumentException e)
+{
+    await Console.Error.WriteLineAsync($"error: {e.Message}\n\n{Options.Usage}");
+    return 2;
+}
+
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cts.Cancel();
+};
+var ct = cts.Token;
+
+void Progress(string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
+
+var targets = new List<TargetRuntime>();
+try
+{
+    foreach (var spec in options.Targets)
+    {
+        Progress($"preparing target {spec.Name} ({(spec.Start != null ? "starting it" : spec.Uri)})");
+        var t = await TargetRuntime.PrepareAsync(spec, options, ct);
+        targets.Add(t);
+        Progress(t.Error != null
+            ? $"  {t.Name}: UNAVAILABLE: {t.Error}"
+            : $"  {t.Name}: {t.ServerProduct} at {t.Uri}, pid {t.Pid?.ToString(CultureInfo.InvariantCulture) ?? "? (" + t.PidProblem + ")"}" +
+              (t.Startup is { } s ? $", handshake {s.MillisecondsToHandshake:N0} ms after start" : ""));
+    }
+
+    var scenarios = new Scenarios(options);
+    var tables = new List<Table>();
+    var first = true;
+    foreach (var scenario in options.Scenarios)
+    {
+        var table = scenarios.CreateTable(scenario);
+        tables.Add(table);
+        if (scenario == "startup")
+        {
+            foreach (var t in targets)
+            {
+                table.Rows.Add(t.Error != null ? new Row(t.Name, "raw") { Error = t.Error } : scenarios.Startup(t));
+            }
+
+            continue;
+        }
+
+        foreach (var client in options.Clients)
+        {
+            foreach (var t in targets)
+            {
+                if (t.Error != null)
+                {
+                    table.Rows.Add(new Row(t.Name, Broker.Benchmarks.Clients.BenchClient.Describe(client)) { Error = "target unavailable" });
+                    continue;
+                }
+
+                if (!first)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(options.PauseSeconds), ct);
+                }
+
+                first = false;
+                Progress($"{scenario} / {t.Name} / {Broker.Benchmarks.Clients.BenchClient.Describe(client)} ...");
+                var row = await scenarios.RunAsync(scenario, t, client, ct);
+                table.Rows.Add(row);
+                Progress("  " + (row.Error != null ? "ERROR: " + row.Error : Summary(row)));
+            }
+        }
+    }
+
+    var report = BuildReport(options, targets, tables);
+    Console.WriteLine(report);
+    if (options.OutputPath != null)
+    {
+        await File.WriteAllTextAsync(options.OutputPath, report, ct);
+        Progress($"report written to {options.OutputPath}");
+    }
+
+    return 0;
+}
+catch (OperationCanceledException) when (ct.IsCancellationRequested)
+{
+    Progress("cancelled");
+    return 130;
+}
+finally
+{
+    foreach (var t in targets)
+    {
+        await t.DisposeAsync();
+    }
+}
+
+static string Summary(Row row) =>
+    string.Join(", ", row.Values.Where(kv => kv.Value is { } v && double.IsFinite(v))
+        .Select(kv => $"{kv.Key}={kv.Value!.Value.ToString("0.##", CultureInfo.InvariantCulture)}"))
+    + (row.Notes.Count > 0 ? " [" + string.Join("; ", row.Notes) + "]" : "");
+
+static string BuildReport(Options options, List<TargetRuntime> targets, List<Table> tables)
+{
+    var sb = new StringBuilder();
+    sb.Append(CultureInfo.InvariantCulture, $"# Broker benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n\n");
+    sb.Append(CultureInfo.InvariantCulture,
+        $"Host: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, CLK_TCK {ProcessProbe.ClockTicksPerSecond}. ");
+    sb.Append(CultureInfo.InvariantCulture,
+        $"Each run: {options.WarmupSeconds:0.#} s warm-up, then {options.DurationSeconds:0.#} s measured; {options.PauseSeconds:0.#} s pause between runs. ");
+    sb.Append("Load generator clients: ").AppendJoin(", ", options.Clients.Select(Broker.Benchmarks.Clients.BenchClient.Describe)).Append(".\n\n");
+    sb.Append("| target | server | uri | pid |\n|---|---|---|---|\n");
+    foreach (var t in targets)
+    {
+        var pid = t.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-";
+        sb.Append(CultureInfo.InvariantCulture, $"| {t.Name} | {(t.Error != null ? "unavailable: " + t.Error : t.ServerProduct)} | {t.Uri} | {pid} |\n");
+    }
+
+    sb.Append("\nRatios (\"vs first\") divide by the first target's value measured with the same client. " +
+        "CPU figures come from /proc/PID/stat (utime+stime) of the broker process over the measured window; " +
+        "loadgen CPU is this process; \"host busy cores\" is the whole machine from /proc/stat.\n\n");
+    foreach (var table in tables)
+    {
+        sb.Append(table.ToMarkdown());
+    }
+
+    return sb.ToString();
+}
