@@ -35,6 +35,23 @@ public static class FieldTableCodec
         return table;
     }
 
+    /// <summary>True when an encoded table body has an entry named <paramref name="key"/>.</summary>
+    public static bool ContainsKey(ReadOnlySpan<byte> body, ReadOnlySpan<byte> key)
+    {
+        var reader = new AmqpReader(body);
+        while (reader.Remaining > 0)
+        {
+            if (reader.ReadShortStringBytes().SequenceEqual(key))
+            {
+                return true;
+            }
+
+            SkipValue(ref reader, 0);
+        }
+
+        return false;
+    }
+
     /// <summary>Checks that a table body is well formed without building it.</summary>
     public static void ValidateTableBody(ReadOnlySpan<byte> body)
     {

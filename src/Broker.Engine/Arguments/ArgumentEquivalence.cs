@@ -1,0 +1,65 @@
+using Broker.Engine.Errors;
+using Broker.Protocol.Encoding;
+
+namespace Broker.Engine.Arguments;
+
+/// <summary>
+/// RabbitMQ's redeclaration checks (rabbit_misc:assert_field_equivalence and assert_args_equivalence):
+/// a redeclare must match the existing entity, else 406 with "inequivalent arg" text.
+/// Integer types compare as one class, as do float types.
+/// </summary>
+public static class ArgumentEquivalence
+{
+    public static EngineError CheckField(string current, string received, string key, string resource) =>
+        current == received ? EngineError.None : Fail(key, resource, $"'{received}'", $"'{current}'");
+
+    public static EngineError CheckField(bool current, bool received, string key, string resource) =>
+        current == received ? EngineError.None : Fail(key, resource, received ? "'true'" : "'false'", current ? "'true'" : "'false'");
+
+    public static EngineError CheckArguments(FieldTable current, FieldTable received, string resource, IEnumerable<string> keys)
+    {
+        foreach (var key in keys)
+        {
+            var hasCurrent = current.TryGetValue(key, out var currentValue);
+            var hasReceived = received.TryGetValue(key, out var receivedValue);
+            if (!hasCurrent && !hasReceived)
+            {
+                continue;
+            }
+
+            if (hasCurrent && hasReceived && SameClass(currentValue, receivedValue) && FieldValues.AreEqual(Normalize(currentValue), Normalize(receivedValue)))
+            {
+                continue;
+            }
+
+            // A classic queue declared without x-queue-type is equivalent to one declared with "classic".
+            if (key == "x-queue-type" && IsClassic(hasCurrent, currentValue) && IsClassic(hasReceived, receivedValue))
+            {
+                continue;
+            }
+
+            return Fail(key, resource, Describe(hasReceived, receivedValue), Describe(hasCurrent, currentValue));
+        }
+
+        return EngineError.None;
+    }
+
+    private static bool IsClassic(bool present, object? value) => !present || FieldValues.AsString(value) == "classic";
+
+    private static EngineError Fail(string key, string resource, string received, string current) =>
+        EngineError.PreconditionFailed($"inequivalent arg '{key}' for {resource}: received {received} but current is {current}");
+
+    private static string Describe(bool present, object? value) =>
+        present ? $"the value '{FieldValues.Format(value)}' of type '{FieldValues.TypeName(value)}'" : "none";
+
+    private static bool SameClass(object? a, object? b) => TypeClass(a) == TypeClass(b);
+
+    private static string TypeClass(object? value) => value switch
+    {
+        sbyte or byte or short or ushort or int or uint or long or AmqpDecimal => "int",
+        float or double => "float",
+        _ => FieldValues.TypeName(value),
+    };
+
+    private static object? Normalize(object? value) => FieldValues.AsInteger(value) is { } integer ? integer : value is float f ? (double)f : value;
+}

@@ -1,0 +1,14 @@
+namespace Broker.Engine;
+
+/// <summary>Settings of the engine that do not depend on the protocol or the transport.</summary>
+public sealed class EngineOptions
+{
+    public string DefaultUser { get; set; } = "guest";
+
+    public string DefaultPassword { get; set; } = "guest";
+
+    public string DefaultVirtualHost { get; set; } = "/";
+
+    /// <summary>Largest message body accepted (RabbitMQ 3.10's max_message_size default: 128 MiB).</summary>
+    public long MaxMessageSize { get; set; } = 128L * 1024 * 1024;
+}

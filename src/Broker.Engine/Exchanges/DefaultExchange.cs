@@ -1,0 +1,31 @@
+using Broker.Engine.Routing;
+using Broker.Engine.VirtualHosts;
+using Broker.Protocol.Encoding;
+
+namespace Broker.Engine.Exchanges;
+
+/// <summary>
+/// The nameless direct exchange every queue is implicitly bound to by its own name. It cannot be
+/// declared, bound or deleted; routing is a lookup of the queue named by the routing key.
+/// </summary>
+public sealed class DefaultExchange : Exchange
+{
+    public DefaultExchange(VirtualHost virtualHost)
+        : base(virtualHost, string.Empty, ExchangeTypes.Direct, durable: true, autoDelete: false, @internal: false, new FieldTable())
+    {
+    }
+
+    protected override void OnBindingAdded(Binding binding) => throw new InvalidOperationException("the default exchange has no explicit bindings");
+
+    protected override void OnBindingRemoved(Binding binding)
+    {
+    }
+
+    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<object> matches)
+    {
+        if (VirtualHost.TryGetQueue(routingKey.Chars, out var queue))
+        {
+            matches.Add(queue);
+        }
+    }
+}

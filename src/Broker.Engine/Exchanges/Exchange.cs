@@ -1,0 +1,147 @@
+using Broker.Engine.Errors;
+using Broker.Engine.Routing;
+using Broker.Engine.VirtualHosts;
+using Broker.Protocol.Encoding;
+
+namespace Broker.Engine.Exchanges;
+
+/// <summary>
+/// An exchange and its bindings. Subclasses index bindings for their type's matching rule; routing
+/// and binding changes take the exchange's lock (short: no I/O, no other locks inside).
+/// </summary>
+public abstract class Exchange
+{
+    private readonly List<Binding> _bindings = [];
+
+    protected Exchange(VirtualHost virtualHost, string name, string type, bool durable, bool autoDelete, bool @internal, FieldTable arguments)
+    {
+        VirtualHost = virtualHost;
+        Name = name;
+        Type = type;
+        Durable = durable;
+        AutoDelete = autoDelete;
+        Internal = @internal;
+        Arguments = arguments;
+        AlternateExchange = arguments.GetString("alternate-exchange");
+    }
+
+    public VirtualHost VirtualHost { get; }
+
+    public string Name { get; }
+
+    public string Type { get; }
+
+    public bool Durable { get; }
+
+    public bool AutoDelete { get; }
+
+    public bool Internal { get; }
+
+    public FieldTable Arguments { get; }
+
+    /// <summary>Where messages go that this exchange's own bindings do not route (the alternate-exchange argument).</summary>
+    public string? AlternateExchange { get; }
+
+    public bool IsDeleted { get; internal set; }
+
+    /// <summary>Guards bindings and the type's index.</summary>
+    protected Lock SyncRoot { get; } = new();
+
+    public string DisplayName => Names.Exchange(Name, VirtualHost.Name);
+
+    public int BindingCount
+    {
+        get
+        {
+            lock (SyncRoot)
+            {
+                return _bindings.Count;
+            }
+        }
+    }
+
+    public List<Binding> GetBindings()
+    {
+        lock (SyncRoot)
+        {
+            return [.. _bindings];
+        }
+    }
+
+    /// <summary>Adds a binding; false if an identical one exists.</summary>
+    internal bool AddBinding(Binding binding)
+    {
+        lock (SyncRoot)
+        {
+            foreach (var existing in _bindings)
+            {
+                if (existing.Matches(binding.Destination, binding.RoutingKey, binding.Arguments))
+                {
+                    return false;
+                }
+            }
+
+            _bindings.Add(binding);
+            OnBindingAdded(binding);
+            return true;
+        }
+    }
+
+    /// <summary>Removes a binding; returns it, or null if there was none.</summary>
+    internal Binding? RemoveBinding(object destination, string routingKey, FieldTable arguments)
+    {
+        lock (SyncRoot)
+        {
+            for (var i = 0; i < _bindings.Count; i++)
+            {
+                var binding = _bindings[i];
+                if (binding.Matches(destination, routingKey, arguments))
+                {
+                    _bindings.RemoveAt(i);
+                    OnBindingRemoved(binding);
+                    return binding;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>Removes every binding to <paramref name="destination"/> (it was deleted); returns how many remain.</summary>
+    internal int RemoveBindingsTo(object destination, List<Binding> removed)
+    {
+        lock (SyncRoot)
+        {
+            for (var i = _bindings.Count - 1; i >= 0; i--)
+            {
+                var binding = _bindings[i];
+                if (ReferenceEquals(binding.Destination, destination))
+                {
+                    _bindings.RemoveAt(i);
+                    OnBindingRemoved(binding);
+                    removed.Add(binding);
+                }
+            }
+
+            return _bindings.Count;
+        }
+    }
+
+    /// <summary>Adds this exchange's matching destinations (queues and exchanges) to <paramref name="matches"/>.</summary>
+    public void Match(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<object> matches)
+    {
+        lock (SyncRoot)
+        {
+            MatchLocked(routingKey, headersTable, matches);
+        }
+    }
+
+    /// <summary>Checks binding arguments before a binding is added (the headers exchange validates x-match).</summary>
+    public virtual EngineError ValidateBinding(FieldTable arguments) => EngineError.None;
+
+    protected abstract void OnBindingAdded(Binding binding);
+
+    protected abstract void OnBindingRemoved(Binding binding);
+
+    protected abstract void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<object> matches);
+}

@@ -1,0 +1,11 @@
+namespace Broker.Engine.Exchanges;
+
+public static class ExchangeTypes
+{
+    public const string Direct = "direct";
+    public const string Fanout = "fanout";
+    public const string Topic = "topic";
+    public const string Headers = "headers";
+
+    public static bool IsKnown(string type) => type is Direct or Fanout or Topic or Headers;
+}

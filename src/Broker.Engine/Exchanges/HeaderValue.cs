@@ -1,0 +1,169 @@
+using System.Buffers.Binary;
+using Broker.Protocol.Encoding;
+
+namespace Broker.Engine.Exchanges;
+
+/// <summary>
+/// A header value read straight from an encoded field table, compared with a binding's value the way
+/// RabbitMQ's headers exchange does (Erlang's ==), without decoding the table into objects.
+/// </summary>
+internal readonly ref struct HeaderValue
+{
+    private readonly byte _type;
+    private readonly ReadOnlySpan<byte> _raw;
+
+    private HeaderValue(byte type, ReadOnlySpan<byte> raw)
+    {
+        _type = type;
+        _raw = raw;
+    }
+
+    /// <summary>Finds <paramref name="key"/> in an encoded table body.</summary>
+    public static bool TryFind(ReadOnlySpan<byte> table, ReadOnlySpan<byte> key, out HeaderValue value)
+    {
+        var reader = new AmqpReader(table);
+        while (reader.Remaining > 0)
+        {
+            var name = reader.ReadShortStringBytes();
+            var type = reader.ReadOctet();
+            var raw = ReadRaw(ref reader, type);
+            if (name.SequenceEqual(key))
+            {
+                value = new HeaderValue(type, raw);
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
+    public bool EqualsPattern(object expected)
+    {
+        if (expected is byte[] or string)
+        {
+            var expectedBytes = expected as byte[] ?? System.Text.Encoding.UTF8.GetBytes((string)expected);
+            return _type is (byte)'S' or (byte)'x' && _raw.SequenceEqual(expectedBytes);
+        }
+
+        if (expected is AmqpBinary binary)
+        {
+            return _type is (byte)'S' or (byte)'x' && _raw.SequenceEqual(binary.Bytes);
+        }
+
+        if (expected is bool flag)
+        {
+            return _type == (byte)'t' && (_raw[0] != 0) == flag;
+        }
+
+        if (FieldValues.AsInteger(expected) is { } integer)
+        {
+            if (TryGetInteger(out var actualInteger))
+            {
+                return actualInteger == integer;
+            }
+
+            return TryGetFloat(out var actualFloat) && actualFloat == integer;
+        }
+
+        if (expected is AmqpTimestamp timestamp)
+        {
+            return TryGetInteger(out var actualInteger) && actualInteger == (long)timestamp.UnixSeconds;
+        }
+
+        if (expected is float or double)
+        {
+            var expectedFloat = expected is float f ? f : (double)expected;
+            if (TryGetFloat(out var actualFloat))
+            {
+                return actualFloat == expectedFloat;
+            }
+
+            return TryGetInteger(out var actualInteger) && actualInteger == expectedFloat;
+        }
+
+        // Tables, arrays, decimals: equal when their encodings are equal.
+        var encoded = new byte[FieldTableCodec.GetValueSize(expected)];
+        var writer = new AmqpWriter(encoded);
+        FieldTableCodec.WriteValue(ref writer, expected);
+        return encoded[0] == _type && encoded.AsSpan(1).SequenceEqual(RawWithLength());
+    }
+
+    private ReadOnlySpan<byte> RawWithLength() => _raw;
+
+    private bool TryGetInteger(out long value)
+    {
+        switch (_type)
+        {
+            case (byte)'b':
+                value = (sbyte)_raw[0];
+                return true;
+            case (byte)'B':
+                value = _raw[0];
+                return true;
+            case (byte)'s':
+                value = (short)BinaryPrimitives.ReadUInt16BigEndian(_raw);
+                return true;
+            case (byte)'u':
+                value = BinaryPrimitives.ReadUInt16BigEndian(_raw);
+                return true;
+            case (byte)'I':
+                value = (int)BinaryPrimitives.ReadUInt32BigEndian(_raw);
+                return true;
+            case (byte)'i':
+                value = BinaryPrimitives.ReadUInt32BigEndian(_raw);
+                return true;
+            case (byte)'l' or (byte)'T':
+                value = (long)BinaryPrimitives.ReadUInt64BigEndian(_raw);
+                return true;
+            default:
+                value = 0;
+                return false;
+        }
+    }
+
+    private bool TryGetFloat(out double value)
+    {
+        switch (_type)
+        {
+            case (byte)'f':
+                value = BitConverter.Int32BitsToSingle((int)BinaryPrimitives.ReadUInt32BigEndian(_raw));
+                return true;
+            case (byte)'d':
+                value = BitConverter.Int64BitsToDouble((long)BinaryPrimitives.ReadUInt64BigEndian(_raw));
+                return true;
+            default:
+                value = 0;
+                return false;
+        }
+    }
+
+    /// <summary>The value's bytes: for strings and binaries the content, for tables and arrays the
+    /// length-prefixed encoding, for numbers their big-endian bytes.</summary>
+    private static ReadOnlySpan<byte> ReadRaw(scoped ref AmqpReader reader, byte type)
+    {
+        switch (type)
+        {
+            case (byte)'t' or (byte)'b' or (byte)'B':
+                return reader.ReadBytes(1);
+            case (byte)'s' or (byte)'u':
+                return reader.ReadBytes(2);
+            case (byte)'I' or (byte)'i' or (byte)'f':
+                return reader.ReadBytes(4);
+            case (byte)'l' or (byte)'d' or (byte)'T':
+                return reader.ReadBytes(8);
+            case (byte)'D':
+                return reader.ReadBytes(5);
+            case (byte)'S' or (byte)'x':
+                return reader.ReadLongString();
+            case (byte)'A' or (byte)'F':
+                var start = reader.RemainingSpan;
+                var body = reader.ReadLongString();
+                return start[..(4 + body.Length)];
+            case (byte)'V':
+                return default;
+            default:
+                throw Broker.Protocol.AmqpProtocolException.Syntax($"unknown field type '{(char)type}'");
+        }
+    }
+}

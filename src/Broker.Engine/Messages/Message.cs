@@ -1,0 +1,118 @@
+using System.Buffers;
+using System.Diagnostics;
+
+namespace Broker.Engine.Messages;
+
+/// <summary>
+/// A published message. One pooled buffer holds the exchange name, routing key, encoded properties and
+/// body, exactly as they go out in basic.deliver, so delivering is a copy of bytes with no re-encoding.
+/// Every queue the message was routed to holds a reference; the buffer goes back to the pool when the
+/// last reference is released.
+/// </summary>
+public sealed class Message
+{
+    private byte[] _buffer = [];
+    private int _exchangeLength;
+    private int _routingKeyLength;
+    private int _propertiesLength;
+    private int _bodyLength;
+    private int _bodyWritten;
+    private int _references;
+    private MessagePool? _pool;
+
+    internal Message()
+    {
+    }
+
+    public ReadOnlySpan<byte> Exchange => _buffer.AsSpan(0, _exchangeLength);
+
+    public ReadOnlySpan<byte> RoutingKey => _buffer.AsSpan(_exchangeLength, _routingKeyLength);
+
+    /// <summary>Property flags and list as the publisher encoded them.</summary>
+    public ReadOnlySpan<byte> Properties => _buffer.AsSpan(_exchangeLength + _routingKeyLength, _propertiesLength);
+
+    public ReadOnlySpan<byte> Body => _buffer.AsSpan(BodyOffset, _bodyLength);
+
+    public int BodyLength => _bodyLength;
+
+    public bool IsComplete => _bodyWritten == _bodyLength;
+
+    /// <summary>delivery_mode 2.</summary>
+    public bool IsPersistent { get; private set; }
+
+    public byte Priority { get; private set; }
+
+    /// <summary>Bytes this message keeps in memory (for memory accounting and length limits).</summary>
+    public int Size => _exchangeLength + _routingKeyLength + _propertiesLength + _bodyLength;
+
+    private int BodyOffset => _exchangeLength + _routingKeyLength + _propertiesLength;
+
+    internal void Initialize(MessagePool pool, ReadOnlySpan<byte> exchange, ReadOnlySpan<byte> routingKey, ReadOnlySpan<byte> properties, int bodyLength, bool persistent, byte priority)
+    {
+        Debug.Assert(_references == 0, "a pooled message still had references");
+        _pool = pool;
+        var total = exchange.Length + routingKey.Length + properties.Length + bodyLength;
+        _buffer = total == 0 ? [] : ArrayPool<byte>.Shared.Rent(total);
+        exchange.CopyTo(_buffer);
+        routingKey.CopyTo(_buffer.AsSpan(exchange.Length));
+        properties.CopyTo(_buffer.AsSpan(exchange.Length + routingKey.Length));
+        _exchangeLength = exchange.Length;
+        _routingKeyLength = routingKey.Length;
+        _propertiesLength = properties.Length;
+        _bodyLength = bodyLength;
+        _bodyWritten = 0;
+        IsPersistent = persistent;
+        Priority = priority;
+        _references = 1;
+    }
+
+    /// <summary>Appends the next body frame's bytes; returns false if they overflow the declared size.</summary>
+    public bool AppendBody(ReadOnlySpan<byte> chunk)
+    {
+        if (chunk.Length > _bodyLength - _bodyWritten)
+        {
+            return false;
+        }
+
+        chunk.CopyTo(_buffer.AsSpan(BodyOffset + _bodyWritten));
+        _bodyWritten += chunk.Length;
+        return true;
+    }
+
+    /// <summary>Appends body bytes from a (possibly multi-segment) frame payload.</summary>
+    public bool AppendBody(in ReadOnlySequence<byte> chunk)
+    {
+        if (chunk.Length > _bodyLength - _bodyWritten)
+        {
+            return false;
+        }
+
+        chunk.CopyTo(_buffer.AsSpan(BodyOffset + _bodyWritten));
+        _bodyWritten += (int)chunk.Length;
+        return true;
+    }
+
+    public void AddReference()
+    {
+        var after = Interlocked.Increment(ref _references);
+        Debug.Assert(after > 1, "a released message was referenced again");
+    }
+
+    public void Release()
+    {
+        var after = Interlocked.Decrement(ref _references);
+        Debug.Assert(after >= 0, "a message was released more often than referenced");
+        if (after == 0)
+        {
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = [];
+            var pool = _pool;
+            _pool = null;
+            pool?.Return(this);
+        }
+    }
+}

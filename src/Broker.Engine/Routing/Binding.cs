@@ -1,0 +1,32 @@
+using Broker.Engine.Exchanges;
+using Broker.Engine.Queues;
+using Broker.Protocol.Encoding;
+
+namespace Broker.Engine.Routing;
+
+/// <summary>
+/// A binding from an exchange to a queue or to another exchange. Two bindings are the same binding
+/// when source, destination, routing key and arguments are all equal (as in RabbitMQ).
+/// </summary>
+public sealed class Binding
+{
+    public Binding(Exchange source, object destination, string routingKey, FieldTable arguments)
+    {
+        Source = source;
+        Destination = destination;
+        RoutingKey = routingKey;
+        Arguments = arguments;
+    }
+
+    public Exchange Source { get; }
+
+    /// <summary>A <see cref="MessageQueue"/> or an <see cref="Exchange"/>.</summary>
+    public object Destination { get; }
+
+    public string RoutingKey { get; }
+
+    public FieldTable Arguments { get; }
+
+    public bool Matches(object destination, string routingKey, FieldTable arguments) =>
+        ReferenceEquals(Destination, destination) && RoutingKey == routingKey && Arguments.Equals(arguments);
+}

@@ -1,0 +1,249 @@
+using System.Buffers;
+using System.Buffers.Text;
+using Broker.Engine.Exchanges;
+using Broker.Engine.Messages;
+using Broker.Engine.Routing;
+using Broker.Protocol;
+using Broker.Protocol.Content;
+using Broker.Protocol.Encoding;
+using Broker.Protocol.Framing;
+using Broker.Protocol.Methods;
+using Broker.Server.Errors;
+using TextEncoding = System.Text.Encoding;
+
+namespace Broker.Server.Channels;
+
+internal sealed partial class AmqpChannel
+{
+    // The last exchange published to, so a steady stream of publishes skips the name lookup.
+    private byte[] _cachedExchangeName = [];
+    private Exchange? _cachedExchange;
+
+    private void HandleBasicPublish(ReadOnlySpan<byte> arguments)
+    {
+        var publish = BasicPublishArgs.Read(arguments);
+        if (publish.Immediate)
+        {
+            throw AmqpException.NotImplemented("immediate=true", MethodIds.BasicPublish);
+        }
+
+        _assembler.BeginPublish(publish.Exchange, publish.RoutingKey, publish.Mandatory);
+    }
+
+    private void HandleContentHeader(in ReadOnlySequence<byte> payload)
+    {
+        Span<byte> scratch = stackalloc byte[payload.IsSingleSegment || payload.Length > 4096 ? 0 : (int)payload.Length];
+        var span = payload.IsSingleSegment ? payload.FirstSpan : Contiguous(payload, scratch);
+        var header = ContentHeader.Parse(span);
+        if (header.ClassId != 60)
+        {
+            throw AmqpException.UnexpectedFrame($"expected content header for class 60, got one for class {header.ClassId} instead", MethodIds.BasicPublish);
+        }
+
+        bool persistent;
+        byte priority;
+        try
+        {
+            var properties = MessageProperties.Parse(header.Properties);
+            persistent = properties.IsPersistent;
+            priority = properties.Priority;
+        }
+        catch (AmqpProtocolException)
+        {
+            throw AmqpException.FrameError("cannot decode content header properties", MethodIds.BasicPublish);
+        }
+
+        var maxSize = _connection.Engine.Options.MaxMessageSize;
+        if (header.BodySize > (ulong)maxSize)
+        {
+            throw AmqpException.PreconditionFailed($"message size {header.BodySize} is larger than configured max size {maxSize}", MethodIds.BasicPublish);
+        }
+
+        var message = _connection.Engine.Messages.Rent(
+            _assembler.Exchange, _assembler.RoutingKey, header.Properties, (int)header.BodySize, persistent, priority);
+        _assembler.BeginBody(message);
+        if (header.BodySize == 0)
+        {
+            CompletePublish();
+        }
+    }
+
+    private void HandleContentBody(in ReadOnlySequence<byte> payload)
+    {
+        var message = _assembler.Message!;
+        if (!message.AppendBody(payload))
+        {
+            throw AmqpException.FrameError("content body frame exceeds the size announced in the content header", MethodIds.BasicPublish);
+        }
+
+        if (message.IsComplete)
+        {
+            CompletePublish();
+        }
+    }
+
+    private void CompletePublish()
+    {
+        var mandatory = _assembler.Mandatory;
+        var message = _assembler.TakeMessage();
+        try
+        {
+            Publish(ref message, mandatory);
+        }
+        finally
+        {
+            // The publisher's reference: every queue that took the message holds its own.
+            message.Release();
+        }
+    }
+
+    private void Publish(ref Message message, bool mandatory)
+    {
+        var exchange = ResolveExchange(message.Exchange);
+        if (exchange.Internal)
+        {
+            throw AmqpException.AccessRefused($"cannot publish to internal {exchange.DisplayName}", MethodIds.BasicPublish);
+        }
+
+        CheckWrite(exchange.Name, isQueue: false, MethodIds.BasicPublish);
+        var properties = MessageProperties.Parse(message.Properties);
+        ValidateProperties(properties);
+
+        var confirmSequence = _confirms?.Next() ?? 0;
+        Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
+        var routingKey = RoutingKey.Decode(message.RoutingKey, keyBuffer);
+        var headers = properties.HeadersBody;
+        _routeTargets.Clear();
+        _virtualHost.Route(exchange, routingKey, headers, _routeTargets);
+        if (properties.HasHeaders && HasSenderSelectedKeys(headers))
+        {
+            message = RouteSenderSelected(exchange, message, headers);
+        }
+
+        if (_transaction is not null)
+        {
+            _transaction.AddPublish(message, _routeTargets.Queues, mandatory);
+            return;
+        }
+
+        Deliver(message, _routeTargets.Queues, mandatory);
+        _confirms?.Confirm(confirmSequence);
+    }
+
+    /// <summary>Enqueues a routed message, or returns it to the publisher when mandatory and unroutable.</summary>
+    private void Deliver(Message message, List<Broker.Engine.Queues.MessageQueue> queues, bool mandatory)
+    {
+        var delivered = false;
+        foreach (var queue in queues)
+        {
+            delivered |= queue.Enqueue(message, Batch);
+        }
+
+        if (!delivered && mandatory)
+        {
+            lock (_output.SyncRoot)
+            {
+                if (!_output.IsCompleted)
+                {
+                    ContentFrames.WriteBasicReturn(_output.Writer, Number, ReplyCodes.NoRoute, "NO_ROUTE"u8, message.Exchange, message.RoutingKey);
+                    ContentFrames.WriteContent(_output.Writer, Number, message.Properties, message.Body, _connection.FrameMax);
+                }
+            }
+
+            Batch.Add(_output);
+        }
+    }
+
+    private Exchange ResolveExchange(ReadOnlySpan<byte> name)
+    {
+        var cached = _cachedExchange;
+        if (cached is not null && !cached.IsDeleted && name.SequenceEqual(_cachedExchangeName))
+        {
+            return cached;
+        }
+
+        var text = TextEncoding.UTF8.GetString(name);
+        if (!_virtualHost.TryGetExchange(text, out var exchange))
+        {
+            throw AmqpException.From(_virtualHost.NotFoundExchange(text), MethodIds.BasicPublish);
+        }
+
+        _cachedExchange = exchange;
+        _cachedExchangeName = name.ToArray();
+        return exchange;
+    }
+
+    /// <summary>RabbitMQ's publish-time checks: user-id must be the login user, expiration a non-negative integer.</summary>
+    private void ValidateProperties(in MessageProperties properties)
+    {
+        if (properties.HasUserId && !_connection.IsUser(properties.UserId))
+        {
+            throw AmqpException.PreconditionFailed(
+                $"user_id property set to '{TextEncoding.UTF8.GetString(properties.UserId)}' but authenticated user was '{_connection.UserName}'",
+                MethodIds.BasicPublish);
+        }
+
+        if (properties.HasExpiration)
+        {
+            var expiration = properties.Expiration;
+            if (!Utf8Parser.TryParse(expiration, out long milliseconds, out var consumed) || consumed != expiration.Length || milliseconds < 0)
+            {
+                throw AmqpException.PreconditionFailed($"invalid expiration '{TextEncoding.UTF8.GetString(expiration)}': no_integer", MethodIds.BasicPublish);
+            }
+        }
+    }
+
+    private static bool HasSenderSelectedKeys(ReadOnlySpan<byte> headers) =>
+        FieldTableCodec.ContainsKey(headers, "CC"u8) || FieldTableCodec.ContainsKey(headers, "BCC"u8);
+
+    /// <summary>
+    /// Sender-selected distribution: the CC and BCC headers (arrays of strings) add routing keys; BCC
+    /// is removed before the message reaches any queue. Cold path: decodes the properties.
+    /// </summary>
+    private Message RouteSenderSelected(Exchange exchange, Message message, ReadOnlySpan<byte> headersBody)
+    {
+        var headers = FieldTableCodec.DecodeTableBody(headersBody);
+        Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
+        foreach (var header in (ReadOnlySpan<string>)["CC", "BCC"])
+        {
+            if (headers[header] is not List<object?> keys)
+            {
+                continue;
+            }
+
+            foreach (var key in keys)
+            {
+                if (key is byte[] bytes && bytes.Length <= 255)
+                {
+                    _virtualHost.Route(exchange, RoutingKey.Decode(bytes, keyBuffer), headersBody, _routeTargets);
+                }
+            }
+        }
+
+        if (!headers.ContainsKey("BCC"))
+        {
+            return message;
+        }
+
+        var properties = BasicProperties.Read(message.Properties);
+        properties.Headers!.Remove("BCC");
+        var encoded = properties.Encode();
+        var copy = _connection.Engine.Messages.Rent(message.Exchange, message.RoutingKey, encoded, message.BodyLength, message.IsPersistent, message.Priority);
+        copy.AppendBody(message.Body);
+
+        // The caller releases the reference it holds: swap the original's for the copy's.
+        message.Release();
+        return copy;
+    }
+
+    private static ReadOnlySpan<byte> Contiguous(in ReadOnlySequence<byte> payload, Span<byte> scratch)
+    {
+        if (scratch.Length < payload.Length)
+        {
+            scratch = new byte[payload.Length];
+        }
+
+        payload.CopyTo(scratch);
+        return scratch[..(int)payload.Length];
+    }
+}

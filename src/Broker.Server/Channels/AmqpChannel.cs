@@ -1,0 +1,295 @@
+using System.Buffers;
+using Broker.Engine.Delivery;
+using Broker.Engine.Exchanges;
+using Broker.Engine.Queues;
+using Broker.Engine.Routing;
+using Broker.Engine.Security;
+using Broker.Engine.VirtualHosts;
+using Broker.Protocol.Framing;
+using Broker.Protocol.Methods;
+using Broker.Server.Connections;
+using Broker.Server.Errors;
+
+namespace Broker.Server.Channels;
+
+/// <summary>
+/// One AMQP channel: dispatches its methods to the engine, assembles published content, tracks
+/// deliveries and their acks, prefetch, confirms and transactions. Frames arrive on the connection's
+/// read loop; deliveries arrive from any thread through <see cref="TryDeliver"/> under the queue's lock.
+/// <see cref="_lock"/> guards what both touch (delivery tags, unacked deliveries, consumers, prefetch).
+/// </summary>
+internal sealed partial class AmqpChannel : IConsumerChannel
+{
+    private readonly AmqpConnection _connection;
+    private readonly ConnectionOutput _output;
+    private readonly VirtualHost _virtualHost;
+    private readonly Permissions _permissions;
+    private readonly Lock _lock = new();
+    private readonly UnackedMessages _unacked = new();
+    private readonly Dictionary<string, Consumer> _consumers = [];
+    private readonly ContentAssembler _assembler = new();
+    private readonly RouteTargets _routeTargets = new();
+    private readonly List<UnackedDelivery> _settleScratch = [];
+    private ChannelState _state = ChannelState.Open;
+    private bool _released;
+    private ulong _deliveryTag;
+    private int _consumerUnacked;
+    private int _prefetchCount;
+    private int _globalPrefetch;
+    private string _lastDeclaredQueue = string.Empty;
+
+    public AmqpChannel(AmqpConnection connection, ushort number, VirtualHost virtualHost, Permissions permissions)
+    {
+        _connection = connection;
+        _output = connection.Output;
+        Number = number;
+        _virtualHost = virtualHost;
+        _permissions = permissions;
+    }
+
+    public ushort Number { get; }
+
+    public ChannelState State => _state;
+
+    private FlushBatch Batch => _connection.Batch;
+
+    /// <summary>A method frame for this channel (payload starts with the class and method ids).</summary>
+    public void HandleMethod(uint methodId, ReadOnlySpan<byte> payload)
+    {
+        if (_assembler.State != AssemblyState.Idle)
+        {
+            throw UnexpectedFrameDuringContent();
+        }
+
+        switch (methodId)
+        {
+            case MethodIds.BasicPublish:
+                HandleBasicPublish(payload[4..]);
+                break;
+            case MethodIds.BasicAck:
+                var ack = MethodFrame.Decode<BasicAck>(payload);
+                HandleBasicAck(ack.DeliveryTag, ack.Multiple);
+                break;
+            case MethodIds.BasicNack:
+                var nack = MethodFrame.Decode<BasicNack>(payload);
+                HandleBasicNack(nack.DeliveryTag, nack.Multiple, nack.Requeue, methodId);
+                break;
+            case MethodIds.BasicReject:
+                var reject = MethodFrame.Decode<BasicReject>(payload);
+                HandleBasicNack(reject.DeliveryTag, multiple: false, reject.Requeue, methodId);
+                break;
+            case MethodIds.BasicGet:
+                HandleBasicGet(MethodFrame.Decode<BasicGet>(payload));
+                break;
+            case MethodIds.BasicConsume:
+                HandleBasicConsume(MethodFrame.Decode<BasicConsume>(payload));
+                break;
+            case MethodIds.BasicCancel:
+                HandleBasicCancel(MethodFrame.Decode<BasicCancel>(payload));
+                break;
+            case MethodIds.BasicQos:
+                HandleBasicQos(MethodFrame.Decode<BasicQos>(payload));
+                break;
+            case MethodIds.BasicRecover:
+                HandleBasicRecover(MethodFrame.Decode<BasicRecover>(payload).Requeue, methodId, reply: true);
+                break;
+            case MethodIds.BasicRecoverAsync:
+                HandleBasicRecover(MethodFrame.Decode<BasicRecoverAsync>(payload).Requeue, methodId, reply: false);
+                break;
+            case MethodIds.ExchangeDeclare:
+                HandleExchangeDeclare(MethodFrame.Decode<ExchangeDeclare>(payload));
+                break;
+            case MethodIds.ExchangeDelete:
+                HandleExchangeDelete(MethodFrame.Decode<ExchangeDelete>(payload));
+                break;
+            case MethodIds.ExchangeBind:
+                HandleExchangeBind(MethodFrame.Decode<ExchangeBind>(payload));
+                break;
+            case MethodIds.ExchangeUnbind:
+                HandleExchangeUnbind(MethodFrame.Decode<ExchangeUnbind>(payload));
+                break;
+            case MethodIds.QueueDeclare:
+                HandleQueueDeclare(MethodFrame.Decode<QueueDeclare>(payload));
+                break;
+            case MethodIds.QueueBind:
+                HandleQueueBind(MethodFrame.Decode<QueueBind>(payload));
+                break;
+            case MethodIds.QueueUnbind:
+                HandleQueueUnbind(MethodFrame.Decode<QueueUnbind>(payload));
+                break;
+            case MethodIds.QueuePurge:
+                HandleQueuePurge(MethodFrame.Decode<QueuePurge>(payload));
+                break;
+            case MethodIds.QueueDelete:
+                HandleQueueDelete(MethodFrame.Decode<QueueDelete>(payload));
+                break;
+            case MethodIds.ConfirmSelect:
+                HandleConfirmSelect(MethodFrame.Decode<ConfirmSelect>(payload));
+                break;
+            case MethodIds.TxSelect:
+                HandleTxSelect();
+                break;
+            case MethodIds.TxCommit:
+                HandleTxCommit();
+                break;
+            case MethodIds.TxRollback:
+                HandleTxRollback();
+                break;
+            case MethodIds.ChannelFlow:
+                HandleChannelFlow(MethodFrame.Decode<ChannelFlow>(payload));
+                break;
+            case MethodIds.AccessRequest:
+                Reply(new AccessRequestOk(Ticket: 1));
+                break;
+            case MethodIds.ChannelOpen:
+                throw AmqpException.ChannelError("second 'channel.open' seen", methodId);
+            default:
+                throw AmqpException.CommandInvalid("unimplemented method", methodId);
+        }
+    }
+
+    /// <summary>A content header frame for this channel.</summary>
+    public void HandleHeader(in ReadOnlySequence<byte> payload)
+    {
+        switch (_assembler.State)
+        {
+            case AssemblyState.ExpectingHeader:
+                HandleContentHeader(payload);
+                break;
+            case AssemblyState.ExpectingBody:
+                throw AmqpException.UnexpectedFrame("expected content body, got non content body frame instead", MethodIds.BasicPublish);
+            default:
+                throw AmqpException.UnexpectedFrame("expected method frame, got non method frame instead", 0);
+        }
+    }
+
+    /// <summary>A content body frame for this channel.</summary>
+    public void HandleBody(in ReadOnlySequence<byte> payload)
+    {
+        switch (_assembler.State)
+        {
+            case AssemblyState.ExpectingBody:
+                HandleContentBody(payload);
+                break;
+            case AssemblyState.ExpectingHeader:
+                throw AmqpException.UnexpectedFrame("expected content header for class 60, got non content header frame instead", MethodIds.BasicPublish);
+            default:
+                throw AmqpException.UnexpectedFrame("expected method frame, got non method frame instead", 0);
+        }
+    }
+
+    /// <summary>Marks the channel as closing after a channel error: frames are ignored until close-ok.</summary>
+    public void BeginServerClose()
+    {
+        Release();
+        _state = ChannelState.Closing;
+    }
+
+    /// <summary>
+    /// Gives back everything the channel holds: consumers are cancelled, unacknowledged deliveries
+    /// requeued (redelivered, at their original positions), half-received content and uncommitted
+    /// publishes dropped.
+    /// </summary>
+    public void Release()
+    {
+        if (_released)
+        {
+            return;
+        }
+
+        _released = true;
+        List<Consumer> consumers;
+        var unacked = new List<UnackedDelivery>();
+        lock (_lock)
+        {
+            _state = ChannelState.Closed;
+            consumers = [.. _consumers.Values];
+            _consumers.Clear();
+            _unacked.RemoveAll(unacked);
+            _consumerUnacked = 0;
+        }
+
+        foreach (var consumer in consumers)
+        {
+            if (consumer.Queue.RemoveConsumer(consumer))
+            {
+                _virtualHost.DeleteQueue(consumer.Queue);
+            }
+        }
+
+        _assembler.Reset();
+        ReleaseTransaction(unacked);
+        SettleInQueues(unacked, SettleAction.Requeue);
+    }
+
+    private AmqpException UnexpectedFrameDuringContent() => _assembler.State == AssemblyState.ExpectingHeader
+        ? AmqpException.UnexpectedFrame("expected content header for class 60, got non content header frame instead", MethodIds.BasicPublish)
+        : AmqpException.UnexpectedFrame("expected content body, got non content body frame instead", MethodIds.BasicPublish);
+
+    private void Reply<T>(in T method)
+        where T : struct, IAmqpMethod<T>
+    {
+        lock (_output.SyncRoot)
+        {
+            if (!_output.IsCompleted)
+            {
+                FrameWriter.WriteMethod(_output.Writer, Number, method);
+            }
+        }
+    }
+
+    private void HandleChannelFlow(ChannelFlow flow)
+    {
+        // RabbitMQ never honours a client's flow(active=false); it throttles with connection.blocked.
+        if (!flow.Active)
+        {
+            throw AmqpException.NotImplemented("active=false", MethodIds.ChannelFlow);
+        }
+
+        Reply(new ChannelFlowOk(Active: true));
+    }
+
+    /// <summary>Settles deliveries in their queues, grouping runs from the same queue into one call.</summary>
+    private void SettleInQueues(List<UnackedDelivery> deliveries, SettleAction action)
+    {
+        if (deliveries.Count == 0)
+        {
+            return;
+        }
+
+        var buffer = ArrayPool<QueueEntry>.Shared.Rent(Math.Min(deliveries.Count, 1024));
+        try
+        {
+            var start = 0;
+            while (start < deliveries.Count)
+            {
+                var queue = deliveries[start].Queue;
+                var count = 0;
+                while (start + count < deliveries.Count && count < buffer.Length && ReferenceEquals(deliveries[start + count].Queue, queue))
+                {
+                    buffer[count] = deliveries[start + count].Entry;
+                    count++;
+                }
+
+                queue.Settle(buffer.AsSpan(0, count), action, Batch);
+                start += count;
+            }
+        }
+        finally
+        {
+            ArrayPool<QueueEntry>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    private Exchange? FindExchange(string name) => _virtualHost.TryGetExchange(name, out var exchange) ? exchange : null;
+}
+
+internal enum ChannelState : byte
+{
+    Open,
+
+    /// <summary>We sent channel.close and wait for close-ok; other frames are ignored.</summary>
+    Closing,
+
+    Closed,
+}

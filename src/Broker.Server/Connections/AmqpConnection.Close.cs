@@ -1,0 +1,96 @@
+using Broker.Protocol;
+using Broker.Protocol.Framing;
+using Broker.Protocol.Methods;
+
+namespace Broker.Server.Connections;
+
+internal sealed partial class AmqpConnection
+{
+    /// <summary>
+    /// A connection error: release everything, send connection.close with the code, and wait a while
+    /// for close-ok (frames other than close and close-ok are ignored meanwhile).
+    /// </summary>
+    private void CloseWithError(ushort replyCode, string replyText, uint methodId, string explanation)
+    {
+        if (_state is ConnectionState.Closing or ConnectionState.Closed)
+        {
+            return;
+        }
+
+        Log.ConnectionError(_logger, RemoteEndPoint, replyText);
+        var wasOpen = _state == ConnectionState.Open;
+        ReleaseResources();
+        WriteMethod(0, new ConnectionClose(replyCode, replyText, (ushort)(methodId >> 16), (ushort)methodId));
+        _closingSinceTicks = Environment.TickCount64;
+        _state = wasOpen || replyCode != ReplyCodes.AccessRefused ? ConnectionState.Closing : ConnectionState.Closed;
+        _ = explanation;
+    }
+
+    /// <summary>Closes the connection from the broker's side, e.g. 320 CONNECTION_FORCED at shutdown.</summary>
+    public void CloseFromBroker(ushort replyCode, string explanation)
+    {
+        // Called from outside the read loop: hand the close to it through the output lock.
+        lock (Output.SyncRoot)
+        {
+            if (_state != ConnectionState.Open || Output.IsCompleted)
+            {
+                Abort();
+                return;
+            }
+
+            FrameWriter.WriteMethod(Output.Writer, 0, new ConnectionClose(replyCode, Errors.AmqpException.FormatReplyText(replyCode, explanation), 0, 0));
+        }
+
+        Output.Flush();
+        _closingSinceTicks = Environment.TickCount64;
+        _state = ConnectionState.Closing;
+    }
+
+    /// <summary>Stops the read loop; the connection is torn down without further frames.</summary>
+    public void Abort()
+    {
+        _abort = true;
+        _transport.Input.CancelPendingRead();
+    }
+
+    /// <summary>Gives back channels (requeuing their unacknowledged deliveries) and exclusive queues.</summary>
+    private void ReleaseResources()
+    {
+        var channels = _channels;
+        for (var i = 0; i < channels.Length; i++)
+        {
+            channels[i]?.Release();
+        }
+
+        foreach (var queue in _exclusiveQueues)
+        {
+            queue.VirtualHost.DeleteQueue(queue);
+        }
+
+        _exclusiveQueues.Clear();
+    }
+
+    private async Task ShutdownAsync()
+    {
+        ReleaseResources();
+        _server.Connections.Remove(this);
+        Output.Flush();
+        Output.MarkCompleted();
+        try
+        {
+            // Let close-ok and the last frames reach the socket before completing the pipe.
+            await _transport.Output.FlushAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(1));
+        }
+        catch (Exception)
+        {
+            // The peer is gone or not reading; the frames have nowhere to go.
+        }
+
+        await _transport.Output.CompleteAsync();
+        await _transport.Input.CompleteAsync();
+        if (_virtualHost is not null)
+        {
+            Log.ConnectionClosed(_logger, RemoteEndPoint, UserName);
+        }
+    }
+}

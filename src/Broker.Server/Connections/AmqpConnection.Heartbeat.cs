@@ -1,0 +1,65 @@
+using Broker.Protocol.Framing;
+
+namespace Broker.Server.Connections;
+
+internal sealed partial class AmqpConnection
+{
+    /// <summary>
+    /// Called about once a second by the server's timer: sends heartbeats when the connection has been
+    /// quiet for half the interval, drops peers silent for two intervals, and enforces the handshake
+    /// and close timeouts.
+    /// </summary>
+    public void OnTimer(long nowTicks)
+    {
+        switch (_state)
+        {
+            case ConnectionState.Open:
+                break;
+            case ConnectionState.Closing:
+                if (nowTicks - _closingSinceTicks > (long)_server.Options.CloseTimeout.TotalMilliseconds)
+                {
+                    Abort();
+                }
+
+                return;
+            case ConnectionState.Closed:
+                return;
+            default:
+                if (nowTicks - StartedTicks > (long)_server.Options.HandshakeTimeout.TotalMilliseconds)
+                {
+                    Log.HandshakeTimeout(_logger, RemoteEndPoint);
+                    Abort();
+                }
+
+                return;
+        }
+
+        if (Heartbeat == 0)
+        {
+            return;
+        }
+
+        var intervalMs = Heartbeat * 1000L;
+        if (nowTicks - Volatile.Read(ref _lastReceivedTicks) > 2 * intervalMs)
+        {
+            Log.MissedHeartbeats(_logger, RemoteEndPoint, Heartbeat);
+            Abort();
+            return;
+        }
+
+        if (nowTicks - Output.LastSentTicks >= intervalMs / 2)
+        {
+            lock (Output.SyncRoot)
+            {
+                if (Output.IsCompleted)
+                {
+                    return;
+                }
+
+                FrameWriter.WriteHeartbeat(Output.Writer);
+            }
+
+            Output.Flush();
+        }
+    }
+}

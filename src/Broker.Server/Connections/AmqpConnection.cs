@@ -1,0 +1,445 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Broker.Engine;
+using Broker.Engine.Delivery;
+using Broker.Engine.Queues;
+using Broker.Engine.Security;
+using Broker.Engine.VirtualHosts;
+using Broker.Protocol;
+using Broker.Protocol.Framing;
+using Broker.Protocol.Methods;
+using Broker.Server.Channels;
+using Broker.Server.Errors;
+using Broker.Server.Hosting;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace Broker.Server.Connections;
+
+/// <summary>
+/// One client connection: the read loop that cuts frames off the input pipe and dispatches them, the
+/// handshake, the channel table, and closing with RabbitMQ's reply codes. Everything a read batch
+/// writes (replies, confirms, deliveries to other connections) is flushed once when the batch ends.
+/// </summary>
+internal sealed partial class AmqpConnection
+{
+    private readonly ServerContext _server;
+    private readonly IDuplexPipe _transport;
+    private readonly ILogger _logger;
+    private readonly List<MessageQueue> _exclusiveQueues = [];
+    private AmqpChannel?[] _channels = new AmqpChannel?[8];
+    private int _openChannels;
+    private volatile ConnectionState _state = ConnectionState.AwaitingProtocolHeader;
+    private volatile bool _abort;
+    private long _lastReceivedTicks = Environment.TickCount64;
+    private long _closingSinceTicks;
+    private byte[]? _methodScratch;
+    private User? _user;
+    private VirtualHost? _virtualHost;
+    private Permissions? _permissions;
+
+    public AmqpConnection(ServerContext server, IDuplexPipe transport, string remoteEndPoint)
+    {
+        _server = server;
+        _transport = transport;
+        RemoteEndPoint = remoteEndPoint;
+        _logger = server.Logger;
+        Output = new ConnectionOutput(transport.Output, server.Options.OutputSaturationBytes);
+        Output.Drained += ResumeConsumers;
+        StartedTicks = Environment.TickCount64;
+    }
+
+    public string RemoteEndPoint { get; }
+
+    public ConnectionOutput Output { get; }
+
+    public BrokerEngine Engine => _server.Engine;
+
+    /// <summary>The outputs this connection's current read batch wrote to.</summary>
+    public FlushBatch Batch { get; } = new();
+
+    public uint FrameMax { get; private set; } = FrameConstants.MinFrameMax;
+
+    public ushort ChannelMax { get; private set; }
+
+    public ushort Heartbeat { get; private set; }
+
+    public string UserName => _user?.Name ?? string.Empty;
+
+    public string? VirtualHostName => _virtualHost?.Name;
+
+    public string ClientName { get; private set; } = string.Empty;
+
+    public long StartedTicks { get; }
+
+    /// <summary>The client said it handles server-sent basic.cancel.</summary>
+    public bool ConsumerCancelNotify { get; private set; }
+
+    public bool AuthenticationFailureClose { get; private set; }
+
+    public bool ConnectionBlockedNotify { get; private set; }
+
+    public bool IsOpen => _state == ConnectionState.Open;
+
+    public bool IsUser(ReadOnlySpan<byte> userId) =>
+        _user is not null && (System.Text.Encoding.UTF8.GetString(userId) == _user.Name || _user.HasTag("impersonator"));
+
+    public void AddExclusiveQueue(MessageQueue queue) => _exclusiveQueues.Add(queue);
+
+    /// <summary>Serves the connection until the peer or the broker closes it.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var input = _transport.Input;
+        using var registration = cancellationToken.Register(static state => ((AmqpConnection)state!).Abort(), this);
+        try
+        {
+            while (!_abort)
+            {
+                var result = await input.ReadAsync(CancellationToken.None);
+                var buffer = result.Buffer;
+                var consumed = buffer.Start;
+                try
+                {
+                    if (_abort)
+                    {
+                        break;
+                    }
+
+                    _lastReceivedTicks = Environment.TickCount64;
+                    consumed = ProcessBuffer(buffer);
+                }
+                finally
+                {
+                    input.AdvanceTo(consumed, buffer.End);
+                    EndBatch();
+                }
+
+                if (result.IsCompleted || result.IsCanceled || _state == ConnectionState.Closed)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or ConnectionResetException)
+        {
+            // The peer went away; nothing to tell it.
+        }
+        catch (Exception ex)
+        {
+            Log.UnexpectedError(_logger, ex, RemoteEndPoint);
+        }
+        finally
+        {
+            await ShutdownAsync();
+        }
+    }
+
+    /// <summary>Processes whole frames in the buffer; returns how far it got.</summary>
+    private SequencePosition ProcessBuffer(ReadOnlySequence<byte> buffer)
+    {
+        try
+        {
+            if (_state == ConnectionState.AwaitingProtocolHeader)
+            {
+                if (!TryReadProtocolHeader(ref buffer))
+                {
+                    return buffer.Start;
+                }
+            }
+
+            var frameMax = _server.Options.FrameMax;
+            while (_state != ConnectionState.Closed && FrameReader.TryReadFrame(ref buffer, frameMax, out var frame))
+            {
+                ProcessFrame(frame);
+                frameMax = FrameMax > FrameConstants.MinFrameMax ? FrameMax : _server.Options.FrameMax;
+            }
+
+            return buffer.Start;
+        }
+        catch (AmqpException ex)
+        {
+            CloseWithError(ex.ReplyCode, ex.ReplyText, ex.MethodId, ex.Message);
+            return buffer.End;
+        }
+        catch (AmqpProtocolException ex)
+        {
+            CloseWithError(ex.ReplyCode, AmqpException.FormatReplyText(ex.ReplyCode, ex.Message), 0, ex.Message);
+            return buffer.End;
+        }
+    }
+
+    private void ProcessFrame(in Frame frame)
+    {
+        switch (_state)
+        {
+            case ConnectionState.Open:
+                break;
+            case ConnectionState.Closing:
+                ProcessFrameWhileClosing(frame);
+                return;
+            default:
+                ProcessHandshakeFrame(frame);
+                return;
+        }
+
+        if (frame.Type == FrameType.Heartbeat)
+        {
+            if (frame.Channel != 0)
+            {
+                throw AmqpException.UnexpectedFrame("type 8, all octets = <<>>", 0);
+            }
+
+            return;
+        }
+
+        if (frame.Channel == 0)
+        {
+            if (frame.Type != FrameType.Method)
+            {
+                throw AmqpException.UnexpectedFrame($"type {(byte)frame.Type}, all octets = <<>>", 0);
+            }
+
+            var payload = MethodPayload(frame);
+            HandleConnectionMethod(MethodFrame.ReadId(payload), payload);
+            return;
+        }
+
+        var channel = GetChannel(frame.Channel);
+        if (channel is null)
+        {
+            if (frame.Type != FrameType.Method)
+            {
+                throw AmqpException.UnexpectedFrame("expected method frame, got non method frame instead", 0);
+            }
+
+            var payload = MethodPayload(frame);
+            var id = MethodFrame.ReadId(payload);
+            if (id != MethodIds.ChannelOpen)
+            {
+                throw AmqpException.ChannelError("expected 'channel.open'", id);
+            }
+
+            OpenChannel(frame.Channel);
+            return;
+        }
+
+        if (channel.State == ChannelState.Closing)
+        {
+            ProcessFrameOnClosingChannel(channel, frame);
+            return;
+        }
+
+        uint methodId = 0;
+        try
+        {
+            switch (frame.Type)
+            {
+                case FrameType.Method:
+                    var payload = MethodPayload(frame);
+                    methodId = MethodFrame.ReadId(payload);
+                    DispatchChannelMethod(channel, methodId, payload);
+                    break;
+                case FrameType.Header:
+                    channel.HandleHeader(frame.Payload);
+                    break;
+                case FrameType.Body:
+                    channel.HandleBody(frame.Payload);
+                    break;
+            }
+        }
+        catch (AmqpException ex) when (!ex.IsHardError)
+        {
+            CloseChannelWithError(channel, ex);
+        }
+        catch (AmqpProtocolException) when (frame.Type == FrameType.Method)
+        {
+            throw AmqpException.FrameError($"cannot decode {ErlangBinary(frame.Payload.Slice(4))}", methodId);
+        }
+    }
+
+    private void DispatchChannelMethod(AmqpChannel channel, uint methodId, ReadOnlySpan<byte> payload)
+    {
+        switch (methodId)
+        {
+            case MethodIds.ChannelClose:
+                // The client closes: give back its resources and confirm.
+                channel.Release();
+                RemoveChannel(channel.Number);
+                WriteMethod(channel.Number, default(ChannelCloseOk));
+                break;
+            case MethodIds.ChannelCloseOk:
+                break;
+            default:
+                if (!MethodIds.IsKnown(methodId))
+                {
+                    throw AmqpException.NotImplemented($"unknown method {methodId >> 16}.{methodId & 0xFFFF}", methodId);
+                }
+
+                channel.HandleMethod(methodId, payload);
+                break;
+        }
+    }
+
+    private void ProcessFrameOnClosingChannel(AmqpChannel channel, in Frame frame)
+    {
+        // After a channel error RabbitMQ ignores everything on the channel but close and close-ok.
+        if (frame.Type != FrameType.Method)
+        {
+            return;
+        }
+
+        var id = MethodFrame.ReadId(MethodPayload(frame));
+        if (id == MethodIds.ChannelCloseOk)
+        {
+            RemoveChannel(channel.Number);
+        }
+        else if (id == MethodIds.ChannelClose)
+        {
+            RemoveChannel(channel.Number);
+            WriteMethod(channel.Number, default(ChannelCloseOk));
+        }
+    }
+
+    private void ProcessFrameWhileClosing(in Frame frame)
+    {
+        if (frame.Channel != 0 || frame.Type != FrameType.Method)
+        {
+            return;
+        }
+
+        var id = MethodFrame.ReadId(MethodPayload(frame));
+        if (id == MethodIds.ConnectionCloseOk)
+        {
+            _state = ConnectionState.Closed;
+        }
+        else if (id == MethodIds.ConnectionClose)
+        {
+            WriteMethod(0, default(ConnectionCloseOk));
+            _state = ConnectionState.Closed;
+        }
+    }
+
+    private void HandleConnectionMethod(uint methodId, ReadOnlySpan<byte> payload)
+    {
+        switch (methodId)
+        {
+            case MethodIds.ConnectionClose:
+                var close = MethodFrame.Decode<ConnectionClose>(payload);
+                Log.ClientClosed(_logger, RemoteEndPoint, close.ReplyCode, close.ReplyText);
+                ReleaseResources();
+                WriteMethod(0, default(ConnectionCloseOk));
+                _state = ConnectionState.Closed;
+                break;
+            case MethodIds.ConnectionCloseOk:
+                _state = ConnectionState.Closed;
+                break;
+            case MethodIds.ConnectionUpdateSecret:
+                HandleUpdateSecret(MethodFrame.Decode<ConnectionUpdateSecret>(payload));
+                break;
+            case MethodIds.ConnectionBlocked or MethodIds.ConnectionUnblocked:
+                // Client-sent blocked/unblocked carry no meaning for a broker.
+                break;
+            default:
+                throw AmqpException.ChannelError("unexpected method in connection state running", methodId);
+        }
+    }
+
+    private void OpenChannel(ushort number)
+    {
+        if (ChannelMax != 0 && _openChannels >= ChannelMax)
+        {
+            throw AmqpException.NotAllowed($"number of channels opened ({_openChannels}) has reached the negotiated channel_max ({ChannelMax})", MethodIds.ChannelOpen);
+        }
+
+        if (number >= _channels.Length)
+        {
+            Array.Resize(ref _channels, (int)Math.Min(65536, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)number + 1)));
+        }
+
+        _channels[number] = new AmqpChannel(this, number, _virtualHost!, _permissions!);
+        _openChannels++;
+        WriteMethod(number, new ChannelOpenOk(ChannelId: []));
+    }
+
+    private AmqpChannel? GetChannel(ushort number) => number < _channels.Length ? _channels[number] : null;
+
+    private void RemoveChannel(ushort number)
+    {
+        if (number < _channels.Length && _channels[number] is not null)
+        {
+            _channels[number] = null;
+            _openChannels--;
+        }
+    }
+
+    private void CloseChannelWithError(AmqpChannel channel, AmqpException error)
+    {
+        Log.ChannelError(_logger, RemoteEndPoint, channel.Number, error.ReplyText);
+        channel.BeginServerClose();
+        WriteMethod(channel.Number, new ChannelClose(error.ReplyCode, error.ReplyText, (ushort)(error.MethodId >> 16), (ushort)error.MethodId));
+    }
+
+    /// <summary>A method frame's payload as one span (copied when the frame straddles buffer segments).</summary>
+    private ReadOnlySpan<byte> MethodPayload(in Frame frame)
+    {
+        var payload = frame.Payload;
+        if (payload.IsSingleSegment)
+        {
+            return payload.FirstSpan;
+        }
+
+        var length = (int)payload.Length;
+        if (_methodScratch is null || _methodScratch.Length < length)
+        {
+            _methodScratch = new byte[Math.Max(length, 4096)];
+        }
+
+        payload.CopyTo(_methodScratch);
+        return _methodScratch.AsSpan(0, length);
+    }
+
+    /// <summary>Writes a method frame into this connection's output (flushed at the end of the batch).</summary>
+    public void WriteMethod<T>(ushort channel, in T method)
+        where T : struct, IAmqpMethod<T>
+    {
+        lock (Output.SyncRoot)
+        {
+            if (!Output.IsCompleted)
+            {
+                FrameWriter.WriteMethod(Output.Writer, channel, method);
+            }
+        }
+    }
+
+    private void EndBatch()
+    {
+        var channels = _channels;
+        for (var i = 1; i < channels.Length; i++)
+        {
+            if (channels[i] is { HasPendingConfirms: true } channel)
+            {
+                channel.WritePendingConfirms();
+            }
+        }
+
+        Batch.FlushAll();
+        Output.Flush();
+    }
+
+    /// <summary>Wakes the queues of this connection's consumers after its output drained.</summary>
+    private void ResumeConsumers()
+    {
+        var channels = _channels;
+        for (var i = 1; i < channels.Length; i++)
+        {
+            channels[i]?.ScheduleConsumerPumps();
+        }
+    }
+
+    /// <summary>Erlang's printing of a binary, as RabbitMQ puts payloads in frame error texts (first 64 bytes).</summary>
+    private static string ErlangBinary(ReadOnlySequence<byte> bytes)
+    {
+        var shown = bytes.Length > 64 ? bytes.Slice(0, 64) : bytes;
+        return "<<" + string.Join(",", shown.ToArray()) + (bytes.Length > 64 ? ",..." : string.Empty) + ">>";
+    }
+}

@@ -1,0 +1,224 @@
+using System.Net;
+using Broker.Engine;
+using Broker.Protocol;
+using Broker.Server.Connections;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Broker.Server.Hosting;
+
+/// <summary>
+/// One broker: the engine, the AMQP listener and its connections. Start it, read <see cref="Port"/>,
+/// stop it. Holds no static state, so several can run in one process.
+/// </summary>
+public sealed class BrokerServer : IAsyncDisposable
+{
+    private readonly ServerContext _context;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _connectionTasks = [];
+    private readonly Lock _tasksLock = new();
+    private IConnectionListener? _listener;
+    private Task? _acceptLoop;
+    private Timer? _timer;
+
+    public BrokerServer(BrokerEngine engine, ServerOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = _loggerFactory.CreateLogger("Broker.Server");
+        Engine = engine;
+        Options = options;
+        _context = new ServerContext(engine, options, _loggerFactory.CreateLogger("Broker.Connections"));
+    }
+
+    public BrokerEngine Engine { get; }
+
+    public ServerOptions Options { get; }
+
+    /// <summary>The port the listener is bound to (useful with port 0).</summary>
+    public int Port { get; private set; }
+
+    public IPEndPoint? EndPoint { get; private set; }
+
+    public int ConnectionCount => _context.Connections.Count;
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        var transportOptions = new SocketTransportOptions
+        {
+            NoDelay = true,
+            MaxReadBufferSize = Options.InputBufferBytes,
+
+            // The output pipe's own threshold stays above ours so its flushes only wait when the
+            // socket really stalls; ConnectionOutput decides when consumers are skipped.
+            MaxWriteBufferSize = Options.OutputSaturationBytes * 2,
+            UnsafePreferInlineScheduling = true,
+        };
+        var factory = new SocketTransportFactory(Microsoft.Extensions.Options.Options.Create(transportOptions), _loggerFactory);
+        _listener = await factory.BindAsync(new IPEndPoint(Options.BindAddress, Options.Port), cancellationToken);
+        EndPoint = (IPEndPoint)_listener.EndPoint;
+        Port = EndPoint.Port;
+        _timer = new Timer(static state => ((BrokerServer)state!).OnTimer(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _acceptLoop = AcceptLoopAsync(_listener);
+        Log.Listening(_logger, $"amqp://{FormatAddress(EndPoint.Address)}:{Port}");
+    }
+
+    /// <summary>
+    /// Stops accepting, closes every connection with 320 CONNECTION_FORCED (as RabbitMQ does at
+    /// shutdown) and waits for them to finish, at most <paramref name="timeout"/>.
+    /// </summary>
+    public async Task StopAsync(TimeSpan? timeout = null)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
+        if (_listener is not null)
+        {
+            await _listener.UnbindAsync();
+        }
+
+        foreach (var connection in _context.Connections.Snapshot())
+        {
+            connection.CloseFromBroker(ReplyCodes.ConnectionForced, "broker forced connection closure with reason 'shutdown'");
+        }
+
+        Task[] pending;
+        lock (_tasksLock)
+        {
+            pending = [.. _connectionTasks];
+        }
+
+        try
+        {
+            await Task.WhenAll(pending).WaitAsync(timeout ?? TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            foreach (var connection in _context.Connections.Snapshot())
+            {
+                connection.Abort();
+            }
+        }
+
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop;
+        }
+
+        if (_timer is not null)
+        {
+            await _timer.DisposeAsync();
+        }
+
+        if (_listener is not null)
+        {
+            await _listener.DisposeAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(IConnectionListener listener)
+    {
+        while (true)
+        {
+            ConnectionContext? connection;
+            try
+            {
+                connection = await listener.AcceptAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+
+            if (connection is null)
+            {
+                return;
+            }
+
+            var task = ServeAsync(connection);
+            lock (_tasksLock)
+            {
+                _connectionTasks.Add(task);
+            }
+
+            _ = task.ContinueWith(
+                static (finished, state) =>
+                {
+                    var server = (BrokerServer)state!;
+                    lock (server._tasksLock)
+                    {
+                        server._connectionTasks.Remove(finished);
+                    }
+                },
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    private async Task ServeAsync(ConnectionContext context)
+    {
+        await Task.Yield();
+        try
+        {
+            var connection = new AmqpConnection(_context, context.Transport, context.RemoteEndPoint?.ToString() ?? "unknown");
+            _pendingHandshakes.Add(connection);
+            try
+            {
+                await connection.RunAsync(_stopping.Token);
+            }
+            finally
+            {
+                _pendingHandshakes.Remove(connection);
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.ConnectionFailed(_logger, ex);
+        }
+        finally
+        {
+            await context.DisposeAsync();
+        }
+    }
+
+    private readonly ConnectionRegistry _pendingHandshakes = new();
+
+    private void OnTimer()
+    {
+        var now = Environment.TickCount64;
+        foreach (var connection in _pendingHandshakes.Snapshot())
+        {
+            connection.OnTimer(now);
+        }
+    }
+
+    private static string FormatAddress(IPAddress address) =>
+        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+}
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "listening on {Endpoint}")]
+    public static partial void Listening(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "connection failed")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,28 @@
+using Broker.Engine;
+using Broker.Protocol.Encoding;
+using Broker.Server.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace Broker.Server.Hosting;
+
+/// <summary>What every connection of one broker shares.</summary>
+internal sealed class ServerContext
+{
+    public ServerContext(BrokerEngine engine, ServerOptions options, ILogger logger)
+    {
+        Engine = engine;
+        Options = options;
+        Logger = logger;
+        ServerProperties = Broker.Server.Connections.ServerProperties.Create(Environment.MachineName);
+    }
+
+    public BrokerEngine Engine { get; }
+
+    public ServerOptions Options { get; }
+
+    public ILogger Logger { get; }
+
+    public FieldTable ServerProperties { get; }
+
+    public ConnectionRegistry Connections { get; } = new();
+}

@@ -1,0 +1,31 @@
+using System.Net;
+
+namespace Broker.Server.Hosting;
+
+/// <summary>Settings of the AMQP listener and connections. Defaults are RabbitMQ's.</summary>
+public sealed class ServerOptions
+{
+    /// <summary>TCP port; 0 picks a free one (see <see cref="BrokerServer.Port"/>).</summary>
+    public int Port { get; set; } = 5672;
+
+    public IPAddress BindAddress { get; set; } = IPAddress.Any;
+
+    public ushort ChannelMax { get; set; } = 2047;
+
+    public uint FrameMax { get; set; } = 131072;
+
+    /// <summary>Heartbeat interval proposed in connection.tune, in seconds.</summary>
+    public ushort Heartbeat { get; set; } = 60;
+
+    /// <summary>How long a client has to get from the protocol header to connection.open.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long to wait for close-ok after sending connection.close before dropping the socket.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Bytes queued for a connection's socket beyond which its consumers are skipped until it drains.</summary>
+    public long OutputSaturationBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Bytes received and not yet processed beyond which the socket is not read (TCP backpressure).</summary>
+    public long InputBufferBytes { get; set; } = 1024 * 1024;
+}

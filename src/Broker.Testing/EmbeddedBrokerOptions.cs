@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Broker.Testing;
+
+/// <summary>Settings of an <see cref="EmbeddedBroker"/>; every one has a test-friendly default.</summary>
+public sealed class EmbeddedBrokerOptions
+{
+    /// <summary>The default user's name (guest).</summary>
+    public string User { get; set; } = "guest";
+
+    /// <summary>The default user's password (guest).</summary>
+    public string Password { get; set; } = "guest";
+
+    /// <summary>TCP port on 127.0.0.1; 0 (the default) picks a free one.</summary>
+    public int Port { get; set; }
+
+    /// <summary>Where the broker keeps its data; by default a new temporary directory, deleted on dispose.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Receives the broker's logs; none by default.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Heartbeat interval proposed to clients, in seconds (RabbitMQ's 60 by default).</summary>
+    public ushort Heartbeat { get; set; } = 60;
+}
