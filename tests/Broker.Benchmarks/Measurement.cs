@@ -34,14 +34,16 @@ internal sealed record Window(double Seconds, double? BrokerCpuUs, double Loadge
 
     /// <summary>
     /// Who limited the run: the load generator when it used nearly its share of the cores (half of
-    /// them) or more than the broker on a saturated host; plus CPU taken by other processes.
+    /// them), or more than the broker while the two of them saturated the host; plus a warning when
+    /// other processes took CPU during the measurement (the figures are then disturbed).
     /// </summary>
     public IEnumerable<string> BottleneckNotes()
     {
         var cores = Environment.ProcessorCount;
         var broker = BrokerCores ?? 0;
+        var others = Math.Max(0, HostBusyCores - broker - LoadgenCores);
         var saturated = HostBusyCores >= 0.9 * cores;
-        if (LoadgenCores >= 0.9 * cores / 2.0 || (saturated && LoadgenCores > broker))
+        if (LoadgenCores >= 0.9 * cores / 2.0 || (saturated && others < 0.5 && LoadgenCores > broker))
         {
             yield return "**loadgen limited**";
         }
@@ -50,10 +52,9 @@ internal sealed record Window(double Seconds, double? BrokerCpuUs, double Loadge
             yield return "host CPU saturated";
         }
 
-        var others = HostBusyCores - broker - LoadgenCores;
-        if (others > 0.25)
+        if (others >= 0.25)
         {
-            yield return $"other processes used {others:0.00} cores";
+            yield return $"{(others >= 0.5 ? "**disturbed**: " : "")}other processes used {others:0.00} cores";
         }
     }
 }

@@ -40,6 +40,7 @@ internal sealed class Options
     public int ConfirmWindow { get; private set; } = 256;
     public int Connections { get; private set; } = 500;
     public double StartTimeoutSeconds { get; private set; } = 60;
+    public bool Verbose { get; private set; }
 
     public const string Usage = """
         Broker.Benchmarks: measures AMQP 0-9-1 brokers side by side with one load generator.
@@ -75,6 +76,7 @@ internal sealed class Options
         --confirm-window N   confirms scenario: unconfirmed messages in flight (default 256)
         --connections N      connections scenario: idle connections to open (default 500)
         --start-timeout S    how long a started broker may take to accept a handshake (default 60)
+        --verbose            print counters every second while a scenario runs (to stderr)
         """;
 
     public static Options Parse(string[] args)
@@ -103,6 +105,7 @@ internal sealed class Options
                 case "--confirm-window": o.ConfirmWindow = PositiveInt(a, Next()); break;
                 case "--connections": o.Connections = PositiveInt(a, Next()); break;
                 case "--start-timeout": o.StartTimeoutSeconds = PositiveDouble(a, Next()); break;
+                case "--verbose": o.Verbose = true; break;
                 default: throw new ArgumentException($"unknown argument '{a}'");
             }
         }

@@ -12,34 +12,23 @@ internal static class ProcessProbe
     /// <summary>sysconf(_SC_CLK_TCK), read once with <c>getconf CLK_TCK</c>; 100 if that fails.</summary>
     public static int ClockTicksPerSecond => LazyClockTicks.Value;
 
-    /// <summary>utime+stime of a process in clock ticks, or null when the process is gone or unreadable.</summary>
+    /// <summary>
+    /// CPU time of a process and its live descendants in clock ticks: utime+stime+cutime+cstime of
+    /// each (cutime/cstime hold children already reaped, so a child exiting between two samples is
+    /// still counted once). Null when the process is gone. For a single-process broker this is just
+    /// its utime+stime (plus whatever it ran and waited for).
+    /// </summary>
     public static long? CpuTicks(int pid)
     {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-
-            // The command name (field 2) is in parentheses and may hold spaces: parse after the last ')'.
-            var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-
-            // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
-            return long.Parse(rest[11], CultureInfo.InvariantCulture) + long.Parse(rest[12], CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
+        var tree = Tree(pid);
+        return tree.Count == 0 ? null : tree.Sum(p => p.CpuTicks);
     }
 
-    /// <summary>CPU time of a process in microseconds, or null.</summary>
+    /// <summary>CPU time of a process tree in microseconds, or null.</summary>
     public static double? CpuMicroseconds(int? pid) =>
         pid is { } p && CpuTicks(p) is { } t ? t * 1_000_000.0 / ClockTicksPerSecond : null;
 
-    /// <summary>VmRSS of a process in KiB, or null.</summary>
+    /// <summary>VmRSS of a process plus its live descendants in KiB, or null.</summary>
     public static long? RssKb(int? pid)
     {
         if (pid is not { } p)
@@ -47,9 +36,25 @@ internal static class ProcessProbe
             return null;
         }
 
+        long total = 0;
+        var any = false;
+        foreach (var proc in Tree(p))
+        {
+            if (ReadVmRss(proc.Pid) is { } kb)
+            {
+                total += kb;
+                any = true;
+            }
+        }
+
+        return any ? total : null;
+    }
+
+    private static long? ReadVmRss(int pid)
+    {
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{p}/status"))
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
             {
                 if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
                 {
@@ -65,6 +70,65 @@ internal static class ProcessProbe
         }
 
         return null;
+    }
+
+    private readonly record struct ProcStat(int Pid, int ParentPid, long CpuTicks);
+
+    private static ProcStat? ReadStat(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+
+            // The command name (field 2) is in parentheses and may hold spaces: parse after the last ')'.
+            // rest[0] is field 3 (state), rest[1] field 4 (ppid); utime, stime, cutime, cstime are fields 14-17.
+            var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            long F(int field) => long.Parse(rest[field - 3], CultureInfo.InvariantCulture);
+            return new ProcStat(pid, (int)F(4), F(14) + F(15) + F(16) + F(17));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The process and its live descendants (empty when the process is gone).</summary>
+    private static List<ProcStat> Tree(int root)
+    {
+        var result = new List<ProcStat>();
+        if (ReadStat(root) is not { } r)
+        {
+            return result;
+        }
+
+        result.Add(r);
+        var children = new Dictionary<int, List<ProcStat>>();
+        foreach (var p in AllPids())
+        {
+            if (p != root && ReadStat(p) is { } st)
+            {
+                if (!children.TryGetValue(st.ParentPid, out var list))
+                {
+                    children[st.ParentPid] = list = [];
+                }
+
+                list.Add(st);
+            }
+        }
+
+        for (var i = 0; i < result.Count; i++)
+        {
+            if (children.TryGetValue(result[i].Pid, out var kids))
+            {
+                result.AddRange(kids);
+            }
+        }
+
+        return result;
     }
 
     /// <summary>This process's CPU time (all threads) in microseconds.</summary>

@@ -58,8 +58,6 @@ internal sealed class Table(string scenario, string title, string description, I
         sb.Append('|').AppendJoin("|", headers.Select((h, i) => i < 2 || i == headers.Count - 1 ? "---" : "---:")).Append("|\n");
         foreach (var row in Rows)
         {
-            // Ratios are against the first row measured with the same client.
-            var baseline = Rows.FirstOrDefault(r => r.Client == row.Client && r.Error == null);
             var cells = new List<string> { row.Target, row.Client };
             foreach (var c in Columns)
             {
@@ -67,7 +65,8 @@ internal sealed class Table(string scenario, string title, string description, I
                 cells.Add(v is { } x && double.IsFinite(x) ? x.ToString(c.Format, CultureInfo.InvariantCulture) : "-");
                 if (c.Ratio)
                 {
-                    var b = baseline?[c.Key];
+                    // Against the first row with the same client that has this value.
+                    var b = Rows.Where(r => r.Client == row.Client && r.Error == null).Select(r => r[c.Key]).FirstOrDefault(x => x is { } y && double.IsFinite(y));
                     cells.Add(v is { } n && b is { } d && d != 0 && double.IsFinite(n / d) ? (n / d).ToString("0.00", CultureInfo.InvariantCulture) + "x" : "-");
                 }
             }

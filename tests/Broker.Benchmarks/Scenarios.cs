@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 using Broker.Benchmarks.Clients;
 
 namespace Broker.Benchmarks;
@@ -152,11 +153,20 @@ internal sealed class Scenarios(Options options)
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            row.Error = e is AggregateException { InnerException: { } inner } ? inner.Message : e.Message;
+            row.Error = e switch
+            {
+                OperationCanceledException => $"timed out: the broker did not answer a setup method within {AdminTimeout.TotalSeconds:0} s",
+                AggregateException { InnerException: { } inner } => inner.Message,
+                _ => e.Message,
+            };
         }
 
         return row;
     }
+
+    /// <summary>With --verbose, prints a status line to stderr every second until disposed.</summary>
+    private static Timer StartTicker(Func<string> status) =>
+        new(_ => Console.Error.WriteLine($"    {DateTime.Now:HH:mm:ss.f} {status()}"), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
 
     private static string NewId() => Guid.NewGuid().ToString("N")[..8];
 
@@ -189,18 +199,23 @@ internal sealed class Scenarios(Options options)
             }
 
             var counters = new ConsumerCounter[flow.Consume ? queues.Length : 0];
-            for (var i = 0; i < counters.Length; i++)
-            {
-                counters[i] = new ConsumerCounter();
-                var consumer = await BenchClient.ConnectAsync(client, target.Uri, $"{tag}-consumer-{i}", ct);
-                connections.Add(consumer);
-                await consumer.StartConsumerAsync(queues[i], (ushort)options.Prefetch, options.AckEvery, counters[i], null, ct);
-            }
-
-            var producerConnection = await BenchClient.ConnectAsync(client, target.Uri, $"{tag}-producer", ct);
-            connections.Add(producerConnection);
             var tracker = flow.Confirms ? new ConfirmTracker(options.ConfirmWindow) : null;
-            var publisher = await producerConnection.CreatePublisherAsync(exchange, routingKey, flow.BodySize, flow.Persistent, tracker, ct);
+            IBenchPublisher publisher;
+            using (var setup = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                setup.CancelAfter(AdminTimeout);
+                for (var i = 0; i < counters.Length; i++)
+                {
+                    counters[i] = new ConsumerCounter();
+                    var consumer = await BenchClient.ConnectAsync(client, target.Uri, $"{tag}-consumer-{i}", setup.Token);
+                    connections.Add(consumer);
+                    await consumer.StartConsumerAsync(queues[i], (ushort)options.Prefetch, options.AckEvery, counters[i], null, setup.Token);
+                }
+
+                var producerConnection = await BenchClient.ConnectAsync(client, target.Uri, $"{tag}-producer", setup.Token);
+                connections.Add(producerConnection);
+                publisher = await producerConnection.CreatePublisherAsync(exchange, routingKey, flow.BodySize, flow.Persistent, tracker, setup.Token);
+            }
 
             // Messages per publish call: about 256 KiB at a time, 1..500 messages, so the backlog and
             // stop checks stay fine-grained.
@@ -209,6 +224,9 @@ internal sealed class Scenarios(Options options)
             using var producerCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var producerTask = Task.Run(() => producer.RunAsync(producerCts.Token), CancellationToken.None);
 
+            using var ticker = options.Verbose ? StartTicker(() =>
+                $"published {producer.Published:N0}, delivered {string.Join('/', counters.Select(c => c.Delivered.ToString("N0", CultureInfo.InvariantCulture)))}" +
+                (tracker != null ? $", confirmed {tracker.Acked:N0}" : "")) : null;
             await WaitWatchingAsync(options.WarmupSeconds, connections, producerTask, ct);
             var s0 = Sample.Take(target.Pid);
             var (p0, d0, c0, paused0) = (producer.Published, counters.Sum(c => c.Delivered), tracker?.Acked ?? 0, producer.PausedTicks);
@@ -233,7 +251,7 @@ internal sealed class Scenarios(Options options)
             row["lgPer"] = w.LoadgenCpuPer(perMessage);
             row["lgCores"] = w.LoadgenCores;
             row["host"] = w.HostBusyCores;
-            row["paused"] = (paused1 - paused0) / (double)Stopwatch.Frequency / w.Seconds * 100;
+            row["paused"] = Math.Min(100, (paused1 - paused0) / (double)Stopwatch.Frequency / w.Seconds * 100);
             row["rss"] = rssKb / 1024.0;
             row.Notes.AddRange(w.BottleneckNotes());
             if (tracker is { Nacked: > 0 })
@@ -385,15 +403,20 @@ internal sealed class Scenarios(Options options)
         await using var admin = await BenchClient.ConnectAsync(client, target.Uri, $"{queue}-admin", ct);
         try
         {
-            await admin.DeclareQueueAsync(queue, durable: false, ct);
             var recorder = new LatencyRecorder((int)(options.LatencyRate * (options.DurationSeconds + 2)) + 1000);
             var counter = new ConsumerCounter();
-            var consumer = await BenchClient.ConnectAsync(client, target.Uri, $"{queue}-consumer", ct);
-            connections.Add(consumer);
-            await consumer.StartConsumerAsync(queue, (ushort)options.Prefetch, options.AckEvery, counter, recorder.Observe, ct);
-            var producerConnection = await BenchClient.ConnectAsync(client, target.Uri, $"{queue}-producer", ct);
-            connections.Add(producerConnection);
-            var publisher = await producerConnection.CreatePublisherAsync("", queue, Math.Max(16, options.BodySize), persistent: false, null, ct);
+            IBenchPublisher publisher;
+            using (var setup = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                setup.CancelAfter(AdminTimeout);
+                await admin.DeclareQueueAsync(queue, durable: false, setup.Token);
+                var consumer = await BenchClient.ConnectAsync(client, target.Uri, $"{queue}-consumer", setup.Token);
+                connections.Add(consumer);
+                await consumer.StartConsumerAsync(queue, (ushort)options.Prefetch, options.AckEvery, counter, recorder.Observe, setup.Token);
+                var producerConnection = await BenchClient.ConnectAsync(client, target.Uri, $"{queue}-producer", setup.Token);
+                connections.Add(producerConnection);
+                publisher = await producerConnection.CreatePublisherAsync("", queue, Math.Max(16, options.BodySize), persistent: false, null, setup.Token);
+            }
 
             var paced = new PacedPublisher(publisher, options.LatencyRate);
             var thread = paced.Start();

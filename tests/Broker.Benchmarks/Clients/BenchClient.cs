@@ -53,12 +53,26 @@ internal interface IBenchPublisher
 /// <summary>Opens connections of one client kind.</summary>
 internal static class BenchClient
 {
-    public static async Task<IBenchConnection> ConnectAsync(ClientKind kind, Uri uri, string connectionName, CancellationToken ct) =>
-        kind switch
+    /// <summary>How long a connection (TCP, handshake, channel.open) may take.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(20);
+
+    public static async Task<IBenchConnection> ConnectAsync(ClientKind kind, Uri uri, string connectionName, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(ConnectTimeout);
+        try
         {
-            ClientKind.Raw => await RawConnection.ConnectAsync(uri, connectionName, ct),
-            _ => await DotnetConnection.ConnectAsync(uri, connectionName, ct),
-        };
+            return kind switch
+            {
+                ClientKind.Raw => await RawConnection.ConnectAsync(uri, connectionName, cts.Token),
+                _ => await DotnetConnection.ConnectAsync(uri, connectionName, cts.Token),
+            };
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"connecting to {uri.Host}:{uri.Port} took more than {ConnectTimeout.TotalSeconds:0} s");
+        }
+    }
 
     public static string Describe(ClientKind kind) => kind == ClientKind.Raw ? "raw" : "dotnet";
 }
