@@ -41,6 +41,7 @@ internal sealed class Options
     public int Connections { get; private set; } = 500;
     public double StartTimeoutSeconds { get; private set; } = 60;
     public bool Verbose { get; private set; }
+    public double WaitIdleSeconds { get; private set; } = 20;
 
     public const string Usage = """
         Broker.Benchmarks: measures AMQP 0-9-1 brokers side by side with one load generator.
@@ -76,6 +77,8 @@ internal sealed class Options
         --confirm-window N   confirms scenario: unconfirmed messages in flight (default 256)
         --connections N      connections scenario: idle connections to open (default 500)
         --start-timeout S    how long a started broker may take to accept a handshake (default 60)
+        --wait-idle S        before each run wait up to S seconds for the host to be idle (below 0.3 busy
+                             cores), since other work on the machine disturbs the figures (default 20; 0 = off)
         --verbose            print counters every second while a scenario runs (to stderr)
         """;
 
@@ -106,6 +109,7 @@ internal sealed class Options
                 case "--connections": o.Connections = PositiveInt(a, Next()); break;
                 case "--start-timeout": o.StartTimeoutSeconds = PositiveDouble(a, Next()); break;
                 case "--verbose": o.Verbose = true; break;
+                case "--wait-idle": o.WaitIdleSeconds = NonNegativeDouble(a, Next()); break;
                 default: throw new ArgumentException($"unknown argument '{a}'");
             }
         }

@@ -77,8 +77,14 @@ try
                 }
 
                 first = false;
+                var busy = await WaitForIdleHostAsync(options.WaitIdleSeconds, ct);
                 Progress($"{scenario} / {t.Name} / {Broker.Benchmarks.Clients.BenchClient.Describe(client)} ...");
                 var row = await scenarios.RunAsync(scenario, t, client, ct);
+                if (busy is { } b)
+                {
+                    row.Notes.Add($"host still busy ({b:0.00} cores) after waiting {options.WaitIdleSeconds:0} s for it to idle");
+                }
+
                 table.Rows.Add(row);
                 Progress("  " + (row.Error != null ? "ERROR: " + row.Error : Summary(row)));
             }
@@ -105,6 +111,40 @@ finally
     foreach (var t in targets)
     {
         await t.DisposeAsync();
+    }
+}
+
+// Waits until the whole host uses less than 0.3 cores over half a second; returns the last busy
+// figure when it gave up, null when the host became idle (or waiting is off).
+async Task<double?> WaitForIdleHostAsync(double maxSeconds, CancellationToken token)
+{
+    if (maxSeconds <= 0)
+    {
+        return null;
+    }
+
+    var deadline = DateTime.UtcNow.AddSeconds(maxSeconds);
+    var announced = false;
+    while (true)
+    {
+        var a = Sample.Take(null);
+        await Task.Delay(500, token);
+        var busy = Window.Between(a, Sample.Take(null)).HostBusyCores;
+        if (busy < 0.3)
+        {
+            return null;
+        }
+
+        if (DateTime.UtcNow > deadline)
+        {
+            return busy;
+        }
+
+        if (!announced)
+        {
+            Progress($"  waiting for the host to idle ({busy:0.00} cores busy)...");
+            announced = true;
+        }
     }
 }
 
