@@ -154,7 +154,10 @@ public abstract class BrokerTestBase : IAsyncLifetime
     /// <summary>Opens a fresh channel on <see cref="Connection"/>.</summary>
     protected Task<IChannel> NewChannelAsync(CreateChannelOptions? options = null) => Connection.CreateChannelAsync(options);
 
-    /// <summary>Whether a queue exists, probed with a passive declare on a throwaway channel.</summary>
+    /// <summary>
+    /// Whether a queue exists, probed with a passive declare on a throwaway channel (405 means it exists but
+    /// is exclusive to another connection).
+    /// </summary>
     protected async Task<bool> QueueExistsAsync(string name)
     {
         await using var probe = await Connection.CreateChannelAsync();
@@ -166,6 +169,10 @@ public abstract class BrokerTestBase : IAsyncLifetime
         catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
         {
             return false;
+        }
+        catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 405)
+        {
+            return true;
         }
     }
 
