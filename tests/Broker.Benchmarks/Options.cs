@@ -19,8 +19,10 @@ internal sealed record TargetSpec(string Name, string Uri, string? Pid, string? 
 /// <summary>The parsed command line.</summary>
 internal sealed class Options
 {
-    public const string DefaultScenarios = "throughput,fanout,large,latency,connections,startup";
-    public static readonly string[] AllScenarios = ["startup", "throughput", "fanout", "large", "latency", "confirms", "connections"];
+    public const string DefaultScenarios = "startup,connections,throughput,fanout,large,latency";
+    // Canonical order: connections first, while the broker's memory is not yet inflated by queued
+    // messages; confirms last, since persistent backlogs take a while to be released.
+    public static readonly string[] AllScenarios = ["startup", "connections", "throughput", "fanout", "large", "latency", "confirms"];
 
     public List<TargetSpec> Targets { get; } = [];
     public List<string> Scenarios { get; private set; } = [.. DefaultScenarios.Split(',')];
@@ -34,8 +36,8 @@ internal sealed class Options
     public int FanoutQueues { get; private set; } = 10;
     public int Prefetch { get; private set; } = 1000;
     public int AckEvery { get; private set; } = 100;
-    public int MaxBacklog { get; private set; } = 100_000;
-    public long MaxBacklogBytes { get; private set; } = 128L * 1024 * 1024;
+    public int MaxBacklog { get; private set; } = 10_000;
+    public long MaxBacklogBytes { get; private set; } = 32L * 1024 * 1024;
     public int LatencyRate { get; private set; } = 1000;
     public int ConfirmWindow { get; private set; } = 256;
     public int Connections { get; private set; } = 500;
@@ -49,7 +51,7 @@ internal sealed class Options
         dotnet run -c Release --project tests/Broker.Benchmarks -- \
             --target name=rabbitmq,uri=amqp://guest:guest@127.0.0.1:5673/ \
             --target name=broker,uri=amqp://guest:guest@127.0.0.1:{port}/,start="path/to/Broker --port {port}" \
-            [--scenarios throughput,fanout,large,latency,connections,startup|all] [--client dotnet|raw|dotnet,raw]
+            [--scenarios startup,connections,throughput,fanout,large,latency,confirms|all] [--client dotnet|raw|dotnet,raw]
             [--duration 10] [--warmup 2] [--output results.md]
 
         --target name=N,uri=U[,pid=P][,start=CMD][,log=FILE]   (repeat; the first target is the ratio baseline)
@@ -59,7 +61,7 @@ internal sealed class Options
             start   shell command that starts the broker; the tool starts it, measures its start-up, reads its
                     pid and kills it at the end. '{port}' in start and uri is replaced by a free TCP port.
             log     where the started broker's stdout/stderr go (default /tmp/broker-bench-NAME.log)
-        --scenarios LIST     comma-separated from: startup,throughput,fanout,large,latency,confirms,connections
+        --scenarios LIST     comma-separated from: startup,connections,throughput,fanout,large,latency,confirms
                              ('all' = every one; default: all but confirms)
         --client LIST        dotnet (RabbitMQ.Client 7.2.1, default), raw (pre-encoded frames over a socket) or both
         --duration S         measured seconds per scenario and target (default 10)
@@ -71,8 +73,8 @@ internal sealed class Options
         --fanout-queues N    queues bound to the fanout exchange (default 10)
         --prefetch N         consumer prefetch (default 1000)
         --ack-every N        consumers ack with multiple=true every N deliveries (default 100)
-        --max-backlog N      producer pauses while a queue holds more than N messages (default 100000;
-                             also capped at 128 MiB of bodies)
+        --max-backlog N      producer pauses while a queue holds more than N messages (default 10000;
+                             also capped at 32 MiB of bodies, but never below prefetch + 2 x ack-every)
         --rate N             latency scenario publish rate in msg/s (default 1000)
         --confirm-window N   confirms scenario: unconfirmed messages in flight (default 256)
         --connections N      connections scenario: idle connections to open (default 500)
@@ -133,8 +135,12 @@ internal sealed class Options
         return o;
     }
 
-    /// <summary>The backlog bound for a body size: --max-backlog messages, at most 128 MiB of bodies.</summary>
-    public long BacklogFor(int bodySize) => Math.Max(Prefetch * 2L, Math.Min(MaxBacklog, MaxBacklogBytes / Math.Max(1, bodySize)));
+    /// <summary>
+    /// The backlog bound for a body size: --max-backlog messages, at most 32 MiB of bodies, but room
+    /// for the consumer's full prefetch window plus two ack batches so the bound never starves it.
+    /// </summary>
+    public long BacklogFor(int bodySize) =>
+        Math.Max(Prefetch + (2L * AckEvery), Math.Min(MaxBacklog, MaxBacklogBytes / Math.Max(1, bodySize)));
 
     private static readonly Regex TargetSplit = new(",(?=(?:name|uri|pid|start|log)=)", RegexOptions.CultureInvariant);
 

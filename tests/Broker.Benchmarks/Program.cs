@@ -53,6 +53,13 @@ try
         tables.Add(table);
         if (scenario == "startup")
         {
+            if (targets.All(t => t.Spec.Start == null))
+            {
+                Progress("startup: no target was given with start=, skipped");
+                tables.Remove(table);
+                continue;
+            }
+
             foreach (var t in targets)
             {
                 table.Rows.Add(t.Error != null ? new Row(t.Name, "raw") { Error = t.Error } : scenarios.Startup(t));

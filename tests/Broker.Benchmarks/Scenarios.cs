@@ -593,7 +593,8 @@ internal sealed class Scenarios(Options options)
         var tag = $"bench-conn-{NewId()}";
         try
         {
-            var rss0 = ProcessProbe.RssKb(target.Pid);
+            // The broker may still be returning memory from earlier runs: start from a steady RSS.
+            var rss0 = await SettledRssKbAsync(target.Pid, ct);
             var s0 = Sample.Take(target.Pid);
             var openCount = 0;
             try
@@ -638,6 +639,26 @@ internal sealed class Scenarios(Options options)
         {
             await CloseAllAsync(opened);
         }
+    }
+
+    /// <summary>RSS once two readings 0.5 s apart differ by less than 1 MiB (at most 20 s).</summary>
+    private static async Task<long?> SettledRssKbAsync(int? pid, CancellationToken ct)
+    {
+        var last = ProcessProbe.RssKb(pid);
+        var deadline = Stopwatch.GetTimestamp() + (20 * Stopwatch.Frequency);
+        while (last != null && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(500, ct);
+            var now = ProcessProbe.RssKb(pid);
+            if (now == null || Math.Abs(now.Value - last.Value) < 1024)
+            {
+                return now;
+            }
+
+            last = now;
+        }
+
+        return last;
     }
 
     private static async Task CloseAllAsync(IBenchConnection?[] connections)
