@@ -44,6 +44,7 @@ internal sealed class Options
     public double StartTimeoutSeconds { get; private set; } = 60;
     public bool Verbose { get; private set; }
     public double WaitIdleSeconds { get; private set; } = 20;
+    public int Repeat { get; private set; } = 1;
 
     public const string Usage = """
         Broker.Benchmarks: measures AMQP 0-9-1 brokers side by side with one load generator.
@@ -68,6 +69,8 @@ internal sealed class Options
         --warmup S           unmeasured seconds before each measurement (default 2)
         --pause S            idle seconds between runs so the previous run's work settles (default 2)
         --output FILE        also write the Markdown report to FILE
+        --repeat N           run each scenario N times per target, interleaved across targets, and report
+                             the median run by the table's main figure (default 1)
         --body-size N        throughput/fanout/confirms body bytes (default 16)
         --large-size N       large scenario body bytes (default 65536)
         --fanout-queues N    queues bound to the fanout exchange (default 10)
@@ -112,6 +115,7 @@ internal sealed class Options
                 case "--start-timeout": o.StartTimeoutSeconds = PositiveDouble(a, Next()); break;
                 case "--verbose": o.Verbose = true; break;
                 case "--wait-idle": o.WaitIdleSeconds = NonNegativeDouble(a, Next()); break;
+                case "--repeat": o.Repeat = PositiveInt(a, Next()); break;
                 default: throw new ArgumentException($"unknown argument '{a}'");
             }
         }

@@ -70,30 +70,39 @@ try
 
         foreach (var client in options.Clients)
         {
+            var clientName = Broker.Benchmarks.Clients.BenchClient.Describe(client);
+            var runs = targets.ToDictionary(t => t.Name, _ => new List<Row>());
+
+            // Repeats are interleaved (A B A B ...) so slow drifts of the background load hit all targets alike.
+            for (var repeat = 1; repeat <= options.Repeat; repeat++)
+            {
+                foreach (var t in targets.Where(t => t.Error == null))
+                {
+                    if (!first)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(options.PauseSeconds), ct);
+                    }
+
+                    first = false;
+                    var busy = await WaitForIdleHostAsync(options.WaitIdleSeconds, ct);
+                    var of = options.Repeat > 1 ? $" (run {repeat} of {options.Repeat})" : "";
+                    Progress($"{scenario} / {t.Name} / {clientName}{of} ...");
+                    var row = await scenarios.RunAsync(scenario, t, client, ct);
+                    if (busy is { } b)
+                    {
+                        row.Notes.Add($"host still busy ({b:0.00} cores) after waiting {options.WaitIdleSeconds:0} s for it to idle");
+                    }
+
+                    runs[t.Name].Add(row);
+                    Progress("  " + (row.Error != null ? "ERROR: " + row.Error : Summary(row)));
+                }
+            }
+
             foreach (var t in targets)
             {
-                if (t.Error != null)
-                {
-                    table.Rows.Add(new Row(t.Name, Broker.Benchmarks.Clients.BenchClient.Describe(client)) { Error = "target unavailable" });
-                    continue;
-                }
-
-                if (!first)
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(options.PauseSeconds), ct);
-                }
-
-                first = false;
-                var busy = await WaitForIdleHostAsync(options.WaitIdleSeconds, ct);
-                Progress($"{scenario} / {t.Name} / {Broker.Benchmarks.Clients.BenchClient.Describe(client)} ...");
-                var row = await scenarios.RunAsync(scenario, t, client, ct);
-                if (busy is { } b)
-                {
-                    row.Notes.Add($"host still busy ({b:0.00} cores) after waiting {options.WaitIdleSeconds:0} s for it to idle");
-                }
-
-                table.Rows.Add(row);
-                Progress("  " + (row.Error != null ? "ERROR: " + row.Error : Summary(row)));
+                table.Rows.Add(t.Error != null
+                    ? new Row(t.Name, clientName) { Error = "target unavailable" }
+                    : Median(table, runs[t.Name]));
             }
         }
     }
@@ -153,6 +162,28 @@ async Task<double?> WaitForIdleHostAsync(double maxSeconds, CancellationToken to
             announced = true;
         }
     }
+}
+
+// The run whose main figure (the table's first ratio column) is the median; notes the spread.
+static Row Median(Table table, List<Row> rows)
+{
+    if (rows.Count == 1)
+    {
+        return rows[0];
+    }
+
+    var key = table.Columns.First(c => c.Ratio);
+    var ok = rows.Where(r => r.Error == null && r[key.Key] is { } v && double.IsFinite(v)).OrderBy(r => r[key.Key]).ToList();
+    if (ok.Count == 0)
+    {
+        return rows[^1];
+    }
+
+    var median = ok[(ok.Count - 1) / 2];
+    string F(double? v) => v?.ToString(key.Format, CultureInfo.InvariantCulture) ?? "-";
+    median.Notes.Insert(0, $"median of {ok.Count} runs by {key.Header} (range {F(ok[0][key.Key])} to {F(ok[^1][key.Key])})" +
+        (ok.Count < rows.Count ? $", {rows.Count - ok.Count} failed: {rows.First(r => r.Error != null).Error}" : ""));
+    return median;
 }
 
 static string Summary(Row row) =>
