@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Reflection;
+using Broker.Protocol.Encoding;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 using Broker.Protocol.Tests.Support;
@@ -103,7 +104,7 @@ public class MethodRoundTripTests
         Assert.Equal(MethodCatalog.WriteFrame(withEmpty, 0), bytes);
 
         var decoded = MethodFrame.Decode<ConnectionStart>(Frames.ReadSingle(bytes).Payload);
-        Assert.Equal(0, Assert.IsType<Encoding.FieldTable>(decoded.ServerProperties).Count);
+        Assert.Equal(0, Assert.IsType<FieldTable>(decoded.ServerProperties).Count);
         Assert.Empty(decoded.Mechanisms!);
         Assert.Empty(decoded.Locales!);
     }
