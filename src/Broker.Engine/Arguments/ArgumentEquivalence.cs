@@ -38,7 +38,11 @@ public static class ArgumentEquivalence
                 continue;
             }
 
-            return Fail(key, resource, Describe(hasReceived, receivedValue), Describe(hasCurrent, currentValue));
+            // rabbit_misc:assert_args_equivalence1 prints bare values when both sides have the key,
+            // and type-qualified values ("none" when absent) when only one side has it.
+            return hasCurrent && hasReceived
+                ? Fail(key, resource, $"'{FieldValues.Format(receivedValue)}'", $"'{FieldValues.Format(currentValue)}'")
+                : Fail(key, resource, Describe(hasReceived, receivedValue), Describe(hasCurrent, currentValue));
         }
 
         return EngineError.None;

@@ -39,7 +39,7 @@ public static class FrameReader
 
         if (frameMax != 0 && size > frameMax - FrameConstants.Overhead)
         {
-            ThrowTooLarge(size, frameMax);
+            ThrowTooLarge(type, size, frameMax);
         }
 
         var total = FrameConstants.Overhead + (long)size;
@@ -52,7 +52,7 @@ public static class FrameReader
         var endOctet = buffer.Slice(FrameConstants.HeaderSize + size, 1).FirstSpan[0];
         if (endOctet != FrameConstants.FrameEnd)
         {
-            ThrowBadEnd(endOctet);
+            ThrowBadEnd(type, buffer.Slice(FrameConstants.HeaderSize, size), endOctet);
         }
 
         frame = new Frame((FrameType)type, channel, buffer.Slice(FrameConstants.HeaderSize, size));
@@ -60,15 +60,23 @@ public static class FrameReader
         return true;
     }
 
+    // Texts follow rabbit_reader's: "type T, all octets = <<...>>: reason".
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowUnknownType(byte type) =>
-        throw AmqpProtocolException.Frame($"unknown frame type {type}");
+        throw AmqpProtocolException.Frame($"type {type}, all octets = <<>>: unknown_frame");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowTooLarge(uint size, uint frameMax) =>
-        throw AmqpProtocolException.Frame($"frame size {size + FrameConstants.Overhead} larger than negotiated maximum {frameMax}");
+    private static void ThrowTooLarge(byte type, uint size, uint frameMax) =>
+        throw AmqpProtocolException.Frame($"type {type}, all octets = <<>>: {{frame_too_large,{size},{frameMax - FrameConstants.Overhead}}}");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowBadEnd(byte octet) =>
-        throw AmqpProtocolException.Frame($"bad frame end marker {octet}");
+    private static void ThrowBadEnd(byte type, ReadOnlySequence<byte> payload, byte octet) =>
+        throw AmqpProtocolException.Frame($"type {type}, all octets = {FormatBinary(payload)}: {{invalid_frame_end_marker,{octet}}}");
+
+    /// <summary>A payload as Erlang prints a binary (the first 64 bytes), as RabbitMQ shows it in frame errors.</summary>
+    public static string FormatBinary(ReadOnlySequence<byte> bytes)
+    {
+        var shown = bytes.Length > 64 ? bytes.Slice(0, 64) : bytes;
+        return "<<" + string.Join(",", shown.ToArray()) + (bytes.Length > 64 ? ",..." : string.Empty) + ">>";
+    }
 }

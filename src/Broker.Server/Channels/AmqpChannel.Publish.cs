@@ -127,7 +127,11 @@ internal sealed partial class AmqpChannel
         }
 
         Deliver(message, _routeTargets.Queues, mandatory);
-        _confirms?.Confirm(confirmSequence);
+        if (_confirms is not null)
+        {
+            _confirms.Confirm(confirmSequence);
+            _connection.AddPendingConfirms(this);
+        }
     }
 
     /// <summary>Enqueues a routed message, or returns it to the publisher when mandatory and unroutable.</summary>

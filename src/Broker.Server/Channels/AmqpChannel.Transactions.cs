@@ -42,8 +42,6 @@ internal sealed partial class AmqpChannel
         }
     }
 
-    public bool HasPendingConfirms => _confirms is { HasWork: true };
-
     private void HandleConfirmSelect(ConfirmSelect select)
     {
         if (_transaction is not null)

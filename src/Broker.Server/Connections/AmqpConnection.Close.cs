@@ -73,7 +73,9 @@ internal sealed partial class AmqpConnection
     private async Task ShutdownAsync()
     {
         ReleaseResources();
-        _server.Connections.Remove(this);
+
+        // Requeued deliveries may have gone to other connections' consumers: flush those too.
+        Batch.FlushAll();
         Output.Flush();
         Output.MarkCompleted();
         try

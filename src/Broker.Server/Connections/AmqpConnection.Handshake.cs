@@ -157,7 +157,6 @@ internal sealed partial class AmqpConnection
         _virtualHost = virtualHost;
         _permissions = permissions;
         _state = ConnectionState.Open;
-        _server.Connections.Add(this);
         WriteMethod(0, new ConnectionOpenOk(KnownHosts: string.Empty));
         Log.ConnectionOpened(_logger, RemoteEndPoint, ClientName, _user.Name, virtualHost.Name);
     }

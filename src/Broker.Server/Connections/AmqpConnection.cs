@@ -27,6 +27,7 @@ internal sealed partial class AmqpConnection
     private readonly IDuplexPipe _transport;
     private readonly ILogger _logger;
     private readonly List<MessageQueue> _exclusiveQueues = [];
+    private readonly List<AmqpChannel> _channelsWithConfirms = [];
     private AmqpChannel?[] _channels = new AmqpChannel?[8];
     private int _openChannels;
     private volatile ConnectionState _state = ConnectionState.AwaitingProtocolHeader;
@@ -151,7 +152,7 @@ internal sealed partial class AmqpConnection
             while (_state != ConnectionState.Closed && FrameReader.TryReadFrame(ref buffer, frameMax, out var frame))
             {
                 ProcessFrame(frame);
-                frameMax = FrameMax > FrameConstants.MinFrameMax ? FrameMax : _server.Options.FrameMax;
+                frameMax = _state == ConnectionState.Open ? FrameMax : _server.Options.FrameMax;
             }
 
             return buffer.Start;
@@ -253,7 +254,7 @@ internal sealed partial class AmqpConnection
         }
         catch (AmqpProtocolException) when (frame.Type == FrameType.Method)
         {
-            throw AmqpException.FrameError($"cannot decode {ErlangBinary(frame.Payload.Slice(4))}", methodId);
+            throw AmqpException.FrameError($"cannot decode {FrameReader.FormatBinary(frame.Payload.Slice(4))}", methodId);
         }
     }
 
@@ -411,16 +412,23 @@ internal sealed partial class AmqpConnection
         }
     }
 
+    /// <summary>A channel in confirm mode has acks to send at the end of this batch.</summary>
+    public void AddPendingConfirms(AmqpChannel channel)
+    {
+        if (!_channelsWithConfirms.Contains(channel))
+        {
+            _channelsWithConfirms.Add(channel);
+        }
+    }
+
     private void EndBatch()
     {
-        var channels = _channels;
-        for (var i = 1; i < channels.Length; i++)
+        foreach (var channel in _channelsWithConfirms)
         {
-            if (channels[i] is { HasPendingConfirms: true } channel)
-            {
-                channel.WritePendingConfirms();
-            }
+            channel.WritePendingConfirms();
         }
+
+        _channelsWithConfirms.Clear();
 
         Batch.FlushAll();
         Output.Flush();
@@ -434,12 +442,5 @@ internal sealed partial class AmqpConnection
         {
             channels[i]?.ScheduleConsumerPumps();
         }
-    }
-
-    /// <summary>Erlang's printing of a binary, as RabbitMQ puts payloads in frame error texts (first 64 bytes).</summary>
-    private static string ErlangBinary(ReadOnlySequence<byte> bytes)
-    {
-        var shown = bytes.Length > 64 ? bytes.Slice(0, 64) : bytes;
-        return "<<" + string.Join(",", shown.ToArray()) + (bytes.Length > 64 ? ",..." : string.Empty) + ">>";
     }
 }

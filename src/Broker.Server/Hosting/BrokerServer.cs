@@ -43,7 +43,20 @@ public sealed class BrokerServer : IAsyncDisposable
 
     public IPEndPoint? EndPoint { get; private set; }
 
-    public int ConnectionCount => _context.Connections.Count;
+    /// <summary>Connections that completed the handshake and are open.</summary>
+    public int ConnectionCount
+    {
+        get
+        {
+            var open = 0;
+            foreach (var connection in _context.Connections.Snapshot())
+            {
+                open += connection.IsOpen ? 1 : 0;
+            }
+
+            return open;
+        }
+    }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -85,6 +98,7 @@ public sealed class BrokerServer : IAsyncDisposable
 
         foreach (var connection in _context.Connections.Snapshot())
         {
+            // Open connections hear why (as from RabbitMQ at shutdown); half-open ones are dropped.
             connection.CloseFromBroker(ReplyCodes.ConnectionForced, "broker forced connection closure with reason 'shutdown'");
         }
 
@@ -179,14 +193,14 @@ public sealed class BrokerServer : IAsyncDisposable
         try
         {
             var connection = new AmqpConnection(_context, context.Transport, context.RemoteEndPoint?.ToString() ?? "unknown");
-            _pendingHandshakes.Add(connection);
+            _context.Connections.Add(connection);
             try
             {
                 await connection.RunAsync(_stopping.Token);
             }
             finally
             {
-                _pendingHandshakes.Remove(connection);
+                _context.Connections.Remove(connection);
             }
         }
         catch (Exception ex)
@@ -199,12 +213,10 @@ public sealed class BrokerServer : IAsyncDisposable
         }
     }
 
-    private readonly ConnectionRegistry _pendingHandshakes = new();
-
     private void OnTimer()
     {
         var now = Environment.TickCount64;
-        foreach (var connection in _pendingHandshakes.Snapshot())
+        foreach (var connection in _context.Connections.Snapshot())
         {
             connection.OnTimer(now);
         }

@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Net;
+using Serilog.Events;
+
+namespace Broker;
+
+/// <summary>
+/// Command-line options, each also readable from an environment variable (--data-dir is BROKER_DATA_DIR).
+/// The command line wins over the environment.
+/// </summary>
+internal sealed class BrokerSettings
+{
+    public const string Usage = """
+        broker: an AMQP 0-9-1 message broker compatible with RabbitMQ.
+
+        Options (each also as an environment variable, e.g. --data-dir is BROKER_DATA_DIR):
+          --port N                AMQP port (default 5672; 0 picks a free port and logs it)
+          --bind ADDR             address to listen on (default 0.0.0.0)
+          --data-dir DIR          where the broker keeps its data (default ./data)
+          --default-user NAME     user created at first start (default guest)
+          --default-pass PASS     that user's password (default guest)
+          --heartbeat SECONDS     heartbeat interval proposed to clients (default 60)
+          --frame-max BYTES       largest frame accepted (default 131072)
+          --channel-max N         channels per connection (default 2047)
+          --max-message-size N    largest message body in bytes (default 134217728)
+          --log-level LEVEL       verbose, debug, information, warning, error (default information)
+          --help                  this text
+        """;
+
+    public int Port { get; private set; } = 5672;
+
+    public IPAddress Bind { get; private set; } = IPAddress.Any;
+
+    public string DataDirectory { get; private set; } = "data";
+
+    public string DefaultUser { get; private set; } = "guest";
+
+    public string DefaultPassword { get; private set; } = "guest";
+
+    public ushort Heartbeat { get; private set; } = 60;
+
+    public uint FrameMax { get; private set; } = 131072;
+
+    public ushort ChannelMax { get; private set; } = 2047;
+
+    public long MaxMessageSize { get; private set; } = 128L * 1024 * 1024;
+
+    public LogEventLevel LogLevel { get; private set; } = LogEventLevel.Information;
+
+    public bool ShowHelp { get; private set; }
+
+    public static BrokerSettings Parse(string[] args, Func<string, string?> environment)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in Names)
+        {
+            if (environment("BROKER_" + name.Replace('-', '_').ToUpperInvariant()) is { Length: > 0 } value)
+            {
+                values[name] = value;
+            }
+        }
+
+        var settings = new BrokerSettings();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg is "--help" or "-h")
+            {
+                settings.ShowHelp = true;
+                continue;
+            }
+
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"unexpected argument '{arg}'");
+            }
+
+            var name = arg[2..];
+            string value;
+            var equals = name.IndexOf('=', StringComparison.Ordinal);
+            if (equals >= 0)
+            {
+                value = name[(equals + 1)..];
+                name = name[..equals];
+            }
+            else if (i + 1 < args.Length)
+            {
+                value = args[++i];
+            }
+            else
+            {
+                throw new ArgumentException($"option --{name} needs a value");
+            }
+
+            if (Array.IndexOf(Names, name) < 0)
+            {
+                throw new ArgumentException($"unknown option --{name}");
+            }
+
+            values[name] = value;
+        }
+
+        foreach (var (name, value) in values)
+        {
+            settings.Set(name, value);
+        }
+
+        return settings;
+    }
+
+    private static readonly string[] Names =
+        ["port", "bind", "data-dir", "default-user", "default-pass", "heartbeat", "frame-max", "channel-max", "max-message-size", "log-level"];
+
+    private void Set(string name, string value)
+    {
+        switch (name)
+        {
+            case "port":
+                Port = ParseNumber<int>(name, value, 0, 65535);
+                break;
+            case "bind":
+                Bind = IPAddress.TryParse(value, out var address) ? address : throw new ArgumentException($"--bind: '{value}' is not an IP address");
+                break;
+            case "data-dir":
+                DataDirectory = value;
+                break;
+            case "default-user":
+                DefaultUser = value;
+                break;
+            case "default-pass":
+                DefaultPassword = value;
+                break;
+            case "heartbeat":
+                Heartbeat = ParseNumber<ushort>(name, value, 0, ushort.MaxValue);
+                break;
+            case "frame-max":
+                FrameMax = ParseNumber<uint>(name, value, 4096, uint.MaxValue);
+                break;
+            case "channel-max":
+                ChannelMax = ParseNumber<ushort>(name, value, 1, ushort.MaxValue);
+                break;
+            case "max-message-size":
+                MaxMessageSize = ParseNumber<long>(name, value, 1, int.MaxValue);
+                break;
+            case "log-level":
+                LogLevel = Enum.TryParse<LogEventLevel>(value, ignoreCase: true, out var level)
+                    ? level
+                    : throw new ArgumentException($"--log-level: '{value}' is not one of verbose, debug, information, warning, error, fatal");
+                break;
+        }
+    }
+
+    private static T ParseNumber<T>(string name, string value, T minimum, T maximum)
+        where T : System.Numerics.INumber<T>
+    {
+        if (!T.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) || number < minimum || number > maximum)
+        {
+            throw new ArgumentException($"--{name}: '{value}' is not a number from {minimum} to {maximum}");
+        }
+
+        return number;
+    }
+}
