@@ -113,6 +113,22 @@ scenarios.connect = async (uri) => {
   }
   step('5 channels on one connection, server-named queue ' + queue);
   await connection.close();
+
+  const wrongPassword = new URL(uri);
+  wrongPassword.password = 'not-the-password';
+  await assert.rejects(amqp.connect(wrongPassword.toString()), (error) => {
+    assert.match(String(error.message), /ACCESS_REFUSED|403/, 'wrong password error: ' + error.message);
+    step('wrong password -> ' + error.message);
+    return true;
+  });
+  const wrongVhost = new URL(uri);
+  wrongVhost.pathname = '/no-such-vhost-' + crypto.randomBytes(4).toString('hex');
+  await assert.rejects(amqp.connect(wrongVhost.toString()), (error) => {
+    // amqplib reports a connection.close in reply to connection.open without its code.
+    assert.match(String(error.message), /NOT_ALLOWED|530|got <ConnectionClose/, 'unknown vhost error: ' + error.message);
+    step('unknown virtual host -> ' + error.message);
+    return true;
+  });
 };
 
 scenarios.topology = async (uri) => {

@@ -402,6 +402,20 @@ def ack_nack_reject(uri):
     channel.close()
     check_equal(settled_count(connection, queue), 0, "messages left after ack multiple and channel close")
     step("basic.ack multiple=True acknowledges all outstanding deliveries")
+
+    # basic.recover requeue=True puts every unacknowledged message of the channel back.
+    channel = connection.channel()
+    channel.basic_publish("", queue, b"r1")
+    channel.basic_publish("", queue, b"r2")
+    first = channel.basic_get(queue)
+    second = channel.basic_get(queue)
+    check_equal([first[2], second[2]], [b"r1", b"r2"], "gets before basic.recover")
+    channel.basic_recover(requeue=True)
+    again = [channel.basic_get(queue) for _ in range(2)]
+    check_equal([(m.redelivered, body) for m, _p, body in again], [(True, b"r1"), (True, b"r2")],
+                "gets after basic.recover (redelivered, body)")
+    channel.basic_ack(again[-1][0].delivery_tag, multiple=True)
+    step("basic.recover requeue=True requeues the unacked messages, redelivered")
     connection.close()
 
 
@@ -462,19 +476,23 @@ def prefetch(uri):
         while time.time() < deadline:
             connection.process_data_events(time_limit=0.1)
 
-    pump(1.5)
-    check_equal([b for _m, b in received], [b"p0", b"p1"], "deliveries with prefetch 2 and nothing acked")
+    def pump_until(count, what):
+        """Waits (up to 10 s) for `count` deliveries, then 0.5 s more so that extra deliveries would show up."""
+        deadline = time.time() + 10
+        while len(received) < count and time.time() < deadline:
+            connection.process_data_events(time_limit=0.1)
+        pump(0.5)
+        check_equal([b for _m, b in received], [("p%d" % i).encode() for i in range(count)], what)
+
+    pump_until(2, "deliveries with prefetch 2 and nothing acked")
     step("prefetch_count=2: two deliveries in flight")
     channel.basic_ack(received[0][0].delivery_tag)
-    pump(1.0)
-    check_equal([b for _m, b in received], [b"p0", b"p1", b"p2"], "deliveries after one ack")
+    pump_until(3, "deliveries after one ack")
     step("one ack lets one more delivery through")
     channel.basic_ack(received[-1][0].delivery_tag, multiple=True)
-    pump(1.0)
-    check_equal(len(received), 5, "deliveries after acking everything outstanding")
+    pump_until(5, "deliveries after acking everything outstanding")
     channel.basic_ack(received[-1][0].delivery_tag, multiple=True)
-    pump(1.0)
-    check_equal([b for _m, b in received], [("p%d" % i).encode() for i in range(6)], "all deliveries in order")
+    pump_until(6, "all deliveries in order")
     channel.basic_ack(received[-1][0].delivery_tag, multiple=True)
     step("acks (multiple) release the rest, in order")
 
@@ -486,8 +504,10 @@ def prefetch(uri):
     more = []
     channel.basic_cancel(received[0][0].consumer_tag)
     channel2.basic_consume(queue, lambda ch, m, p, b: more.append(m))
-    pump(1.5)
-    check_equal(len(more), 10, "deliveries with prefetch 0")
+    deadline = time.time() + 10
+    while len(more) < 10 and time.time() < deadline:
+        connection.process_data_events(time_limit=0.1)
+    check_equal(len(more), 10, "unacked deliveries with prefetch 0")
     step("prefetch_count=0 is unlimited")
     connection.close()
 
