@@ -1,91 +1,156 @@
+using System.Text.RegularExpressions;
 using Broker.Engine.Errors;
 using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.Arguments;
 
 /// <summary>
-/// The queue arguments RabbitMQ 3.10 knows (rabbit_amqqueue:declare_args): checked on declare with
-/// RabbitMQ's texts, and compared on redeclare. Unknown arguments are kept and ignored, as RabbitMQ does.
+/// Queue declaration arguments as RabbitMQ 3.10 checks them (rabbit_amqqueue:check_declare_arguments
+/// and the queue types' capabilities), in its order and with its texts: first the values of the
+/// arguments the queue type supports, then arguments known to RabbitMQ that the type does not support.
+/// Unknown arguments are kept and ignored, as RabbitMQ does.
 /// </summary>
-public static class QueueArguments
+public static partial class QueueArguments
 {
+    /// <summary>Ten years: RabbitMQ's largest x-message-ttl and x-expires.</summary>
+    public const long MaxExpiry = 315_360_000_000;
+
+    /// <summary>The arguments compared when a queue is redeclared, in RabbitMQ's declare_args order.</summary>
     public static readonly string[] Known =
     [
         "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-length",
         "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes", "x-max-priority", "x-overflow",
-        "x-queue-mode", "x-single-active-consumer", "x-queue-type", "x-quorum-initial-group-size", "x-max-age",
-        "x-stream-max-segment-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator",
+        "x-queue-mode", "x-queue-version", "x-single-active-consumer", "x-queue-type", "x-quorum-initial-group-size",
+        "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator",
     ];
 
+    private static readonly string[] ClassicArguments =
+    [
+        "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-length",
+        "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer",
+        "x-queue-type", "x-queue-master-locator", "x-queue-version",
+    ];
+
+    private static readonly string[] QuorumArguments =
+    [
+        "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-dead-letter-strategy", "x-expires", "x-max-length",
+        "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes", "x-overflow", "x-single-active-consumer",
+        "x-queue-type", "x-quorum-initial-group-size", "x-delivery-limit", "x-message-ttl", "x-queue-leader-locator",
+    ];
+
+    private static readonly string[] StreamArguments =
+    [
+        "x-max-length-bytes", "x-queue-type", "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
+        "x-queue-leader-locator",
+    ];
+
+    /// <summary>Every argument some queue type knows: those a type does not support are refused for it.</summary>
+    private static readonly HashSet<string> TypedArguments =
+        [.. ClassicArguments, .. QuorumArguments, .. StreamArguments, "x-max-in-memory-length", "x-max-in-memory-bytes"];
+
+    /// <summary>The queue type the arguments ask for: classic (also when absent), quorum or stream.</summary>
+    public static string QueueType(FieldTable arguments) => arguments.GetString("x-queue-type") ?? "classic";
+
+    /// <summary>Checks arguments of a queue about to be created.</summary>
     public static EngineError Validate(FieldTable arguments, string resource)
     {
-        foreach (var (key, value) in arguments)
+        if (arguments.TryGetValue("x-queue-type", out var typeValue) && CheckQueueType(typeValue) is { } badType)
         {
-            var problem = key switch
-            {
-                "x-expires" => PositiveInteger(value),
-                "x-message-ttl" => NonNegativeInteger(value),
-                "x-dead-letter-exchange" or "x-dead-letter-routing-key" => LongString(value),
-                "x-max-length" or "x-max-length-bytes" or "x-max-in-memory-length" or "x-max-in-memory-bytes"
-                    or "x-stream-max-segment-size-bytes" => NonNegativeInteger(value),
-                "x-max-priority" => MaxPriority(value),
-                "x-overflow" => OneOf(value, "drop-head", "reject-publish", "reject-publish-dlx"),
-                "x-queue-mode" => OneOf(value, "default", "lazy"),
-                "x-single-active-consumer" => value is bool ? null : $"{{unacceptable_type,{FieldValues.TypeName(value)}}}",
-                "x-queue-type" => OneOf(value, "classic", "quorum", "stream"),
-                "x-quorum-initial-group-size" or "x-initial-cluster-size" => PositiveInteger(value),
-                "x-queue-leader-locator" => OneOf(value, "client-local", "balanced", "random", "least-leaders"),
-                _ => null,
-            };
+            return Invalid("x-queue-type", resource, badType);
+        }
 
-            if (problem is not null)
+        var type = QueueType(arguments);
+        var supported = type switch
+        {
+            "quorum" => QuorumArguments,
+            "stream" => StreamArguments,
+            _ => ClassicArguments,
+        };
+
+        foreach (var key in Known)
+        {
+            if (Array.IndexOf(supported, key) < 0 || !arguments.TryGetValue(key, out var value))
             {
-                return EngineError.PreconditionFailed($"invalid arg '{key}' for {resource}: {problem}");
+                continue;
+            }
+
+            if (CheckValue(key, value, arguments) is { } problem)
+            {
+                return Invalid(key, resource, problem);
             }
         }
 
-        if (arguments.ContainsKey("x-dead-letter-routing-key") && !arguments.ContainsKey("x-dead-letter-exchange"))
+        foreach (var (key, _) in arguments)
         {
-            return EngineError.PreconditionFailed(
-                $"invalid arg 'x-dead-letter-routing-key' for {resource}: Key x-dead-letter-routing-key requires x-dead-letter-exchange");
+            if (TypedArguments.Contains(key) && Array.IndexOf(supported, key) < 0)
+            {
+                return EngineError.PreconditionFailed($"invalid arg '{key}' for {resource} of queue type rabbit_{type}_queue");
+            }
         }
 
         return EngineError.None;
     }
 
-    private static string? NonNegativeInteger(object? value) => FieldValues.AsInteger(value) switch
+    private static EngineError Invalid(string key, string resource, string problem) =>
+        EngineError.PreconditionFailed($"invalid arg '{key}' for {resource}: {problem}");
+
+    /// <summary>The error term RabbitMQ prints for a bad value, or null when the value is fine.</summary>
+    private static string? CheckValue(string key, object? value, FieldTable arguments) => key switch
     {
-        null => $"{{unacceptable_type,{FieldValues.TypeName(value)}}}",
-        < 0 and var negative => $"{{value_negative,{negative}}}",
+        "x-expires" => Expiry(value, zeroAllowed: false),
+        "x-message-ttl" => Expiry(value, zeroAllowed: true),
+        "x-dead-letter-exchange" => LongString(value),
+        "x-dead-letter-routing-key" => LongString(value) ?? (arguments.ContainsKey("x-dead-letter-exchange") ? null : "routing_key_but_no_dlx_defined"),
+        "x-max-length" or "x-max-length-bytes" or "x-max-in-memory-length" or "x-max-in-memory-bytes"
+            or "x-stream-max-segment-size-bytes" => NonNegativeInteger(value),
+        "x-max-priority" => NonNegativeInteger(value) ?? (FieldValues.AsInteger(value) > 255 ? $"{{max_value_exceeded,{FieldValues.AsInteger(value)}}}" : null),
+        "x-overflow" => FieldValues.AsString(value) is { } overflow
+            ? (overflow is "drop-head" or "reject-publish" or "reject-publish-dlx" ? null : "invalid_overflow")
+            : UnacceptableType(value),
+        "x-queue-mode" => FieldValues.AsString(value) is { } mode
+            ? (mode is "default" or "lazy" ? null : $"\"unsupported queue mode '{mode}'\"")
+            : UnacceptableType(value),
+        "x-queue-version" => IntegerType(value) ?? (FieldValues.AsInteger(value) is 1 or 2 ? null : $"\"unsupported queue version '{FieldValues.AsInteger(value)}'\""),
+        "x-single-active-consumer" => value is bool ? null : UnacceptableType(value),
+        "x-quorum-initial-group-size" or "x-initial-cluster-size" => NonNegativeInteger(value) ?? (FieldValues.AsInteger(value) == 0 ? "{value_zero,0}" : null),
+        "x-max-age" => FieldValues.AsString(value) is { } age && MaxAgePattern().IsMatch(age) ? null : "invalid_max_age",
+        "x-queue-leader-locator" => FieldValues.AsString(value) is "client-local" or "balanced" or "random" or "least-leaders" ? null : "invalid_queue_leader_locator",
         _ => null,
     };
 
-    private static string? PositiveInteger(object? value) => FieldValues.AsInteger(value) switch
+    private static string? CheckQueueType(object? value) => FieldValues.AsString(value) switch
     {
-        null => $"{{unacceptable_type,{FieldValues.TypeName(value)}}}",
-        0 => "{value_zero,0}",
-        < 0 and var negative => $"{{value_negative,{negative}}}",
-        _ => null,
+        null => UnacceptableType(value),
+        "classic" or "quorum" or "stream" => null,
+        var other => $"\"unsupported queue type '{other}'\"",
     };
 
-    private static string? MaxPriority(object? value) => FieldValues.AsInteger(value) switch
-    {
-        null => $"{{unacceptable_type,{FieldValues.TypeName(value)}}}",
-        < 0 and var negative => $"{{value_negative,{negative}}}",
-        > 255 and var big => $"{{value_too_large,{big},255}}",
-        _ => null,
-    };
+    private static string? IntegerType(object? value) =>
+        FieldValues.AsInteger(value) is null ? $"\"expected integer, got {FieldValues.TypeName(value)}\"" : null;
 
-    private static string? LongString(object? value) =>
-        value is byte[] or string ? null : $"{{unacceptable_type,{FieldValues.TypeName(value)}}}";
+    private static string? NonNegativeInteger(object? value) => IntegerType(value) ?? (FieldValues.AsInteger(value) < 0 ? $"{{value_negative,{FieldValues.AsInteger(value)}}}" : null);
 
-    private static string? OneOf(object? value, params string[] allowed)
+    private static string? Expiry(object? value, bool zeroAllowed)
     {
-        if (FieldValues.AsString(value) is not { } text)
+        if (IntegerType(value) is { } wrongType)
         {
-            return $"{{unacceptable_type,{FieldValues.TypeName(value)}}}";
+            return wrongType;
         }
 
-        return Array.IndexOf(allowed, text) >= 0 ? null : $"{{invalid_value,<<\"{text}\">>}}";
+        var number = FieldValues.AsInteger(value)!.Value;
+        return number switch
+        {
+            0 when !zeroAllowed => "{value_zero,0}",
+            < 0 => $"{{value_negative,{number}}}",
+            > MaxExpiry => $"{{value_too_large,{number}}}",
+            _ => null,
+        };
     }
+
+    private static string? LongString(object? value) => value is byte[] or string ? null : UnacceptableType(value);
+
+    private static string UnacceptableType(object? value) => $"{{unacceptable_type,{FieldValues.TypeName(value)}}}";
+
+    [GeneratedRegex("^[0-9]+[YMDhms]$")]
+    private static partial Regex MaxAgePattern();
 }

@@ -165,8 +165,14 @@ public sealed class VirtualHost
             return new QueueDeclareResult(found, (uint)messages, (uint)consumers, Created: false);
         }
 
+        var queueType = QueueArguments.QueueType(arguments);
         if (name.Length == 0)
         {
+            if (queueType != "classic")
+            {
+                return EngineError.PreconditionFailed($"Cannot declare a server-named queue for type rabbit_{queueType}_queue");
+            }
+
             name = GenerateName("amq.gen-");
         }
         else if (name.StartsWith("amq.", StringComparison.Ordinal))
@@ -199,10 +205,33 @@ public sealed class VirtualHost
                 return new QueueDeclareResult(existing, (uint)messages, (uint)consumers, Created: false);
             }
 
-            var validation = QueueArguments.Validate(arguments, Names.Queue(name, Name));
+            var displayName = Names.Queue(name, Name);
+            if (arguments.TryGetValue("x-dead-letter-exchange", out var deadLetterExchange) && deadLetterExchange is not byte[] && deadLetterExchange is not string)
+            {
+                return EngineError.PreconditionFailed(
+                    $"invalid type '{FieldValues.TypeName(deadLetterExchange)}' for arg 'x-dead-letter-exchange' in {displayName}");
+            }
+
+            var validation = QueueArguments.Validate(arguments, displayName);
             if (validation.IsError)
             {
                 return validation;
+            }
+
+            // Quorum queues are accepted as durable queues with quorum's restrictions (in
+            // rabbit_quorum_queue:declare's order); streams are not supported.
+            if (queueType != "classic")
+            {
+                var property = autoDelete ? "auto-delete" : exclusive ? "exclusive-owner" : !durable ? "non-durable" : null;
+                if (property is not null)
+                {
+                    return EngineError.PreconditionFailed($"invalid property '{property}' for {displayName}");
+                }
+
+                if (queueType == "stream")
+                {
+                    return EngineError.PreconditionFailed($"invalid arg 'x-queue-type' for {displayName}: \"unsupported queue type 'stream'\"");
+                }
             }
 
             var queue = new MessageQueue(this, name, durable, exclusive, autoDelete, arguments, owner);
@@ -352,9 +381,10 @@ public sealed class VirtualHost
 
         lock (_lock)
         {
+            // Unbinding what does not exist is fine (RabbitMQ 3.10); binding to it is 404.
             if (!_exchanges.TryGetValue(sourceName, out var source))
             {
-                return NotFoundExchange(sourceName);
+                return bind ? NotFoundExchange(sourceName) : EngineError.None;
             }
 
             object destination;
@@ -362,7 +392,7 @@ public sealed class VirtualHost
             {
                 if (!_queues.TryGetValue(destinationName, out var queue))
                 {
-                    return NotFoundQueue(destinationName);
+                    return bind ? NotFoundQueue(destinationName) : EngineError.None;
                 }
 
                 if (connection is not null && !queue.IsAccessibleBy(connection))
@@ -376,7 +406,7 @@ public sealed class VirtualHost
             {
                 if (!_exchanges.TryGetValue(destinationName, out var exchange))
                 {
-                    return NotFoundExchange(destinationName);
+                    return bind ? NotFoundExchange(destinationName) : EngineError.None;
                 }
 
                 destination = exchange;
