@@ -34,6 +34,9 @@ public sealed class AmqplibTests(InteropBrokerFixture fixture, ITestOutputHelper
     public Task Alternate_exchange_takes_unroutable_messages() => RunAsync("alternate_exchange");
 
     [Fact]
+    public Task Dead_letter_exchange_for_rejected_and_max_length_overflow() => RunAsync("dead_letter");
+
+    [Fact]
     public Task Deleting_a_consumed_queue_cancels_the_consumer() => RunAsync("cancel_notify");
 
     private Task RunAsync(string scenario, TimeSpan? timeout = null)

@@ -535,6 +535,80 @@ scenarios.alternate_exchange = async (uri) => {
   await connection.close();
 };
 
+scenarios.dead_letter = async (uri) => {
+  // Both checks run; their failures are reported together.
+  const failures = [];
+  const connection = await amqp.connect(uri);
+  const channel = await connection.createConfirmChannel();
+  const dlx = unique('dlx');
+  await channel.assertExchange(dlx, 'direct', { durable: false });
+  const deadLetters = (await channel.assertQueue('', { exclusive: true })).queue;
+  await channel.bindQueue(deadLetters, dlx, 'dead');
+  const source = unique('dl-source');
+  await channel.assertQueue(source, {
+    exclusive: true, deadLetterExchange: dlx, deadLetterRoutingKey: 'dead', maxLength: 2,
+  });
+  channel.sendToQueue(source, Buffer.from('rejected'), { messageId: 'm-rejected', headers: { keep: 'me' } });
+  await channel.waitForConfirms();
+  const message = await channel.get(source);
+  assert.equal(message && message.content.toString(), 'rejected', 'get from the source queue');
+  channel.nack(message, false, false);
+  await channel.checkQueue(deadLetters);
+  const dead = await pollGet(channel, deadLetters);
+  if (!dead) {
+    failures.push('a message rejected with requeue=false was not dead-lettered to x-dead-letter-exchange');
+  } else {
+    assert.equal(dead.content.toString(), 'rejected', 'dead-lettered body');
+    assert.equal(dead.fields.exchange, dlx, 'dead-lettered exchange');
+    assert.equal(dead.fields.routingKey, 'dead', 'dead-lettered routing key (x-dead-letter-routing-key)');
+    assert.equal(dead.properties.messageId, 'm-rejected', 'dead-lettered messageId');
+    assert.equal(dead.properties.headers.keep, 'me', 'original headers kept');
+    const death = dead.properties.headers['x-death'];
+    assert.ok(Array.isArray(death) && death.length === 1, 'x-death header: ' + JSON.stringify(death));
+    assert.equal(death[0].reason, 'rejected', 'x-death reason');
+    assert.equal(death[0].queue, source, 'x-death queue');
+    assert.equal(death[0].exchange, '', 'x-death exchange');
+    assert.deepEqual(death[0]['routing-keys'], [source], 'x-death routing-keys');
+    assert.equal(death[0].count, 1, 'x-death count');
+    assert.equal(dead.properties.headers['x-first-death-reason'], 'rejected', 'x-first-death-reason');
+    step('reject requeue=false -> dead-lettered with x-death {reason: rejected, count: 1}');
+  }
+
+  for (const body of ['one', 'two', 'three']) {
+    channel.sendToQueue(source, Buffer.from(body));
+  }
+  await channel.waitForConfirms();
+  const left = await collectGets(channel, source);
+  if (JSON.stringify(left) !== JSON.stringify(['two', 'three'])) {
+    failures.push(`x-max-length=2 with 3 messages published: expected the queue to keep [two, three], got ${JSON.stringify(left)}`);
+  } else {
+    const dropped = await pollGet(channel, deadLetters);
+    if (!dropped || dropped.content.toString() !== 'one') {
+      failures.push('the message dropped from the head by x-max-length was not dead-lettered');
+    } else {
+      assert.equal(dropped.properties.headers['x-death'][0].reason, 'maxlen', 'x-death reason for x-max-length');
+      step('x-max-length=2 drops the head and dead-letters it with reason maxlen');
+    }
+  }
+  await channel.deleteExchange(dlx);
+  await connection.close();
+  if (failures.length > 0) {
+    throw new Error(failures.join('; '));
+  }
+};
+
+// basic.get, retried for up to 2 s: dead-lettering happens asynchronously.
+async function pollGet(channel, queue) {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const message = await channel.get(queue, { noAck: true });
+    if (message || Date.now() > deadline) {
+      return message || null;
+    }
+    await sleep(50);
+  }
+}
+
 scenarios.cancel_notify = async (uri) => {
   const connection = await amqp.connect(uri);
   const channel = await connection.createChannel();
