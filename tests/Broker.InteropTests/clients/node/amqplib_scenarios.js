@@ -18,8 +18,35 @@ function step(message) {
   console.log('STEP ' + message);
 }
 
+const names = [];
+
 function unique(kind) {
-  return `interop.amqplib.${kind}.${crypto.randomBytes(6).toString('hex')}`;
+  const name = `interop.amqplib.${kind}.${crypto.randomBytes(6).toString('hex')}`;
+  names.push(name);
+  return name;
+}
+
+// Best effort: deletes every queue and exchange a scenario may have left behind (e.g. after a failure).
+async function cleanup(uri) {
+  try {
+    const connection = await amqp.connect(uri);
+    connection.on('error', () => {});
+    let channel = await connection.createChannel();
+    channel.on('error', () => {});
+    for (const name of names) {
+      for (const kind of ['deleteQueue', 'deleteExchange']) {
+        try {
+          await channel[kind](name);
+        } catch {
+          channel = await connection.createChannel();
+          channel.on('error', () => {});
+        }
+      }
+    }
+    await connection.close();
+  } catch (error) {
+    console.error('cleanup failed: ' + error);
+  }
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -640,6 +667,8 @@ async function main() {
   } catch (error) {
     console.error(`FAIL amqplib:${name}: ${error && error.stack ? error.stack : error}`);
     return 1;
+  } finally {
+    await cleanup(uri);
   }
   console.log(`PASS amqplib:${name}`);
   return 0;

@@ -44,8 +44,28 @@ def check_equal(actual, expected, what):
         raise Failure("%s: expected %r, got %r" % (what, expected, actual))
 
 
+NAMES = []
+
+
 def unique(kind):
-    return "interop.kombu.%s.%s" % (kind, uuid.uuid4().hex[:12])
+    name = "interop.kombu.%s.%s" % (kind, uuid.uuid4().hex[:12])
+    NAMES.append(name)
+    return name
+
+
+def cleanup(uri):
+    """Best effort: deletes every queue and exchange a scenario may have left behind (e.g. after a failure)."""
+    try:
+        with connect(uri) as connection:
+            channel = connection.channel()
+            for name in NAMES:
+                for method in ("queue_delete", "exchange_delete"):
+                    try:
+                        getattr(channel, method)(name)
+                    except amqp.exceptions.AMQPError:
+                        channel = connection.channel()
+    except Exception as error:  # noqa: BLE001 - cleanup must not mask the scenario's result
+        print("cleanup failed: %r" % error, file=sys.stderr)
 
 
 def connect(uri):
@@ -388,6 +408,8 @@ def main():
         print("FAIL kombu:%s: unexpected exception" % name, file=sys.stderr)
         traceback.print_exc()
         return 1
+    finally:
+        cleanup(uri)
     print("PASS kombu:%s" % name, flush=True)
     return 0
 

@@ -80,8 +80,29 @@ def check_equal(actual, expected, what):
         raise Failure("%s: expected %r, got %r" % (what, expected, actual))
 
 
+NAMES = []
+
+
 def unique(kind):
-    return "interop.pika.%s.%s" % (kind, uuid.uuid4().hex[:12])
+    name = "interop.pika.%s.%s" % (kind, uuid.uuid4().hex[:12])
+    NAMES.append(name)
+    return name
+
+
+def cleanup(uri):
+    """Best effort: deletes every queue and exchange a scenario may have left behind (e.g. after a failure)."""
+    try:
+        connection = connect(uri)
+        channel = connection.channel()
+        for name in NAMES:
+            for method in ("queue_delete", "exchange_delete"):
+                try:
+                    getattr(channel, method)(name)
+                except pika.exceptions.ChannelClosedByBroker:
+                    channel = connection.channel()
+        connection.close()
+    except Exception as error:  # noqa: BLE001 - cleanup must not mask the scenario's result
+        print("cleanup failed: %r" % error, file=sys.stderr)
 
 
 def connect(uri, **query):
@@ -727,6 +748,8 @@ def main():
         print("FAIL pika:%s: unexpected exception" % name, file=sys.stderr)
         traceback.print_exc()
         return 1
+    finally:
+        cleanup(uri)
     print("PASS pika:%s" % name, flush=True)
     return 0
 

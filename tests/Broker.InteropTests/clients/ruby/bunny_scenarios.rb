@@ -34,8 +34,12 @@ def check_equal(actual, expected, what)
   raise Failure, "#{what}: expected #{expected.inspect}, got #{actual.inspect}" unless actual == expected
 end
 
+NAMES = []
+
 def unique(kind)
-  "interop.bunny.#{kind}.#{SecureRandom.hex(6)}"
+  name = "interop.bunny.#{kind}.#{SecureRandom.hex(6)}"
+  NAMES << name
+  name
 end
 
 # The harness passes URIs like amqp://guest:guest@127.0.0.1:5672/ and means the default virtual host "/",
@@ -50,6 +54,22 @@ def connect(uri)
                               continuation_timeout: 15_000, log_level: :warn)
   connection.start
   connection
+end
+
+# Best effort: deletes every queue and exchange a scenario may have left behind (e.g. after a failure).
+def cleanup(uri)
+  connection = connect(uri)
+  channel = connection.create_channel
+  NAMES.each do |name|
+    %i[queue_delete exchange_delete].each do |delete|
+      channel.send(delete, name)
+    rescue Bunny::ChannelLevelException
+      channel = connection.create_channel
+    end
+  end
+  connection.close
+rescue StandardError => e
+  warn "cleanup failed: #{e.class}: #{e.message}"
 end
 
 def wait_until(what, seconds = 10)
@@ -302,6 +322,8 @@ rescue StandardError => e
   warn "FAIL bunny:#{name}: unexpected #{e.class}: #{e.message}"
   warn e.backtrace.join("\n")
   exit 1
+ensure
+  cleanup(uri)
 end
 puts "PASS bunny:#{name}"
 exit 0

@@ -43,11 +43,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-declare_queue() { # name -> prints the declared name
-    local declared
+declared=""
+declare_queue() { # name -> sets $declared to the declared name (not in a subshell: it records the queue for cleanup)
     declared=$(amqp-declare-queue --url "$uri" -q "$1") || fail "amqp-declare-queue -q '$1' failed"
     created_queues+=("$declared")
-    echo "$declared"
 }
 
 # amqp-get prints the body and exits 0, exits 2 when the queue is empty and 1 on errors.
@@ -66,13 +65,15 @@ echo "amqp-tools $(dpkg-query -W -f='${Version}' amqp-tools 2>/dev/null || echo 
 case "$scenario" in
 declare_publish_get)
     name=$(unique get)
-    declared=$(declare_queue "$name")
+    declare_queue "$name"
     expect_equal "$declared" "$name" "amqp-declare-queue output"
     # Redeclaring is idempotent.
-    expect_equal "$(declare_queue "$name")" "$name" "amqp-declare-queue output on redeclare"
+    declare_queue "$name"
+    expect_equal "$declared" "$name" "amqp-declare-queue output on redeclare"
     step "amqp-declare-queue -q $name"
 
-    server_named=$(declare_queue "")
+    declare_queue ""
+    server_named=$declared
     [[ $server_named == amq.gen-* ]] || fail "server-named queue: got '$server_named'"
     step "amqp-declare-queue -q '' -> $server_named"
 
@@ -106,7 +107,8 @@ declare_publish_get)
     ;;
 
 consume_count)
-    name=$(declare_queue "$(unique consume)")
+    declare_queue "$(unique consume)"
+    name=$declared
     for i in 1 2 3 4 5 6; do
         amqp-publish --url "$uri" -r "$name" -b "message $i" || fail "amqp-publish failed"
     done
