@@ -63,7 +63,7 @@ internal readonly ref struct HeaderValue
                 return actualInteger == integer;
             }
 
-            return TryGetFloat(out var actualFloat) && actualFloat == integer;
+            return TryGetFloat(out var actualFloat) && ErlangEquals(integer, actualFloat);
         }
 
         if (expected is AmqpTimestamp timestamp)
@@ -79,7 +79,7 @@ internal readonly ref struct HeaderValue
                 return actualFloat == expectedFloat;
             }
 
-            return TryGetInteger(out var actualInteger) && actualInteger == expectedFloat;
+            return TryGetInteger(out var actualInteger) && ErlangEquals(actualInteger, expectedFloat);
         }
 
         // Tables, arrays, decimals: equal when their encodings are equal.
@@ -90,6 +90,21 @@ internal readonly ref struct HeaderValue
     }
 
     private ReadOnlySpan<byte> RawWithLength() => _raw;
+
+    /// <summary>
+    /// Erlang's == between an integer and a float: the less precise side is converted, so below 2^53
+    /// the integer becomes a float, beyond it the (then integral) float becomes an integer.
+    /// </summary>
+    private static bool ErlangEquals(long integer, double number)
+    {
+        const double ExactIntegers = 9007199254740992.0;
+        if (Math.Abs(number) < ExactIntegers)
+        {
+            return integer == number;
+        }
+
+        return number is >= -9223372036854775808.0 and < 9223372036854775808.0 && (long)number == integer;
+    }
 
     private bool TryGetInteger(out long value)
     {

@@ -27,13 +27,12 @@ public sealed class HeadersExchange : Exchange
             return EngineError.None;
         }
 
-        if (mode is not byte[] bytes)
+        if (FieldValues.AsString(mode) is not { } text)
         {
             return EngineError.PreconditionFailed(
                 $"Invalid x-match field type {FieldValues.TypeName(mode)} (value {FieldValues.Format(mode)}); expected longstr");
         }
 
-        var text = System.Text.Encoding.UTF8.GetString(bytes);
         return text is "all" or "any" or "all-with-x" or "any-with-x"
             ? EngineError.None
             : EngineError.PreconditionFailed($"Invalid x-match field value <<\"{text}\">>; expected all, any, all-with-x, or any-with-x");

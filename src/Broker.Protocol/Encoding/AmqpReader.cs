@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
-using TextEncoding = System.Text.Encoding;
 
 namespace Broker.Protocol.Encoding;
 
@@ -50,11 +49,26 @@ public ref struct AmqpReader
         return Take(length);
     }
 
+    /// <summary>A shortstr as text; bytes that are not UTF-8 are malformed input, not silently replaced.</summary>
     public string ReadShortString()
     {
         var bytes = ReadShortStringBytes();
-        return bytes.IsEmpty ? string.Empty : TextEncoding.UTF8.GetString(bytes);
+        if (bytes.IsEmpty)
+        {
+            return string.Empty;
+        }
+
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw AmqpProtocolException.Syntax("shortstr is not valid UTF-8");
+        }
     }
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>A longstr's bytes, without copying.</summary>
     public ReadOnlySpan<byte> ReadLongString()

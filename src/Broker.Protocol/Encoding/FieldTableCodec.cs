@@ -212,7 +212,8 @@ public static class FieldTableCodec
         short or ushort => 2,
         int or uint or float => 4,
         long or double or AmqpTimestamp or DateTime => 8,
-        AmqpDecimal or decimal => 5,
+        AmqpDecimal => 5,
+        decimal clr => CheckDecimal(clr),
         byte[] bytes => 4 + bytes.Length,
         string text => 4 + TextEncoding.UTF8.GetByteCount(text),
         ReadOnlyMemory<byte> memory => 4 + memory.Length,
@@ -306,6 +307,7 @@ public static class FieldTableCodec
                 writer.WriteLong((uint)dec.Value);
                 break;
             case decimal clr:
+                CheckDecimal(clr);
                 var bits = decimal.GetBits(clr);
                 writer.WriteOctet((byte)'D');
                 writer.WriteOctet((byte)((bits[3] >> 16) & 0xFF));
@@ -367,6 +369,18 @@ public static class FieldTableCodec
         var writer = new AmqpWriter(bytes);
         WriteTable(ref writer, table);
         return bytes;
+    }
+
+    /// <summary>An AMQP decimal holds a signed 32-bit unscaled value: refuse what would not fit.</summary>
+    private static int CheckDecimal(decimal value)
+    {
+        var bits = decimal.GetBits(value);
+        if (bits[1] != 0 || bits[2] != 0 || (uint)bits[0] > int.MaxValue)
+        {
+            throw new ArgumentException($"decimal {value} does not fit an AMQP decimal (signed 32-bit unscaled value)");
+        }
+
+        return 5;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
