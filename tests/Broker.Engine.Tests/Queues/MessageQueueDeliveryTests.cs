@@ -30,14 +30,14 @@ public class MessageQueueDeliveryTests
         var queue = Queue();
         var ids = Enqueue(queue, 5);
 
-        var taken = new List<(string Id, int Remaining, bool Redelivered)>();
+        var taken = new List<(string Id, long Remaining, bool Redelivered)>();
         while (queue.TryGet(noAck: true, out var entry, out var remaining))
         {
             taken.Add((TestMessages.Id(entry.Message), remaining, entry.Redelivered));
         }
 
         Assert.Equal(ids, taken.Select(t => t.Id));
-        Assert.Equal([4, 3, 2, 1, 0], taken.Select(t => t.Remaining));
+        Assert.Equal([4L, 3L, 2L, 1L, 0L], taken.Select(t => t.Remaining));
         Assert.All(taken, t => Assert.False(t.Redelivered));
         Assert.False(queue.TryGet(noAck: true, out _, out var none));
         Assert.Equal(0, none);
