@@ -54,8 +54,8 @@ public sealed class ChannelTests(BrokerFixture fixture) : BrokerTestBase(fixture
         Assert.True(bystander.IsOpen);
         Assert.True(Connection.IsOpen);
         await bystander.PublishAsync("", queue, "still works");
-        var got = await bystander.GetRequiredAsync(queue, autoAck: true);
-        Assert.Equal("still works", Amqp.Text(got.Body));
+        var consumer = await bystander.ConsumeAsync(queue, autoAck: true);
+        Assert.Equal("still works", (await consumer.NextAsync()).Text);
     }
 
     [Fact]
