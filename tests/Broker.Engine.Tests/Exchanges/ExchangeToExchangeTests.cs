@@ -1,4 +1,5 @@
 using Broker.Engine.Exchanges;
+using Broker.Engine.Routing;
 using Broker.Engine.Tests.Support;
 
 namespace Broker.Engine.Tests.Exchanges;
@@ -227,5 +228,54 @@ public class ExchangeToExchangeTests
         host.BindExchange("side", "main", "#");
 
         Assert.Equal(["q"], host.Route("main", "x"));
+    }
+
+    [Fact]
+    public void An_exchange_bound_to_itself_can_be_deleted_and_auto_deleted()
+    {
+        var host = new Host();
+        host.Exchange("self", ExchangeTypes.Fanout);
+        host.Exchange("ad-self", ExchangeTypes.Fanout, autoDelete: true);
+        host.BindExchange("self", "self");
+        host.BindExchange("ad-self", "ad-self");
+        host.Queue("q");
+        host.Bind("q", "self");
+
+        Assert.Equal(["q"], host.Route("self", "k"));
+        Assert.False(host.VHost.DeleteExchange("self", false).IsError);
+        Assert.False(host.VHost.TryGetExchange("self", out _));
+
+        Assert.False(host.VHost.UnbindExchange("ad-self", "ad-self", "", new()).IsError);
+        Assert.False(host.VHost.TryGetExchange("ad-self", out _));
+    }
+
+    [Fact]
+    public void Routing_again_without_clearing_adds_to_the_targets()
+    {
+        var host = new Host();
+        host.Exchange("a", ExchangeTypes.Fanout);
+        host.Exchange("b", ExchangeTypes.Fanout);
+        var names = Enumerable.Range(0, 20).Select(i => $"q{i:D2}").ToList();
+        foreach (var name in names)
+        {
+            host.Queue(name);
+            host.Bind(name, names.IndexOf(name) < 12 ? "a" : "b");
+        }
+
+        host.Bind("q00", "b");
+        Assert.True(host.VHost.TryGetExchange("a", out var a));
+        Assert.True(host.VHost.TryGetExchange("b", out var b));
+        var targets = new RouteTargets();
+        Span<char> buffer = stackalloc char[RoutingKey.MaxChars];
+
+        host.VHost.Route(a, RoutingKey.Decode("k"u8, buffer), [], targets);
+        host.VHost.Route(b, RoutingKey.Decode("k"u8, buffer), [], targets);
+
+        Assert.Equal(names, targets.Queues.Select(q => q.Name).Order(StringComparer.Ordinal));
+
+        targets.Clear();
+        Assert.Empty(targets.Queues);
+        host.VHost.Route(b, RoutingKey.Decode("k"u8, buffer), [], targets);
+        Assert.Equal(9, targets.Queues.Count);
     }
 }
