@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Broker.Engine.Messages;
+using Broker.Engine.Queues;
 using Broker.Engine.Security;
+using Broker.Engine.Stores;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine;
@@ -13,14 +15,34 @@ public sealed class BrokerEngine
 {
     private readonly ConcurrentDictionary<string, VirtualHost> _virtualHosts = new();
 
-    public BrokerEngine(EngineOptions options)
+    /// <param name="options">Engine settings.</param>
+    /// <param name="store">Where queues keep messages; in memory when null.</param>
+    /// <param name="createDefaults">Create the default vhost and user (a fresh broker); false when definitions will be restored.</param>
+    /// <param name="pool">The message pool, when the store was made before the engine and shares it.</param>
+    public BrokerEngine(EngineOptions options, IMessageStore? store = null, bool createDefaults = true, MessagePool? pool = null)
     {
         Options = options;
         Users = new UserStore();
-        Messages = new MessagePool();
-        var defaultHost = AddVirtualHost(options.DefaultVirtualHost);
-        Users.AddOrUpdate(options.DefaultUser, options.DefaultPassword, ["administrator"]);
-        Users.SetPermissions(options.DefaultUser, defaultHost.Name, Permissions.All);
+        Messages = pool ?? new MessagePool();
+        Store = store ?? new InMemoryMessageStore();
+        HeadMemory = new HeadMemory(options.HeadMemoryLimit);
+        if (createDefaults)
+        {
+            CreateDefaults();
+        }
+    }
+
+    /// <summary>Keeps definition changes across restarts; changes made before it is set are not recorded.</summary>
+    public IDefinitionStore Definitions { get; set; } = new NoDefinitionStore();
+
+    /// <summary>What a fresh broker starts with, as RabbitMQ: the default vhost, and the default user with all permissions there.</summary>
+    public void CreateDefaults()
+    {
+        var defaultHost = AddVirtualHost(Options.DefaultVirtualHost);
+        var user = Users.AddOrUpdate(Options.DefaultUser, Options.DefaultPassword, ["administrator"]);
+        Users.SetPermissions(user.Name, defaultHost.Name, Permissions.All);
+        Definitions.Persist(new UserSaved(user.Name, user.PasswordHash, user.Tags));
+        Definitions.Persist(new PermissionsSet(user.Name, defaultHost.Name, ".*", ".*", ".*"));
     }
 
     public EngineOptions Options { get; }
@@ -29,9 +51,25 @@ public sealed class BrokerEngine
 
     public MessagePool Messages { get; }
 
+    /// <summary>Where queues keep persistent messages and what does not fit in memory.</summary>
+    public IMessageStore Store { get; }
+
+    /// <summary>Message bytes held in memory by all queues.</summary>
+    public HeadMemory HeadMemory { get; }
+
     public ICollection<VirtualHost> VirtualHosts => _virtualHosts.Values;
 
-    public VirtualHost AddVirtualHost(string name) => _virtualHosts.GetOrAdd(name, n => new VirtualHost(this, n));
+    public VirtualHost AddVirtualHost(string name)
+    {
+        if (_virtualHosts.TryGetValue(name, out var existing))
+        {
+            return existing;
+        }
+
+        var added = _virtualHosts.GetOrAdd(name, n => new VirtualHost(this, n));
+        Definitions.Persist(new VirtualHostAdded(name));
+        return added;
+    }
 
     public bool TryGetVirtualHost(string name, out VirtualHost virtualHost) => _virtualHosts.TryGetValue(name, out virtualHost!);
 }

@@ -11,4 +11,10 @@ public sealed class EngineOptions
 
     /// <summary>Largest message body accepted (RabbitMQ 3.10's max_message_size default: 128 MiB).</summary>
     public long MaxMessageSize { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>How much of each queue stays in memory.</summary>
+    public Queues.QueueLimits QueueLimits { get; set; } = new();
+
+    /// <summary>Bytes of messages all queues together keep in memory before new ones go to logs.</summary>
+    public long HeadMemoryLimit { get; set; } = 1024L * 1024 * 1024;
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using Broker.Engine;
 using Broker.Server.Hosting;
+using Broker.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.Testing;
 
@@ -18,12 +20,14 @@ namespace Broker.Testing;
 public sealed class EmbeddedBroker : IAsyncDisposable
 {
     private readonly BrokerServer _server;
+    private readonly DurableStorage _storage;
     private readonly bool _ownsDataDirectory;
     private int _disposed;
 
-    private EmbeddedBroker(BrokerServer server, Uri amqpUri, string dataDirectory, bool ownsDataDirectory)
+    private EmbeddedBroker(BrokerServer server, DurableStorage storage, Uri amqpUri, string dataDirectory, bool ownsDataDirectory)
     {
         _server = server;
+        _storage = storage;
         AmqpUri = amqpUri;
         DataDirectory = dataDirectory;
         _ownsDataDirectory = ownsDataDirectory;
@@ -49,27 +53,40 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         var dataDirectory = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), "broker-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDirectory);
 
-        var engine = new BrokerEngine(new EngineOptions
-        {
-            DefaultUser = options.User,
-            DefaultPassword = options.Password,
-        });
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        var storage = DurableStorage.Open(
+            dataDirectory,
+            new EngineOptions { DefaultUser = options.User, DefaultPassword = options.Password },
+            loggerFactory,
+            typeof(EmbeddedBroker).Assembly.GetName().Version?.ToString() ?? "0");
         var server = new BrokerServer(
-            engine,
+            storage.Engine,
             new ServerOptions { Port = options.Port, BindAddress = IPAddress.Loopback, Heartbeat = options.Heartbeat },
-            options.LoggerFactory);
-        await server.StartAsync(cancellationToken);
+            loggerFactory);
+        try
+        {
+            await server.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            storage.Dispose();
+            throw;
+        }
 
         var uri = new UriBuilder("amqp", "127.0.0.1", server.Port, "/")
         {
             UserName = Uri.EscapeDataString(options.User),
             Password = Uri.EscapeDataString(options.Password),
         }.Uri;
-        return new EmbeddedBroker(server, uri, dataDirectory, ownsDataDirectory);
+        return new EmbeddedBroker(server, storage, uri, dataDirectory, ownsDataDirectory);
     }
 
     /// <summary>Stops the broker: open connections are closed with 320 CONNECTION_FORCED.</summary>
-    public Task StopAsync() => _server.StopAsync();
+    public async Task StopAsync()
+    {
+        await _server.StopAsync();
+        _storage.Dispose();
+    }
 
     /// <summary>Stops the broker and deletes its data directory if it created it.</summary>
     public async ValueTask DisposeAsync()
@@ -80,6 +97,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         }
 
         await _server.DisposeAsync();
+        _storage.Dispose();
         if (_ownsDataDirectory)
         {
             try

@@ -1,6 +1,7 @@
 using Broker;
 using Broker.Engine;
 using Broker.Server.Hosting;
+using Broker.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -37,14 +38,18 @@ try
     var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
     builder.Services.AddSerilog();
     builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(10));
-    builder.Services.AddSingleton(new BrokerEngine(new EngineOptions
-    {
-        DefaultUser = settings.DefaultUser,
-        DefaultPassword = settings.DefaultPassword,
-        MaxMessageSize = settings.MaxMessageSize,
-    }));
+    builder.Services.AddSingleton(provider => DurableStorage.Open(
+        settings.DataDirectory,
+        new EngineOptions
+        {
+            DefaultUser = settings.DefaultUser,
+            DefaultPassword = settings.DefaultPassword,
+            MaxMessageSize = settings.MaxMessageSize,
+        },
+        provider.GetRequiredService<ILoggerFactory>(),
+        typeof(BrokerServer).Assembly.GetName().Version?.ToString() ?? "0"));
     builder.Services.AddSingleton(provider => new BrokerServer(
-        provider.GetRequiredService<BrokerEngine>(),
+        provider.GetRequiredService<DurableStorage>().Engine,
         new ServerOptions
         {
             Port = settings.Port,

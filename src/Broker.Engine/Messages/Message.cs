@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using Broker.Engine.Stores;
 
 namespace Broker.Engine.Messages;
 
@@ -19,6 +20,13 @@ public sealed class Message
     private int _bodyWritten;
     private int _references;
     private MessagePool? _pool;
+
+    // Publisher-confirm tracking of persistent copies: one count per durable queue log that must
+    // sync the message, plus one held by the publisher while it routes.
+    private IPersistListener? _persistListener;
+    private ulong _confirmSequence;
+    private int _pendingPersists;
+    private int _persistFailed;
 
     internal Message()
     {
@@ -64,6 +72,73 @@ public sealed class Message
         IsPersistent = persistent;
         Priority = priority;
         _references = 1;
+        _persistListener = null;
+        _pendingPersists = 0;
+        _persistFailed = 0;
+    }
+
+    /// <summary>The publisher wants to know when every durable copy is on disk (publisher confirms, tx).</summary>
+    public void BeginPersistTracking(IPersistListener listener, ulong confirmSequence)
+    {
+        _persistListener = listener;
+        _confirmSequence = confirmSequence;
+        _pendingPersists = 1;
+    }
+
+    /// <summary>
+    /// Routing is done: returns true when nothing is left to wait for (no durable copy, or all synced
+    /// already), in which case the listener is not called.
+    /// </summary>
+    public bool EndPersistTracking()
+    {
+        if (_persistListener is null)
+        {
+            return true;
+        }
+
+        if (Interlocked.Decrement(ref _pendingPersists) == 0)
+        {
+            _persistListener = null;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>A durable copy is on its way to disk (called by a log's append).</summary>
+    public void AddPendingPersist()
+    {
+        if (_persistListener is not null)
+        {
+            Interlocked.Increment(ref _pendingPersists);
+        }
+    }
+
+    /// <summary>
+    /// A durable copy reached the disk, or failed to (called from the store's writer thread). Returns
+    /// the listener when this was the last copy it waited for (it has been told), else null.
+    /// </summary>
+    public IPersistListener? CompletePersist(bool success)
+    {
+        var listener = _persistListener;
+        if (listener is null)
+        {
+            return null;
+        }
+
+        if (!success)
+        {
+            Volatile.Write(ref _persistFailed, 1);
+        }
+
+        if (Interlocked.Decrement(ref _pendingPersists) != 0)
+        {
+            return null;
+        }
+
+        _persistListener = null;
+        listener.OnPersisted(_confirmSequence, Volatile.Read(ref _persistFailed) == 0);
+        return listener;
     }
 
     /// <summary>Appends the next body frame's bytes; returns false if they overflow the declared size.</summary>

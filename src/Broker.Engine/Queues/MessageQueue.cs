@@ -1,6 +1,7 @@
 using Broker.Engine.Delivery;
 using Broker.Engine.Errors;
 using Broker.Engine.Messages;
+using Broker.Engine.Stores;
 using Broker.Engine.VirtualHosts;
 using Broker.Protocol.Encoding;
 
@@ -8,8 +9,10 @@ namespace Broker.Engine.Queues;
 
 /// <summary>
 /// A queue: its ready messages in FIFO order, its consumers, and the delivery pump that hands the one
-/// to the other. All state is guarded by one lock; the lock order is queue, then channel, then
-/// connection output (see src/LOCKING.md).
+/// to the other. Ready messages are a head kept in memory and, beyond the head's limits, a tail in
+/// the queue's log, read back in order as the head drains; persistent messages of a durable queue are
+/// always in the log too. All state is guarded by one lock; the lock order is queue, then channel,
+/// then connection output (see src/LOCKING.md).
 /// </summary>
 public sealed partial class MessageQueue : IThreadPoolWorkItem
 {
@@ -17,9 +20,13 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     private const int DeliveryBudget = 256;
 
     private readonly Lock _lock = new();
-    private readonly ReadyList _ready = new();
+    private readonly ReadyList _ready;
     private readonly List<Consumer> _consumers = [];
     private readonly FlushBatch _pumpBatch = new();
+    private readonly IQueueLog _log;
+    private readonly QueueLimits _limits;
+    private readonly HeadMemory _memory;
+    private readonly Refiller _refiller;
     private int _roundRobin;
     private long _nextSequence;
     private int _unacked;
@@ -28,7 +35,13 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     private bool _pumpRunning;
     private bool _pumpAgain;
 
-    public MessageQueue(VirtualHost virtualHost, string name, bool durable, bool exclusive, bool autoDelete, FieldTable arguments, object? exclusiveOwner)
+    // The tail: messages in the log, not in memory, read from _tailCursor on.
+    private long _tailCount;
+    private LogPosition _tailCursor;
+    private long _tailFirstSequence;
+    private int _tailEpoch;
+
+    public MessageQueue(VirtualHost virtualHost, string name, bool durable, bool exclusive, bool autoDelete, FieldTable arguments, object? exclusiveOwner, IQueueLog log)
     {
         VirtualHost = virtualHost;
         Name = name;
@@ -37,6 +50,16 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         AutoDelete = autoDelete;
         Arguments = arguments;
         ExclusiveOwner = exclusiveOwner;
+        _log = log;
+        _limits = virtualHost.Engine.Options.QueueLimits;
+        _memory = virtualHost.Engine.HeadMemory;
+        _ready = new ReadyList(_memory);
+        _refiller = new Refiller(this);
+
+        // What a durable queue's log recovered at start-up is its tail, in order.
+        _tailCount = log.RecoveredCount;
+        _tailCursor = log.Start;
+        _nextSequence = log.NextSequence;
     }
 
     public VirtualHost VirtualHost { get; }
@@ -57,13 +80,14 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     /// <summary>Set once the queue is deleted; later operations on it are no-ops.</summary>
     public bool IsDeleted { get; private set; }
 
-    public int MessageCount
+    /// <summary>Ready messages, in memory and in the log.</summary>
+    public long MessageCount
     {
         get
         {
             lock (_lock)
             {
-                return _ready.Count;
+                return _ready.Count + _tailCount;
             }
         }
     }
@@ -90,12 +114,27 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         }
     }
 
+    /// <summary>Ready messages held in the log only (not in memory).</summary>
+    public long TailCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _tailCount;
+            }
+        }
+    }
+
     public string DisplayName => Names.Queue(Name, VirtualHost.Name);
 
     /// <summary>True when <paramref name="connection"/> may use the queue (it is not exclusive to another).</summary>
     public bool IsAccessibleBy(object connection) => ExclusiveOwner is null || ReferenceEquals(ExclusiveOwner, connection);
 
-    /// <summary>Adds a message (the caller's reference is not taken: the queue adds its own).</summary>
+    /// <summary>
+    /// Adds a message (the caller keeps its own reference). A persistent message in a durable queue
+    /// is appended to the log, and its publisher's persist tracking waits for the sync.
+    /// </summary>
     public bool Enqueue(Message message, FlushBatch batch)
     {
         lock (_lock)
@@ -105,11 +144,33 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 return false;
             }
 
-            message.AddReference();
-            _ready.Append(new QueueEntry(_nextSequence++, message, redelivered: false));
-            if (_consumers.Count > 0)
+            var sequence = _nextSequence++;
+            var persistent = message.IsPersistent && Durable;
+            if (_tailCount == 0 && HeadHasRoom(message.Size))
             {
-                DeliverLocked(batch);
+                var location = persistent ? _log.Append(sequence, message, persistent: true, toTail: false) : RecordLocation.None;
+                message.AddReference();
+                _ready.Append(new QueueEntry(sequence, message, redelivered: false, location));
+                if (_consumers.Count > 0)
+                {
+                    DeliverLocked(batch);
+                }
+
+                return true;
+            }
+
+            // Over the head's limits (or behind an existing tail, to keep order): the log holds it.
+            if (_tailCount == 0)
+            {
+                _tailCursor = _log.End;
+                _tailFirstSequence = sequence;
+            }
+
+            _log.Append(sequence, message, persistent, toTail: true);
+            _tailCount++;
+            if (_consumers.Count > 0 && _ready.Count < _limits.RefillBelow)
+            {
+                _refiller.ScheduleLocked();
             }
 
             return true;
@@ -165,25 +226,36 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     }
 
     /// <summary>basic.get: takes the head message. <paramref name="remaining"/> is the ready count after it.</summary>
-    public bool TryGet(bool noAck, out QueueEntry entry, out int remaining)
+    public bool TryGet(bool noAck, out QueueEntry entry, out long remaining)
     {
-        lock (_lock)
+        while (true)
         {
-            if (IsDeleted || _ready.Count == 0)
+            lock (_lock)
             {
-                entry = default;
-                remaining = 0;
-                return false;
+                if (IsDeleted || (_ready.Count == 0 && _tailCount == 0))
+                {
+                    entry = default;
+                    remaining = 0;
+                    return false;
+                }
+
+                if (_ready.Count > 0)
+                {
+                    // The caller writes get-ok from the message and then releases it if no-ack.
+                    entry = _ready.TakeHead();
+                    remaining = _ready.Count + _tailCount;
+                    OnDeliveredLocked(entry, noAck, release: false);
+                    if (_ready.Count < _limits.RefillBelow && _tailCount > 0)
+                    {
+                        _refiller.ScheduleLocked();
+                    }
+
+                    return true;
+                }
             }
 
-            entry = _ready.TakeHead();
-            remaining = _ready.Count;
-            if (!noAck)
-            {
-                _unacked++;
-            }
-
-            return true;
+            // Only the tail has messages: read some back now, without the lock, then take one.
+            _refiller.RefillNow();
         }
     }
 
@@ -212,7 +284,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     {
         lock (_lock)
         {
-            if (_consumers.Count > 0 && _ready.Count > 0)
+            if (_consumers.Count > 0 && (_ready.Count > 0 || _tailCount > 0))
             {
                 DeliverLocked(batch);
             }
@@ -229,19 +301,27 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     }
 
     /// <summary>queue.purge: drops ready messages (not unacknowledged ones) and returns how many.</summary>
-    public int Purge()
+    public long Purge()
     {
         lock (_lock)
         {
-            return _ready.Clear(static entry => entry.Message.Release());
+            var log = _log;
+            var durable = Durable;
+            var purged = (long)_ready.Clear(entry =>
+            {
+                log.Settle(entry.Location, entry.Sequence, durable && entry.Message.IsPersistent);
+                entry.Message.Release();
+            });
+            purged += DropTailLocked();
+            return purged;
         }
     }
 
     /// <summary>
-    /// Marks the queue deleted, drops its ready messages and detaches its consumers, which are
+    /// Marks the queue deleted, drops its messages and its log, and detaches its consumers, which are
     /// returned so the caller can tell their channels. Returns the ready count.
     /// </summary>
-    internal int MarkDeleted(List<Consumer> detachedConsumers)
+    internal long MarkDeleted(List<Consumer> detachedConsumers)
     {
         lock (_lock)
         {
@@ -253,15 +333,19 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
             IsDeleted = true;
             detachedConsumers.AddRange(_consumers);
             _consumers.Clear();
-            return _ready.Clear(static entry => entry.Message.Release());
+            var count = (long)_ready.Clear(static entry => entry.Message.Release()) + _tailCount;
+            _tailCount = 0;
+            _tailEpoch++;
+            _log.Delete();
+            return count;
         }
     }
 
-    internal (int Messages, int Consumers) GetCounts()
+    internal (long Messages, int Consumers) GetCounts()
     {
         lock (_lock)
         {
-            return (_ready.Count, _consumers.Count);
+            return (_ready.Count + _tailCount, _consumers.Count);
         }
     }
 
@@ -293,6 +377,22 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         }
     }
 
+    private bool HeadHasRoom(int size) =>
+        _ready.Count < _limits.HeadMaxCount && _ready.Bytes + size <= _limits.HeadMaxBytes && _memory.HasRoom;
+
+    private long DropTailLocked()
+    {
+        var dropped = _tailCount;
+        if (dropped > 0)
+        {
+            _log.DropTail(_tailCursor, _tailFirstSequence, _nextSequence - 1);
+            _tailCount = 0;
+            _tailEpoch++;
+        }
+
+        return dropped;
+    }
+
     private void SchedulePumpLocked()
     {
         if (_pumpRunning)
@@ -312,10 +412,35 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         if (action == SettleAction.Requeue && !IsDeleted)
         {
             _ready.InsertOrdered(entry.AsRedelivered());
+            return;
         }
-        else
+
+        if (!IsDeleted)
         {
-            entry.Message.Release();
+            _log.Settle(entry.Location, entry.Sequence, Durable && entry.Message.IsPersistent);
+        }
+
+        entry.Message.Release();
+    }
+
+    /// <summary>Bookkeeping when an entry leaves the ready list for a consumer or basic.get.</summary>
+    private void OnDeliveredLocked(in QueueEntry entry, bool noAck, bool release = true)
+    {
+        if (noAck)
+        {
+            _log.Settle(entry.Location, entry.Sequence, Durable && entry.Message.IsPersistent);
+            if (release)
+            {
+                entry.Message.Release();
+            }
+
+            return;
+        }
+
+        _unacked++;
+        if (Durable && entry.Message.IsPersistent && !entry.Redelivered)
+        {
+            _log.MarkDelivered(entry.Location, entry.Sequence);
         }
     }
 
@@ -338,6 +463,11 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
             {
                 return false;
             }
+        }
+
+        if (_tailCount > 0)
+        {
+            _refiller.ScheduleLocked();
         }
 
         return false;
@@ -366,13 +496,10 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 if (consumer.Channel.TryDeliver(consumer, this, head, batch))
                 {
                     var entry = _ready.TakeHead();
-                    if (consumer.NoAck)
+                    OnDeliveredLocked(entry, consumer.NoAck);
+                    if (_ready.Count < _limits.RefillBelow && _tailCount > 0)
                     {
-                        entry.Message.Release();
-                    }
-                    else
-                    {
-                        _unacked++;
+                        _refiller.ScheduleLocked();
                     }
 
                     _roundRobin = index - groupStart + 1;
@@ -384,5 +511,111 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Reads the tail back into the head on the thread pool, outside the queue's lock (the read may
+    /// touch the disk); a purge or delete meanwhile makes it throw away what it read.
+    /// </summary>
+    private sealed class Refiller : IThreadPoolWorkItem
+    {
+        private readonly MessageQueue _queue;
+        private readonly List<QueueEntry> _read = [];
+        private readonly FlushBatch _batch = new();
+        private readonly Lock _readLock = new();
+        private bool _queued;
+
+        public Refiller(MessageQueue queue)
+        {
+            _queue = queue;
+        }
+
+        public void ScheduleLocked()
+        {
+            if (!_queued && !_queue.IsDeleted)
+            {
+                _queued = true;
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            }
+        }
+
+        public void Execute()
+        {
+            lock (_queue._lock)
+            {
+                _queued = false;
+            }
+
+            RefillNow();
+            _batch.FlushAll();
+        }
+
+        /// <summary>Reads one batch from the tail into the head and delivers what it can.</summary>
+        public void RefillNow()
+        {
+            // One reader at a time: two would read the same records.
+            lock (_readLock)
+            {
+                var queue = _queue;
+                LogPosition cursor;
+                int epoch;
+                int want;
+                lock (queue._lock)
+                {
+                    if (queue.IsDeleted || queue._tailCount == 0 || queue._ready.Count >= queue._limits.RefillBelow)
+                    {
+                        return;
+                    }
+
+                    cursor = queue._tailCursor;
+                    epoch = queue._tailEpoch;
+                    want = (int)Math.Min(queue._tailCount, queue._limits.RefillBatchCount);
+                }
+
+                _read.Clear();
+                queue._log.Read(ref cursor, _read, want, queue._limits.RefillBatchBytes);
+                lock (queue._lock)
+                {
+                    if (epoch != queue._tailEpoch || queue.IsDeleted)
+                    {
+                        foreach (var entry in _read)
+                        {
+                            entry.Message.Release();
+                        }
+
+                        _read.Clear();
+                        return;
+                    }
+
+                    foreach (var entry in _read)
+                    {
+                        queue._ready.Append(entry);
+                    }
+
+                    if (_read.Count == 0)
+                    {
+                        // The log has nothing more although we expected some: do not spin on it.
+                        queue._tailCount = 0;
+                    }
+                    else
+                    {
+                        queue._tailCount -= _read.Count;
+                        queue._tailFirstSequence = _read[^1].Sequence + 1;
+                    }
+
+                    queue._tailCursor = cursor;
+                    _read.Clear();
+                    if (queue._consumers.Count > 0)
+                    {
+                        queue.DeliverLocked(_batch);
+                    }
+
+                    if (queue._tailCount > 0 && queue._ready.Count < queue._limits.RefillBelow && queue._consumers.Count > 0)
+                    {
+                        ScheduleLocked();
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Broker.Engine.Messages;
+using Broker.Engine.Stores;
 
 namespace Broker.Engine.Queues;
 
@@ -8,11 +9,12 @@ namespace Broker.Engine.Queues;
 /// </summary>
 public readonly struct QueueEntry
 {
-    public QueueEntry(long sequence, Message message, bool redelivered)
+    public QueueEntry(long sequence, Message message, bool redelivered, long location = RecordLocation.None)
     {
         Sequence = sequence;
         Message = message;
         Redelivered = redelivered;
+        Location = location;
     }
 
     public long Sequence { get; }
@@ -21,5 +23,8 @@ public readonly struct QueueEntry
 
     public bool Redelivered { get; }
 
-    public QueueEntry AsRedelivered() => new(Sequence, Message, true);
+    /// <summary>The message's record in the queue's log, or <see cref="RecordLocation.None"/> if it has none.</summary>
+    public long Location { get; }
+
+    public QueueEntry AsRedelivered() => new(Sequence, Message, true, Location);
 }

@@ -6,9 +6,15 @@ namespace Broker.Engine.Queues;
 /// </summary>
 internal sealed class ReadyList
 {
+    private readonly HeadMemory _memory;
     private QueueEntry[] _items = new QueueEntry[16];
     private int _head;
     private int _count;
+
+    public ReadyList(HeadMemory memory)
+    {
+        _memory = memory;
+    }
 
     public int Count => _count;
 
@@ -26,6 +32,7 @@ internal sealed class ReadyList
         _items[(_head + _count) & (_items.Length - 1)] = entry;
         _count++;
         Bytes += entry.Message.Size;
+        _memory.Add(entry.Message.Size);
     }
 
     public QueueEntry TakeHead()
@@ -35,6 +42,7 @@ internal sealed class ReadyList
         _head = (_head + 1) & (_items.Length - 1);
         _count--;
         Bytes -= entry.Message.Size;
+        _memory.Add(-entry.Message.Size);
         return entry;
     }
 
@@ -88,6 +96,7 @@ internal sealed class ReadyList
         _items[(_head + low) & mask] = entry;
         _count++;
         Bytes += entry.Message.Size;
+        _memory.Add(entry.Message.Size);
     }
 
     /// <summary>Removes every entry, handing each to <paramref name="onRemoved"/>.</summary>

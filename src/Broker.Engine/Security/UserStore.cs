@@ -17,6 +17,14 @@ public sealed class UserStore
         return user;
     }
 
+    /// <summary>Adds a user with an already hashed password (restored definitions, imports).</summary>
+    public User Restore(string name, string passwordHash, IReadOnlyList<string> tags)
+    {
+        var user = new User(name, passwordHash, tags);
+        _users[name] = user;
+        return user;
+    }
+
     public bool Remove(string name)
     {
         foreach (var key in _permissions.Keys)

@@ -5,6 +5,7 @@ using Broker.Engine.Errors;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Queues;
 using Broker.Engine.Routing;
+using Broker.Engine.Stores;
 using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.VirtualHosts;
@@ -114,6 +115,11 @@ public sealed class VirtualHost
 
             var exchange = ExchangeFactory.Create(this, name, type, durable, autoDelete, @internal, arguments);
             _exchanges[name] = exchange;
+            if (durable)
+            {
+                Engine.Definitions.Persist(new ExchangeDeclared(Name, name, type, autoDelete, @internal, arguments));
+            }
+
             return exchange;
         }
     }
@@ -234,17 +240,33 @@ public sealed class VirtualHost
                 }
             }
 
-            var queue = new MessageQueue(this, name, durable, exclusive, autoDelete, arguments, owner);
+            var queue = new MessageQueue(this, name, durable, exclusive, autoDelete, arguments, owner, Engine.Store.OpenLog(Name, name, durable));
             _queues[name] = queue;
+            if (durable)
+            {
+                Engine.Definitions.Persist(new QueueDeclared(Name, name, autoDelete, arguments));
+            }
+
             return new QueueDeclareResult(queue, 0, 0, Created: true);
         }
     }
 
+    /// <summary>Recreates a durable queue from stored definitions at start-up, with the messages its log recovered.</summary>
+    public MessageQueue RestoreQueue(string name, bool autoDelete, FieldTable arguments)
+    {
+        lock (_lock)
+        {
+            var queue = new MessageQueue(this, name, durable: true, exclusive: false, autoDelete, arguments, exclusiveOwner: null, Engine.Store.OpenLog(Name, name, durable: true));
+            _queues[name] = queue;
+            return queue;
+        }
+    }
+
     /// <summary>queue.delete: returns the number of ready messages deleted with the queue.</summary>
-    public Result<int> DeleteQueue(string name, bool ifUnused, bool ifEmpty, object connection)
+    public Result<long> DeleteQueue(string name, bool ifUnused, bool ifEmpty, object connection)
     {
         List<Consumer> cancelled = [];
-        int count;
+        long count;
         lock (_lock)
         {
             if (!_queues.TryGetValue(name, out var queue))
@@ -292,7 +314,7 @@ public sealed class VirtualHost
         NotifyCancelled(cancelled);
     }
 
-    public Result<int> PurgeQueue(string name, object connection)
+    public Result<long> PurgeQueue(string name, object connection)
     {
         if (!TryGetQueue(name, out var queue))
         {
@@ -423,6 +445,11 @@ public sealed class VirtualHost
                 var binding = new Binding(source, destination, routingKey, arguments);
                 if (source.AddBinding(binding))
                 {
+                    if (IsDurableBinding(source, destination))
+                    {
+                        Engine.Definitions.Persist(new BindingAdded(Name, source.Name, destinationName, toQueue, routingKey, arguments));
+                    }
+
                     if (!_bindingsByDestination.TryGetValue(destination, out var list))
                     {
                         list = [];
@@ -439,6 +466,11 @@ public sealed class VirtualHost
             if (removed is not null)
             {
                 ForgetBinding(removed);
+                if (IsDurableBinding(source, destination))
+                {
+                    Engine.Definitions.Persist(new BindingRemoved(Name, source.Name, destinationName, toQueue, routingKey, arguments));
+                }
+
                 if (source.AutoDelete && source.BindingCount == 0)
                 {
                     DeleteExchangeLocked(source);
@@ -449,9 +481,22 @@ public sealed class VirtualHost
         }
     }
 
-    private int DeleteQueueLocked(MessageQueue queue, List<Consumer> cancelled)
+    private static bool IsDurableBinding(Exchange source, object destination) =>
+        source.Durable && destination switch
+        {
+            MessageQueue queue => queue.Durable,
+            Exchange exchange => exchange.Durable,
+            _ => false,
+        };
+
+    private long DeleteQueueLocked(MessageQueue queue, List<Consumer> cancelled)
     {
         _queues.TryRemove(new KeyValuePair<string, MessageQueue>(queue.Name, queue));
+        if (queue.Durable)
+        {
+            Engine.Definitions.Persist(new QueueDeleted(Name, queue.Name));
+        }
+
         var count = queue.MarkDeleted(cancelled);
         RemoveBindingsTo(queue);
         return count;
@@ -465,6 +510,11 @@ public sealed class VirtualHost
         }
 
         exchange.IsDeleted = true;
+        if (exchange.Durable)
+        {
+            Engine.Definitions.Persist(new ExchangeDeleted(Name, exchange.Name));
+        }
+
         foreach (var binding in exchange.GetBindings())
         {
             exchange.RemoveBinding(binding.Destination, binding.RoutingKey, binding.Arguments);

@@ -28,9 +28,11 @@ internal sealed partial class AmqpChannel
             }
             else
             {
-                // Applies to consumers created from now on.
+                // Applies to consumers created from now on, and (rabbit_channel: "ensures that if
+                // default was set, it's overridden") lifts a channel-wide limit.
                 _prefetchCount = qos.PrefetchCount;
-                raised = false;
+                raised = _globalPrefetch != 0;
+                _globalPrefetch = 0;
             }
         }
 

@@ -6,7 +6,7 @@ namespace Broker.Server.Channels;
 
 internal sealed partial class AmqpChannel
 {
-    private void HandleExchangeDeclare(ExchangeDeclare declare)
+    private Task? HandleExchangeDeclare(ExchangeDeclare declare)
     {
         if (!declare.Passive)
         {
@@ -20,13 +20,10 @@ internal sealed partial class AmqpChannel
             throw AmqpException.From(result.Error, MethodIds.ExchangeDeclare);
         }
 
-        if (!declare.Nowait)
-        {
-            Reply(default(ExchangeDeclareOk));
-        }
+        return ReplyWhenPersisted(default(ExchangeDeclareOk), declare.Nowait);
     }
 
-    private void HandleExchangeDelete(ExchangeDelete delete)
+    private Task? HandleExchangeDelete(ExchangeDelete delete)
     {
         CheckConfigure(delete.Exchange, isQueue: false, MethodIds.ExchangeDelete);
         var error = _virtualHost.DeleteExchange(delete.Exchange, delete.IfUnused);
@@ -35,13 +32,10 @@ internal sealed partial class AmqpChannel
             throw AmqpException.From(error, MethodIds.ExchangeDelete);
         }
 
-        if (!delete.Nowait)
-        {
-            Reply(default(ExchangeDeleteOk));
-        }
+        return ReplyWhenPersisted(default(ExchangeDeleteOk), delete.Nowait);
     }
 
-    private void HandleExchangeBind(ExchangeBind bind)
+    private Task? HandleExchangeBind(ExchangeBind bind)
     {
         CheckBindPermissions(bind.Destination, isQueue: false, bind.Source, MethodIds.ExchangeBind);
         var error = _virtualHost.BindExchange(bind.Destination, bind.Source, bind.RoutingKey, bind.Arguments ?? new FieldTable());
@@ -50,13 +44,10 @@ internal sealed partial class AmqpChannel
             throw AmqpException.From(error, MethodIds.ExchangeBind);
         }
 
-        if (!bind.Nowait)
-        {
-            Reply(default(ExchangeBindOk));
-        }
+        return ReplyWhenPersisted(default(ExchangeBindOk), bind.Nowait);
     }
 
-    private void HandleExchangeUnbind(ExchangeUnbind unbind)
+    private Task? HandleExchangeUnbind(ExchangeUnbind unbind)
     {
         CheckBindPermissions(unbind.Destination, isQueue: false, unbind.Source, MethodIds.ExchangeUnbind);
         var error = _virtualHost.UnbindExchange(unbind.Destination, unbind.Source, unbind.RoutingKey, unbind.Arguments ?? new FieldTable());
@@ -65,10 +56,7 @@ internal sealed partial class AmqpChannel
             throw AmqpException.From(error, MethodIds.ExchangeUnbind);
         }
 
-        if (!unbind.Nowait)
-        {
-            Reply(default(ExchangeUnbindOk));
-        }
+        return ReplyWhenPersisted(default(ExchangeUnbindOk), unbind.Nowait);
     }
 
     private void CheckConfigure(string name, bool isQueue, uint methodId)

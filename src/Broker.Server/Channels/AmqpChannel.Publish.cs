@@ -109,7 +109,18 @@ internal sealed partial class AmqpChannel
         var properties = MessageProperties.Parse(message.Properties);
         ValidateProperties(properties);
 
-        var confirmSequence = _confirms?.Next() ?? 0;
+        ulong confirmSequence = 0;
+        if (_confirms is not null)
+        {
+            lock (_lock)
+            {
+                confirmSequence = _confirms.Next();
+                _confirms.AddUnconfirmed(confirmSequence);
+            }
+
+            message.BeginPersistTracking(this, confirmSequence);
+        }
+
         Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
         var routingKey = RoutingKey.Decode(message.RoutingKey, keyBuffer);
         var headers = properties.HeadersBody;
@@ -127,9 +138,15 @@ internal sealed partial class AmqpChannel
         }
 
         Deliver(message, _routeTargets.Queues, mandatory);
-        if (_confirms is not null)
+
+        // Confirmed now unless a durable queue is still writing it; then the store's writer confirms.
+        if (_confirms is not null && message.EndPersistTracking())
         {
-            _confirms.Confirm(confirmSequence);
+            lock (_lock)
+            {
+                _confirms.Confirm(confirmSequence);
+            }
+
             _connection.AddPendingConfirms(this);
         }
     }

@@ -6,7 +6,7 @@ namespace Broker.Server.Channels;
 
 internal sealed partial class AmqpChannel
 {
-    private void HandleQueueDeclare(QueueDeclare declare)
+    private Task? HandleQueueDeclare(QueueDeclare declare)
     {
         var name = declare.Queue;
         if (declare.Passive && name.Length == 0)
@@ -33,13 +33,10 @@ internal sealed partial class AmqpChannel
         }
 
         _lastDeclaredQueue = declared.Queue.Name;
-        if (!declare.Nowait)
-        {
-            Reply(new QueueDeclareOk(declared.Queue.Name, declared.MessageCount, declared.ConsumerCount));
-        }
+        return ReplyWhenPersisted(new QueueDeclareOk(declared.Queue.Name, declared.MessageCount, declared.ConsumerCount), declare.Nowait);
     }
 
-    private void HandleQueueBind(QueueBind bind)
+    private Task? HandleQueueBind(QueueBind bind)
     {
         var queue = ExpandQueueName(bind.Queue, MethodIds.QueueBind);
         var routingKey = ExpandRoutingKey(bind.Queue, bind.RoutingKey);
@@ -50,13 +47,10 @@ internal sealed partial class AmqpChannel
             throw AmqpException.From(error, MethodIds.QueueBind);
         }
 
-        if (!bind.Nowait)
-        {
-            Reply(default(QueueBindOk));
-        }
+        return ReplyWhenPersisted(default(QueueBindOk), bind.Nowait);
     }
 
-    private void HandleQueueUnbind(QueueUnbind unbind)
+    private Task? HandleQueueUnbind(QueueUnbind unbind)
     {
         var queue = ExpandQueueName(unbind.Queue, MethodIds.QueueUnbind);
         var routingKey = ExpandRoutingKey(unbind.Queue, unbind.RoutingKey);
@@ -67,7 +61,7 @@ internal sealed partial class AmqpChannel
             throw AmqpException.From(error, MethodIds.QueueUnbind);
         }
 
-        Reply(default(QueueUnbindOk));
+        return ReplyWhenPersisted(default(QueueUnbindOk), nowait: false);
     }
 
     private void HandleQueuePurge(QueuePurge purge)
@@ -86,7 +80,7 @@ internal sealed partial class AmqpChannel
         }
     }
 
-    private void HandleQueueDelete(QueueDelete delete)
+    private Task? HandleQueueDelete(QueueDelete delete)
     {
         var queue = ExpandQueueName(delete.Queue, MethodIds.QueueDelete);
         CheckConfigure(queue, isQueue: true, MethodIds.QueueDelete);
@@ -96,10 +90,7 @@ internal sealed partial class AmqpChannel
             throw AmqpException.From(result.Error, MethodIds.QueueDelete);
         }
 
-        if (!delete.Nowait)
-        {
-            Reply(new QueueDeleteOk((uint)result.Value));
-        }
+        return ReplyWhenPersisted(new QueueDeleteOk((uint)result.Value), delete.Nowait);
     }
 
     /// <summary>An empty queue name means the queue most recently declared on this channel.</summary>

@@ -1,5 +1,6 @@
 using Broker.Engine.Messages;
 using Broker.Engine.Queues;
+using Broker.Engine.Stores;
 using Broker.Protocol.Methods;
 using Broker.Server.Errors;
 
@@ -7,20 +8,64 @@ namespace Broker.Server.Channels;
 
 internal sealed partial class AmqpChannel
 {
+    private readonly List<(ulong Tag, bool Multiple, bool Ack)> _confirmFrames = [];
     private ConfirmTracker? _confirms;
     private Transaction? _transaction;
 
-    /// <summary>Confirms to send at the end of the read batch (publishes handled in it are confirmed by then).</summary>
+    /// <summary>
+    /// Writes the acks and nacks due (at the end of a read batch, or after the store synced). Takes the
+    /// channel's lock, so the read loop and the store's writer thread may both call it.
+    /// </summary>
     public void WritePendingConfirms()
     {
         var confirms = _confirms;
-        if (confirms is null || !confirms.HasWork)
+        if (confirms is null)
         {
             return;
         }
 
-        var frames = new List<(ulong Tag, bool Multiple, bool Ack)>();
-        confirms.Drain(frames);
+        lock (_lock)
+        {
+            if (!confirms.HasWork)
+            {
+                return;
+            }
+
+            var frames = _confirmFrames;
+            frames.Clear();
+            confirms.Drain(frames);
+            WriteConfirmFrames(frames);
+        }
+    }
+
+    public void OnPersisted(ulong confirmSequence, bool success)
+    {
+        lock (_lock)
+        {
+            if (_confirms is not { } confirms)
+            {
+                return;
+            }
+
+            if (success)
+            {
+                confirms.Confirm(confirmSequence);
+            }
+            else
+            {
+                confirms.Reject(confirmSequence);
+            }
+        }
+    }
+
+    public void OnPersistBatchCompleted()
+    {
+        WritePendingConfirms();
+        _output.Flush();
+    }
+
+    private void WriteConfirmFrames(List<(ulong Tag, bool Multiple, bool Ack)> frames)
+    {
         lock (_output.SyncRoot)
         {
             if (_output.IsCompleted)
@@ -67,14 +112,25 @@ internal sealed partial class AmqpChannel
         Reply(default(TxSelectOk));
     }
 
-    private void HandleTxCommit()
+    /// <summary>
+    /// tx.commit: delivers the buffered publishes and settles the buffered acks; commit-ok goes out
+    /// once persistent messages in durable queues are on disk.
+    /// </summary>
+    private Task? HandleTxCommit()
     {
         var transaction = _transaction ?? throw AmqpException.PreconditionFailed("channel is not transactional", MethodIds.TxCommit);
+        var waiter = new CommitWaiter();
         foreach (var (message, queues, mandatory) in transaction.Publishes)
         {
             try
             {
+                message.BeginPersistTracking(waiter, 0);
+                waiter.Add();
                 Deliver(message, queues, mandatory);
+                if (message.EndPersistTracking())
+                {
+                    waiter.OnPersisted(0, success: true);
+                }
             }
             finally
             {
@@ -88,7 +144,46 @@ internal sealed partial class AmqpChannel
         }
 
         transaction.Clear();
-        Reply(default(TxCommitOk));
+        var persisted = waiter.Seal();
+        if (persisted.IsCompleted)
+        {
+            Reply(default(TxCommitOk));
+            return null;
+        }
+
+        return ReplyAfter(persisted, default(TxCommitOk));
+    }
+
+    /// <summary>Counts down the persistent messages of one commit.</summary>
+    private sealed class CommitWaiter : IPersistListener
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _pending = 1;
+
+        /// <summary>All publishes are delivered: drop the guard count and wait for the rest.</summary>
+        public Task Seal()
+        {
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                _done.TrySetResult();
+            }
+
+            return _done.Task;
+        }
+
+        public void Add() => Interlocked.Increment(ref _pending);
+
+        public void OnPersisted(ulong confirmSequence, bool success)
+        {
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                _done.TrySetResult();
+            }
+        }
+
+        public void OnPersistBatchCompleted()
+        {
+        }
     }
 
     private void HandleTxRollback()

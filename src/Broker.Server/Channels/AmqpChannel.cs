@@ -4,6 +4,7 @@ using Broker.Engine.Exchanges;
 using Broker.Engine.Queues;
 using Broker.Engine.Routing;
 using Broker.Engine.Security;
+using Broker.Engine.Stores;
 using Broker.Engine.VirtualHosts;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
@@ -18,7 +19,7 @@ namespace Broker.Server.Channels;
 /// read loop; deliveries arrive from any thread through <see cref="TryDeliver"/> under the queue's lock.
 /// <see cref="_lock"/> guards what both touch (delivery tags, unacked deliveries, consumers, prefetch).
 /// </summary>
-internal sealed partial class AmqpChannel : IConsumerChannel
+internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
 {
     private readonly AmqpConnection _connection;
     private readonly ConnectionOutput _output;
@@ -53,8 +54,12 @@ internal sealed partial class AmqpChannel : IConsumerChannel
 
     private FlushBatch Batch => _connection.Batch;
 
-    /// <summary>A method frame for this channel (payload starts with the class and method ids).</summary>
-    public void HandleMethod(uint methodId, ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// A method frame for this channel (payload starts with the class and method ids). Returns a task
+    /// when the reply must wait (a durable change reaching the disk); the connection processes no
+    /// further frames until it completes.
+    /// </summary>
+    public Task? HandleMethod(uint methodId, ReadOnlySpan<byte> payload)
     {
         if (_assembler.State != AssemblyState.Idle)
         {
@@ -97,32 +102,24 @@ internal sealed partial class AmqpChannel : IConsumerChannel
                 HandleBasicRecover(MethodFrame.Decode<BasicRecoverAsync>(payload).Requeue, methodId, reply: false);
                 break;
             case MethodIds.ExchangeDeclare:
-                HandleExchangeDeclare(MethodFrame.Decode<ExchangeDeclare>(payload));
-                break;
+                return HandleExchangeDeclare(MethodFrame.Decode<ExchangeDeclare>(payload));
             case MethodIds.ExchangeDelete:
-                HandleExchangeDelete(MethodFrame.Decode<ExchangeDelete>(payload));
-                break;
+                return HandleExchangeDelete(MethodFrame.Decode<ExchangeDelete>(payload));
             case MethodIds.ExchangeBind:
-                HandleExchangeBind(MethodFrame.Decode<ExchangeBind>(payload));
-                break;
+                return HandleExchangeBind(MethodFrame.Decode<ExchangeBind>(payload));
             case MethodIds.ExchangeUnbind:
-                HandleExchangeUnbind(MethodFrame.Decode<ExchangeUnbind>(payload));
-                break;
+                return HandleExchangeUnbind(MethodFrame.Decode<ExchangeUnbind>(payload));
             case MethodIds.QueueDeclare:
-                HandleQueueDeclare(MethodFrame.Decode<QueueDeclare>(payload));
-                break;
+                return HandleQueueDeclare(MethodFrame.Decode<QueueDeclare>(payload));
             case MethodIds.QueueBind:
-                HandleQueueBind(MethodFrame.Decode<QueueBind>(payload));
-                break;
+                return HandleQueueBind(MethodFrame.Decode<QueueBind>(payload));
             case MethodIds.QueueUnbind:
-                HandleQueueUnbind(MethodFrame.Decode<QueueUnbind>(payload));
-                break;
+                return HandleQueueUnbind(MethodFrame.Decode<QueueUnbind>(payload));
             case MethodIds.QueuePurge:
                 HandleQueuePurge(MethodFrame.Decode<QueuePurge>(payload));
                 break;
             case MethodIds.QueueDelete:
-                HandleQueueDelete(MethodFrame.Decode<QueueDelete>(payload));
-                break;
+                return HandleQueueDelete(MethodFrame.Decode<QueueDelete>(payload));
             case MethodIds.ConfirmSelect:
                 HandleConfirmSelect(MethodFrame.Decode<ConfirmSelect>(payload));
                 break;
@@ -130,8 +127,7 @@ internal sealed partial class AmqpChannel : IConsumerChannel
                 HandleTxSelect();
                 break;
             case MethodIds.TxCommit:
-                HandleTxCommit();
-                break;
+                return HandleTxCommit();
             case MethodIds.TxRollback:
                 HandleTxRollback();
                 break;
@@ -146,6 +142,8 @@ internal sealed partial class AmqpChannel : IConsumerChannel
             default:
                 throw AmqpException.CommandInvalid("unimplemented method", methodId);
         }
+
+        return null;
     }
 
     /// <summary>A content header frame for this channel.</summary>
@@ -225,6 +223,43 @@ internal sealed partial class AmqpChannel : IConsumerChannel
     private AmqpException UnexpectedFrameDuringContent() => _assembler.State == AssemblyState.ExpectingHeader
         ? AmqpException.UnexpectedFrame("expected content header for class 60, got non content header frame instead", MethodIds.BasicPublish)
         : AmqpException.UnexpectedFrame("expected content body, got non content body frame instead", MethodIds.BasicPublish);
+
+    /// <summary>
+    /// Replies once the definition changes made so far are on disk (RabbitMQ answers a durable declare
+    /// after storing it). Synchronous when nothing is pending.
+    /// </summary>
+    private Task? ReplyWhenPersisted<T>(T reply, bool nowait)
+        where T : struct, IAmqpMethod<T>
+    {
+        var persisted = _connection.Engine.Definitions.WhenPersisted();
+        if (nowait)
+        {
+            return null;
+        }
+
+        if (persisted.IsCompletedSuccessfully)
+        {
+            Reply(reply);
+            return null;
+        }
+
+        return ReplyAfter(persisted, reply);
+    }
+
+    private async Task ReplyAfter<T>(Task persisted, T reply)
+        where T : struct, IAmqpMethod<T>
+    {
+        try
+        {
+            await persisted;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new AmqpException(Broker.Protocol.ReplyCodes.InternalError, "could not store the change: " + ex.Message, 0);
+        }
+
+        Reply(reply);
+    }
 
     private void Reply<T>(in T method)
         where T : struct, IAmqpMethod<T>

@@ -107,7 +107,15 @@ internal sealed partial class AmqpConnection
                     }
 
                     _lastReceivedTicks = Environment.TickCount64;
-                    consumed = ProcessBuffer(buffer);
+                    consumed = ProcessBuffer(buffer, out var pending);
+                    while (pending is not null)
+                    {
+                        // A handler waits (a durable change or a commit reaching the disk): send what
+                        // is written so far, wait, then go on with the frames after it.
+                        EndBatch();
+                        await AwaitHandlerAsync(pending);
+                        consumed = ProcessBuffer(buffer.Slice(consumed), out pending);
+                    }
                 }
                 finally
                 {
@@ -135,9 +143,13 @@ internal sealed partial class AmqpConnection
         }
     }
 
-    /// <summary>Processes whole frames in the buffer; returns how far it got.</summary>
-    private SequencePosition ProcessBuffer(ReadOnlySequence<byte> buffer)
+    /// <summary>
+    /// Processes whole frames in the buffer; returns how far it got. Stops early, with
+    /// <paramref name="pending"/> set, after a frame whose handler has to wait.
+    /// </summary>
+    private SequencePosition ProcessBuffer(ReadOnlySequence<byte> buffer, out Task? pending)
     {
+        pending = null;
         try
         {
             if (_state == ConnectionState.AwaitingProtocolHeader)
@@ -148,10 +160,15 @@ internal sealed partial class AmqpConnection
                 }
             }
 
-            var frameMax = _server.Options.FrameMax;
+            var frameMax = _state == ConnectionState.Open ? FrameMax : _server.Options.FrameMax;
             while (_state != ConnectionState.Closed && FrameReader.TryReadFrame(ref buffer, frameMax, out var frame))
             {
-                ProcessFrame(frame);
+                pending = ProcessFrame(frame);
+                if (pending is not null)
+                {
+                    return buffer.Start;
+                }
+
                 frameMax = _state == ConnectionState.Open ? FrameMax : _server.Options.FrameMax;
             }
 
@@ -169,7 +186,21 @@ internal sealed partial class AmqpConnection
         }
     }
 
-    private void ProcessFrame(in Frame frame)
+    /// <summary>Waits for a handler that could not finish at once; its errors close as a synchronous one's would.</summary>
+    private async Task AwaitHandlerAsync(Task pending)
+    {
+        try
+        {
+            await pending;
+        }
+        catch (AmqpException ex)
+        {
+            CloseWithError(ex.ReplyCode, ex.ReplyText, ex.MethodId, ex.Message);
+        }
+    }
+
+    /// <summary>Handles one frame; returns a task when its handler has to finish later.</summary>
+    private Task? ProcessFrame(in Frame frame)
     {
         switch (_state)
         {
@@ -177,10 +208,10 @@ internal sealed partial class AmqpConnection
                 break;
             case ConnectionState.Closing:
                 ProcessFrameWhileClosing(frame);
-                return;
+                return null;
             default:
                 ProcessHandshakeFrame(frame);
-                return;
+                return null;
         }
 
         if (frame.Type == FrameType.Heartbeat)
@@ -190,7 +221,7 @@ internal sealed partial class AmqpConnection
                 throw AmqpException.UnexpectedFrame("type 8, all octets = <<>>", 0);
             }
 
-            return;
+            return null;
         }
 
         if (frame.Channel == 0)
@@ -202,7 +233,7 @@ internal sealed partial class AmqpConnection
 
             var payload = MethodPayload(frame);
             HandleConnectionMethod(MethodFrame.ReadId(payload), payload);
-            return;
+            return null;
         }
 
         var channel = GetChannel(frame.Channel);
@@ -221,13 +252,13 @@ internal sealed partial class AmqpConnection
             }
 
             OpenChannel(frame.Channel);
-            return;
+            return null;
         }
 
         if (channel.State == ChannelState.Closing)
         {
             ProcessFrameOnClosingChannel(channel, frame);
-            return;
+            return null;
         }
 
         uint methodId = 0;
@@ -238,8 +269,8 @@ internal sealed partial class AmqpConnection
                 case FrameType.Method:
                     var payload = MethodPayload(frame);
                     methodId = MethodFrame.ReadId(payload);
-                    DispatchChannelMethod(channel, methodId, payload);
-                    break;
+                    var pending = DispatchChannelMethod(channel, methodId, payload);
+                    return pending is null ? null : AwaitChannelMethodAsync(channel, pending);
                 case FrameType.Header:
                     channel.HandleHeader(frame.Payload);
                     break;
@@ -256,9 +287,23 @@ internal sealed partial class AmqpConnection
         {
             throw AmqpException.FrameError($"cannot decode {FrameReader.FormatBinary(frame.Payload.Slice(4))}", methodId);
         }
+
+        return null;
     }
 
-    private void DispatchChannelMethod(AmqpChannel channel, uint methodId, ReadOnlySpan<byte> payload)
+    private async Task AwaitChannelMethodAsync(AmqpChannel channel, Task pending)
+    {
+        try
+        {
+            await pending;
+        }
+        catch (AmqpException ex) when (!ex.IsHardError)
+        {
+            CloseChannelWithError(channel, ex);
+        }
+    }
+
+    private Task? DispatchChannelMethod(AmqpChannel channel, uint methodId, ReadOnlySpan<byte> payload)
     {
         switch (methodId)
         {
@@ -267,17 +312,16 @@ internal sealed partial class AmqpConnection
                 channel.Release();
                 RemoveChannel(channel.Number);
                 WriteMethod(channel.Number, default(ChannelCloseOk));
-                break;
+                return null;
             case MethodIds.ChannelCloseOk:
-                break;
+                return null;
             default:
                 if (!MethodIds.IsKnown(methodId))
                 {
                     throw AmqpException.NotImplemented($"unknown method {methodId >> 16}.{methodId & 0xFFFF}", methodId);
                 }
 
-                channel.HandleMethod(methodId, payload);
-                break;
+                return channel.HandleMethod(methodId, payload);
         }
     }
 

@@ -1,0 +1,11 @@
+namespace Broker.Engine.Stores;
+
+/// <summary>Makes the logs of queues (a directory per queue on disk, or memory).</summary>
+public interface IMessageStore
+{
+    /// <summary>A log for a queue; a durable queue's log holds what was recovered for it at start-up.</summary>
+    IQueueLog OpenLog(string virtualHost, string queue, bool durable);
+
+    /// <summary>Bytes appended but not yet written to disk; publishers are paused while this is high.</summary>
+    long PendingBytes { get; }
+}

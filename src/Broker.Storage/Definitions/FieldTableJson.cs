@@ -1,0 +1,80 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Broker.Protocol.Encoding;
+
+namespace Broker.Storage.Definitions;
+
+/// <summary>
+/// Field tables as JSON, the way RabbitMQ's definitions hold arguments: strings, numbers, booleans,
+/// objects and arrays. Integers come back as longs and strings as longstrs (RabbitMQ's equivalence
+/// checks treat all integer types as one).
+/// </summary>
+public static class FieldTableJson
+{
+    public static JsonObject ToJson(FieldTable table)
+    {
+        var json = new JsonObject();
+        foreach (var (key, value) in table)
+        {
+            json[key] = ToNode(value);
+        }
+
+        return json;
+    }
+
+    public static FieldTable FromJson(JsonNode? node)
+    {
+        var table = new FieldTable();
+        if (node is JsonObject json)
+        {
+            foreach (var (key, value) in json)
+            {
+                table[key] = FromNode(value);
+            }
+        }
+
+        return table;
+    }
+
+    private static JsonNode? ToNode(object? value) => value switch
+    {
+        null => null,
+        bool flag => JsonValue.Create(flag),
+        byte[] bytes => JsonValue.Create(System.Text.Encoding.UTF8.GetString(bytes)),
+        string text => JsonValue.Create(text),
+        AmqpBinary binary => JsonValue.Create(Convert.ToBase64String(binary.Bytes)),
+        float f => JsonValue.Create((double)f),
+        double d => JsonValue.Create(d),
+        AmqpDecimal dec => JsonValue.Create(dec.ToDecimal()),
+        AmqpTimestamp timestamp => JsonValue.Create(timestamp.UnixSeconds),
+        FieldTable nested => ToJson(nested),
+        List<object?> list => new JsonArray([.. list.Select(ToNode)]),
+        _ when FieldValues.AsInteger(value) is { } integer => JsonValue.Create(integer),
+        _ => JsonValue.Create(value.ToString()),
+    };
+
+    private static object? FromNode(JsonNode? node)
+    {
+        switch (node)
+        {
+            case null:
+                return null;
+            case JsonObject json:
+                return FromJson(json);
+            case JsonArray array:
+                return array.Select(FromNode).ToList();
+            case JsonValue value:
+                var element = value.GetValue<JsonElement>();
+                return element.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    JsonValueKind.String => System.Text.Encoding.UTF8.GetBytes(element.GetString() ?? string.Empty),
+                    JsonValueKind.Number => element.TryGetInt64(out var integer) ? integer : element.GetDouble(),
+                    _ => null,
+                };
+            default:
+                return null;
+        }
+    }
+}

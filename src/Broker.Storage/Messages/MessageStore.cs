@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Broker.Engine.Messages;
+using Broker.Engine.Stores;
+using Microsoft.Extensions.Logging;
+using Log = Broker.Storage.StorageLog;
+using Microsoft.Win32.SafeHandles;
+
+namespace Broker.Storage.Messages;
+
+/// <summary>
+/// The message logs of every queue, and the one writer thread that does their I/O. Group commit:
+/// while the writer syncs one batch, appends gather for the next, so many persistent messages share
+/// an fsync; their publishers are confirmed once it returns.
+/// </summary>
+public sealed class MessageStore : IMessageStore, IDisposable
+{
+    private readonly string _durableRoot;
+    private readonly string _transientRoot;
+    private readonly ILogger _logger;
+    private readonly ConcurrentQueue<QueueLog> _dirty = new();
+    private readonly ConcurrentDictionary<string, QueueLog> _recovered = new();
+    private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
+    private readonly Thread _writer;
+    private readonly List<IStoreWork> _extraWork = [];
+    private long _pendingBytes;
+    private long _fsyncs;
+    private long _transientCounter;
+    private volatile bool _stopping;
+
+    public MessageStore(string dataDirectory, MessagePool pool, uint incarnation, ILogger logger, long segmentSize = 8 * 1024 * 1024)
+    {
+        _durableRoot = Path.Combine(dataDirectory, "queues");
+        _transientRoot = Path.Combine(dataDirectory, "transient");
+        Pool = pool;
+        Incarnation = incarnation;
+        SegmentSize = segmentSize;
+        _logger = logger;
+
+        // Paging files of non-durable queues mean nothing after a restart.
+        if (Directory.Exists(_transientRoot))
+        {
+            Directory.Delete(_transientRoot, recursive: true);
+        }
+
+        Directory.CreateDirectory(_durableRoot);
+        _writer = new Thread(WriterLoop) { IsBackground = true, Name = "broker-store-writer" };
+        _writer.Start();
+    }
+
+    public MessagePool Pool { get; }
+
+    /// <summary>This run of the broker; transient records of earlier runs are dead.</summary>
+    public uint Incarnation { get; }
+
+    public long SegmentSize { get; }
+
+    /// <summary>Largest record accepted when reading (guards against a corrupted length).</summary>
+    public int MaxRecordSize { get; } = 1024 * 1024 * 1024;
+
+    public long PendingBytes => Interlocked.Read(ref _pendingBytes);
+
+    /// <summary>fsync calls made so far (for benchmarks: syncs per message).</summary>
+    public long SyncCount => Interlocked.Read(ref _fsyncs);
+
+    /// <summary>Messages recovered in durable queue logs at start-up.</summary>
+    public long RecoveredMessages { get; private set; }
+
+    public IQueueLog OpenLog(string virtualHost, string queue, bool durable)
+    {
+        if (durable)
+        {
+            var directory = DurableDirectory(virtualHost, queue);
+            if (_recovered.TryRemove(directory, out var recovered))
+            {
+                return recovered;
+            }
+
+            // A new durable queue: anything left under its name belongs to a deleted namesake.
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+
+            return new QueueLog(this, directory, durable: true);
+        }
+
+        var number = Interlocked.Increment(ref _transientCounter);
+        return new QueueLog(this, Path.Combine(_transientRoot, number.ToString(System.Globalization.CultureInfo.InvariantCulture)), durable: false);
+    }
+
+    /// <summary>
+    /// Recovers the logs of the durable queues the definitions list, and deletes the directories of
+    /// queues that no longer exist. Call once, before queues are opened.
+    /// </summary>
+    public void Recover(IEnumerable<(string VirtualHost, string Queue)> durableQueues)
+    {
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        long messages = 0;
+        foreach (var (virtualHost, queue) in durableQueues)
+        {
+            var directory = DurableDirectory(virtualHost, queue);
+            wanted.Add(directory);
+            var log = QueueLog.Recover(this, directory);
+            messages += log.RecoveredCount;
+            _recovered[directory] = log;
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories(_durableRoot))
+        {
+            if (!wanted.Contains(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
+        RecoveredMessages = messages;
+    }
+
+    /// <summary>Other work for the writer thread (the definitions log), run after each pass over the logs.</summary>
+    internal void AddWork(IStoreWork work)
+    {
+        lock (_extraWork)
+        {
+            _extraWork.Add(work);
+        }
+    }
+
+    internal void Signal() => _signal.Release();
+
+    internal void MarkDirty(QueueLog log)
+    {
+        if (Interlocked.Exchange(ref log.QueuedForWrite, 1) == 0)
+        {
+            _dirty.Enqueue(log);
+            _signal.Release();
+        }
+    }
+
+    internal void AddPendingBytes(long bytes) => Interlocked.Add(ref _pendingBytes, bytes);
+
+    internal void ReportFailure(string what, Exception exception) => Log.StoreFailure(_logger, exception, what);
+
+    internal void ReportRecovery(string message) => Log.Recovery(_logger, message);
+
+    /// <summary>Stops the writer after it has written and synced everything pending.</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        _signal.Release();
+        _writer.Join();
+        foreach (var log in _recovered.Values)
+        {
+            log.Close();
+        }
+
+        _signal.Dispose();
+    }
+
+    private string DurableDirectory(string virtualHost, string queue)
+    {
+        // Names may hold any characters: the directory is a digest of vhost and name.
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(virtualHost + "\n" + queue));
+        return Path.Combine(_durableRoot, Convert.ToHexStringLower(digest.AsSpan(0, 16)));
+    }
+
+    private void WriterLoop()
+    {
+        var logs = new List<QueueLog>();
+        var persisted = new List<Message>();
+        var toSync = new List<SafeFileHandle>();
+        var work = new List<IStoreWork>();
+        var listeners = new List<IPersistListener>();
+        while (true)
+        {
+            _signal.Wait();
+            var stopping = _stopping;
+            while (_dirty.TryDequeue(out var log))
+            {
+                logs.Add(log);
+            }
+
+            var success = true;
+            foreach (var log in logs)
+            {
+                var pass = log.Write(persisted, toSync);
+                success &= pass.Success;
+                Interlocked.Add(ref _pendingBytes, -pass.BytesWritten);
+            }
+
+            foreach (var handle in toSync)
+            {
+                try
+                {
+                    RandomAccess.FlushToDisk(handle);
+                    Interlocked.Increment(ref _fsyncs);
+                }
+                catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+                {
+                    success = false;
+                    ReportFailure("fsync", ex);
+                }
+            }
+
+            foreach (var message in persisted)
+            {
+                if (message.CompletePersist(success) is { } listener && !listeners.Contains(listener))
+                {
+                    listeners.Add(listener);
+                }
+
+                message.Release();
+            }
+
+            // Each publisher channel sends its confirms for this sync in one go.
+            foreach (var listener in listeners)
+            {
+                listener.OnPersistBatchCompleted();
+            }
+
+            lock (_extraWork)
+            {
+                work.AddRange(_extraWork);
+            }
+
+            foreach (var item in work)
+            {
+                item.Run();
+            }
+
+            logs.Clear();
+            persisted.Clear();
+            listeners.Clear();
+            toSync.Clear();
+            work.Clear();
+            if (stopping && _dirty.IsEmpty)
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// <summary>Work the store's writer thread does after each pass (e.g. appending definitions).</summary>
+internal interface IStoreWork
+{
+    void Run();
+}

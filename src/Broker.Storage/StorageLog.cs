@@ -1,0 +1,17 @@
+using Microsoft.Extensions.Logging;
+
+namespace Broker.Storage;
+
+/// <summary>Storage log lines: failures, what recovery found and cut, what it recovered.</summary>
+internal static partial class StorageLog
+{
+    [LoggerMessage(EventId = 200, Level = LogLevel.Error, Message = "storage failure on {What}")]
+    public static partial void StoreFailure(ILogger logger, Exception exception, string what);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "recovery: {Message}")]
+    public static partial void Recovery(ILogger logger, string message);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information,
+        Message = "recovered {VirtualHosts} vhosts, {Users} users, {Exchanges} exchanges, {Queues} queues, {Bindings} bindings and {Messages} messages in {Milliseconds:F0} ms")]
+    public static partial void Recovered(ILogger logger, int virtualHosts, int users, int exchanges, int queues, int bindings, long messages, double milliseconds);
+}
