@@ -57,6 +57,9 @@ public sealed class BrokerEngine
     /// <summary>Message bytes held in memory by all queues.</summary>
     public HeadMemory HeadMemory { get; }
 
+    /// <summary>Memory and disk alarms that block publishers.</summary>
+    public ResourceAlarms Alarms { get; } = new();
+
     public ICollection<VirtualHost> VirtualHosts => _virtualHosts.Values;
 
     public VirtualHost AddVirtualHost(string name)

@@ -61,7 +61,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             typeof(EmbeddedBroker).Assembly.GetName().Version?.ToString() ?? "0");
         var server = new BrokerServer(
             storage.Engine,
-            new ServerOptions { Port = options.Port, BindAddress = IPAddress.Loopback, Heartbeat = options.Heartbeat },
+            new ServerOptions { Port = options.Port, BindAddress = IPAddress.Loopback, Heartbeat = options.Heartbeat, DataDirectory = dataDirectory },
             loggerFactory);
         try
         {

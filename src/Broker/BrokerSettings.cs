@@ -23,6 +23,12 @@ internal sealed class BrokerSettings
           --frame-max BYTES       largest frame accepted (default 131072)
           --channel-max N         channels per connection (default 2047)
           --max-message-size N    largest message body in bytes (default 134217728)
+          --memory-high-watermark X
+                                  block publishers above this much memory: a fraction of what the
+                                  process may use (the container's limit if any), or bytes if > 1
+                                  (default 0.4)
+          --disk-free-limit BYTES block publishers when the data directory's disk has less free
+                                  (default 50000000)
           --log-level LEVEL       verbose, debug, information, warning, error (default information)
           --help                  this text
         """;
@@ -46,6 +52,12 @@ internal sealed class BrokerSettings
     public long MaxMessageSize { get; private set; } = 128L * 1024 * 1024;
 
     public LogEventLevel LogLevel { get; private set; } = LogEventLevel.Information;
+
+    public double MemoryHighWatermark { get; private set; } = 0.4;
+
+    public long MemoryHighWatermarkBytes { get; private set; }
+
+    public long DiskFreeLimit { get; private set; } = 50_000_000;
 
     public bool ShowHelp { get; private set; }
 
@@ -109,7 +121,8 @@ internal sealed class BrokerSettings
     }
 
     private static readonly string[] Names =
-        ["port", "bind", "data-dir", "default-user", "default-pass", "heartbeat", "frame-max", "channel-max", "max-message-size", "log-level"];
+        ["port", "bind", "data-dir", "default-user", "default-pass", "heartbeat", "frame-max", "channel-max", "max-message-size", "log-level",
+            "memory-high-watermark", "disk-free-limit"];
 
     private void Set(string name, string value)
     {
@@ -141,6 +154,25 @@ internal sealed class BrokerSettings
                 break;
             case "max-message-size":
                 MaxMessageSize = ParseNumber<long>(name, value, 1, int.MaxValue);
+                break;
+            case "memory-high-watermark":
+                if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var watermark) || watermark <= 0)
+                {
+                    throw new ArgumentException($"--memory-high-watermark: '{value}' is neither a fraction nor a number of bytes");
+                }
+
+                if (watermark <= 1)
+                {
+                    MemoryHighWatermark = watermark;
+                }
+                else
+                {
+                    MemoryHighWatermarkBytes = (long)watermark;
+                }
+
+                break;
+            case "disk-free-limit":
+                DiskFreeLimit = ParseNumber<long>(name, value, 0, long.MaxValue);
                 break;
             case "log-level":
                 LogLevel = Enum.TryParse<LogEventLevel>(value, ignoreCase: true, out var level)

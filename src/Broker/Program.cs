@@ -57,6 +57,10 @@ try
             Heartbeat = settings.Heartbeat,
             FrameMax = settings.FrameMax,
             ChannelMax = settings.ChannelMax,
+            MemoryHighWatermark = settings.MemoryHighWatermark,
+            MemoryHighWatermarkBytes = settings.MemoryHighWatermarkBytes,
+            DiskFreeLimit = settings.DiskFreeLimit,
+            DataDirectory = settings.DataDirectory,
         },
         provider.GetRequiredService<ILoggerFactory>()));
     builder.Services.AddHostedService<BrokerHostedService>();

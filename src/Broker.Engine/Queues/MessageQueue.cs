@@ -28,6 +28,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     private readonly HeadMemory _memory;
     private readonly Refiller _refiller;
     private int _roundRobin;
+    private Dictionary<int, int>? _roundRobinByPriority;
     private long _nextSequence;
     private int _unacked;
     private bool _hadConsumers;
@@ -487,10 +488,13 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 groupEnd++;
             }
 
+            // Each priority group takes turns on its own (the whole list is one group unless x-priority is used).
             var groupSize = groupEnd - groupStart;
+            var single = groupSize == count;
+            var cursor = single ? _roundRobin : GroupCursor(priority);
             for (var k = 0; k < groupSize; k++)
             {
-                var index = groupStart + ((_roundRobin + k) % groupSize);
+                var index = groupStart + ((cursor + k) % groupSize);
                 var consumer = consumers[index];
                 ref readonly var head = ref _ready.PeekHead();
                 if (consumer.Channel.TryDeliver(consumer, this, head, batch))
@@ -502,7 +506,15 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                         _refiller.ScheduleLocked();
                     }
 
-                    _roundRobin = index - groupStart + 1;
+                    if (single)
+                    {
+                        _roundRobin = index - groupStart + 1;
+                    }
+                    else
+                    {
+                        _roundRobinByPriority![priority] = index - groupStart + 1;
+                    }
+
                     return true;
                 }
             }
@@ -511,6 +523,12 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         }
 
         return false;
+    }
+
+    private int GroupCursor(int priority)
+    {
+        _roundRobinByPriority ??= [];
+        return _roundRobinByPriority.GetValueOrDefault(priority);
     }
 
     /// <summary>

@@ -5,7 +5,8 @@ namespace Broker.Engine.Security;
 /// <summary>
 /// A user's rights in one vhost: three regular expressions over resource names, as in RabbitMQ
 /// (configure: declare and delete; write: publish and bind to; read: consume, get, bind from).
-/// The usual ".*" skips the regex.
+/// As in rabbit_auth_backend_internal, an expression matches anywhere in the name and "" means
+/// "^$" (no access). The usual ".*" skips the regex.
 /// </summary>
 public sealed class Permissions
 {
@@ -41,5 +42,5 @@ public sealed class Permissions
         regex is null ? pattern == ".*" : regex.IsMatch(resource);
 
     private static Regex? Compile(string pattern) =>
-        pattern == ".*" ? null : new Regex($"^(?:{pattern})", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+        pattern == ".*" ? null : new Regex(pattern.Length == 0 ? "^$" : pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
 }

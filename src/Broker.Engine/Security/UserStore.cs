@@ -40,9 +40,9 @@ public sealed class UserStore
 
     public bool TryGet(string name, out User user) => _users.TryGetValue(name, out user!);
 
-    /// <summary>The user if the name and password match, else null.</summary>
+    /// <summary>The user if the name and password match, else null. A blank password never matches (as in RabbitMQ).</summary>
     public User? Authenticate(string name, string password) =>
-        _users.TryGetValue(name, out var user) && PasswordHash.Verify(password, user.PasswordHash) ? user : null;
+        password.Length > 0 && _users.TryGetValue(name, out var user) && PasswordHash.Verify(password, user.PasswordHash) ? user : null;
 
     public void SetPermissions(string user, string virtualHost, Permissions permissions) => _permissions[(user, virtualHost)] = permissions;
 

@@ -66,8 +66,8 @@ public readonly ref struct MessageProperties
 
         byte deliveryMode = 0, priority = 0;
         int headersAt = -1, headersLength = 0, expirationAt = -1, userIdAt = -1, replyToAt = -1;
-        if ((flags & PropertyFlags.ContentType) != 0) reader.ReadShortStringBytes();
-        if ((flags & PropertyFlags.ContentEncoding) != 0) reader.ReadShortStringBytes();
+        if ((flags & PropertyFlags.ContentType) != 0) ReadText(ref reader);
+        if ((flags & PropertyFlags.ContentEncoding) != 0) ReadText(ref reader);
         if ((flags & PropertyFlags.Headers) != 0)
         {
             var body = reader.ReadLongString();
@@ -78,32 +78,41 @@ public readonly ref struct MessageProperties
 
         if ((flags & PropertyFlags.DeliveryMode) != 0) deliveryMode = reader.ReadOctet();
         if ((flags & PropertyFlags.Priority) != 0) priority = reader.ReadOctet();
-        if ((flags & PropertyFlags.CorrelationId) != 0) reader.ReadShortStringBytes();
+        if ((flags & PropertyFlags.CorrelationId) != 0) ReadText(ref reader);
         if ((flags & PropertyFlags.ReplyTo) != 0)
         {
             replyToAt = reader.Position;
-            reader.ReadShortStringBytes();
+            ReadText(ref reader);
         }
 
         if ((flags & PropertyFlags.Expiration) != 0)
         {
             expirationAt = reader.Position;
-            reader.ReadShortStringBytes();
+            ReadText(ref reader);
         }
 
-        if ((flags & PropertyFlags.MessageId) != 0) reader.ReadShortStringBytes();
+        if ((flags & PropertyFlags.MessageId) != 0) ReadText(ref reader);
         if ((flags & PropertyFlags.Timestamp) != 0) reader.ReadLongLong();
-        if ((flags & PropertyFlags.Type) != 0) reader.ReadShortStringBytes();
+        if ((flags & PropertyFlags.Type) != 0) ReadText(ref reader);
         if ((flags & PropertyFlags.UserId) != 0)
         {
             userIdAt = reader.Position;
-            reader.ReadShortStringBytes();
+            ReadText(ref reader);
         }
 
-        if ((flags & PropertyFlags.AppId) != 0) reader.ReadShortStringBytes();
-        if ((flags & PropertyFlags.ClusterId) != 0) reader.ReadShortStringBytes();
+        if ((flags & PropertyFlags.AppId) != 0) ReadText(ref reader);
+        if ((flags & PropertyFlags.ClusterId) != 0) ReadText(ref reader);
         return new MessageProperties(encoded, flags, deliveryMode, priority, headersAt, headersLength, expirationAt, userIdAt, replyToAt);
     }
 
     private ReadOnlySpan<byte> ShortStringAt(int at) => at < 0 ? default : _encoded.Slice(at + 1, _encoded[at]);
+
+    /// <summary>Skips a shortstr property, refusing bytes that are not UTF-8 (the decoder would refuse them later).</summary>
+    private static void ReadText(ref AmqpReader reader)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(reader.ReadShortStringBytes()))
+        {
+            throw AmqpProtocolException.Syntax("shortstr is not valid UTF-8");
+        }
+    }
 }

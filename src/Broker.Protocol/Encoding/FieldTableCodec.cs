@@ -41,7 +41,7 @@ public static class FieldTableCodec
         var reader = new AmqpReader(body);
         while (reader.Remaining > 0)
         {
-            if (reader.ReadShortStringBytes().SequenceEqual(key))
+            if (ReadKey(ref reader).SequenceEqual(key))
             {
                 return true;
             }
@@ -58,9 +58,21 @@ public static class FieldTableCodec
         var reader = new AmqpReader(body);
         while (reader.Remaining > 0)
         {
-            reader.ReadShortStringBytes();
+            ReadKey(ref reader);
             SkipValue(ref reader, 0);
         }
+    }
+
+    /// <summary>A table key; keys must be UTF-8, as the decoder requires, so validation and decoding agree.</summary>
+    private static ReadOnlySpan<byte> ReadKey(scoped ref AmqpReader reader)
+    {
+        var key = reader.ReadShortStringBytes();
+        if (!System.Text.Unicode.Utf8.IsValid(key))
+        {
+            throw AmqpProtocolException.Syntax("shortstr is not valid UTF-8");
+        }
+
+        return key;
     }
 
     private static void ReadEntries(ref AmqpReader reader, FieldTable table, int depth)
@@ -174,7 +186,7 @@ public static class FieldTableCodec
                 var tableReader = new AmqpReader(reader.ReadLongString());
                 while (tableReader.Remaining > 0)
                 {
-                    tableReader.ReadShortStringBytes();
+                    ReadKey(ref tableReader);
                     SkipValue(ref tableReader, depth + 1);
                 }
 
@@ -311,7 +323,7 @@ public static class FieldTableCodec
                 var bits = decimal.GetBits(clr);
                 writer.WriteOctet((byte)'D');
                 writer.WriteOctet((byte)((bits[3] >> 16) & 0xFF));
-                writer.WriteLong((uint)(clr < 0 ? -bits[0] : bits[0]));
+                writer.WriteLong(clr < 0 ? (uint)-(long)(uint)bits[0] : (uint)bits[0]);
                 break;
             case byte[] bytes:
                 writer.WriteOctet((byte)'S');
@@ -375,7 +387,8 @@ public static class FieldTableCodec
     private static int CheckDecimal(decimal value)
     {
         var bits = decimal.GetBits(value);
-        if (bits[1] != 0 || bits[2] != 0 || (uint)bits[0] > int.MaxValue)
+        var limit = value < 0 ? 2147483648u : int.MaxValue;
+        if (bits[1] != 0 || bits[2] != 0 || (uint)bits[0] > limit)
         {
             throw new ArgumentException($"decimal {value} does not fit an AMQP decimal (signed 32-bit unscaled value)");
         }

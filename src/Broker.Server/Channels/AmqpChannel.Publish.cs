@@ -28,6 +28,7 @@ internal sealed partial class AmqpChannel
         }
 
         _assembler.BeginPublish(publish.Exchange, publish.RoutingKey, publish.Mandatory);
+        _connection.OnPublish();
     }
 
     private void HandleContentHeader(in ReadOnlySequence<byte> payload)

@@ -50,6 +50,7 @@ internal sealed partial class AmqpConnection
     public void Abort()
     {
         _abort = true;
+        _aborted.TrySetResult();
         _transport.Input.CancelPendingRead();
     }
 

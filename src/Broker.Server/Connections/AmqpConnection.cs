@@ -96,6 +96,7 @@ internal sealed partial class AmqpConnection
         {
             while (!_abort)
             {
+                await ThrottleAsync();
                 var result = await input.ReadAsync(CancellationToken.None);
                 var buffer = result.Buffer;
                 var consumed = buffer.Start;

@@ -24,6 +24,7 @@ public sealed class BrokerServer : IAsyncDisposable
     private IConnectionListener? _listener;
     private Task? _acceptLoop;
     private Timer? _timer;
+    private ResourceMonitor? _monitor;
 
     public BrokerServer(BrokerEngine engine, ServerOptions options, ILoggerFactory? loggerFactory = null)
     {
@@ -71,6 +72,8 @@ public sealed class BrokerServer : IAsyncDisposable
             UnsafePreferInlineScheduling = true,
         };
         var factory = new SocketTransportFactory(Microsoft.Extensions.Options.Options.Create(transportOptions), _loggerFactory);
+        _monitor = new ResourceMonitor(Engine, Options, _logger);
+        Engine.Alarms.Changed += OnAlarmChanged;
         _listener = await factory.BindAsync(new IPEndPoint(Options.BindAddress, Options.Port), cancellationToken);
         EndPoint = (IPEndPoint)_listener.EndPoint;
         Port = EndPoint.Port;
@@ -91,6 +94,7 @@ public sealed class BrokerServer : IAsyncDisposable
         }
 
         await _stopping.CancelAsync();
+        Engine.Alarms.Changed -= OnAlarmChanged;
         if (_listener is not null)
         {
             await _listener.UnbindAsync();
@@ -213,9 +217,18 @@ public sealed class BrokerServer : IAsyncDisposable
         }
     }
 
+    private void OnAlarmChanged(bool active)
+    {
+        foreach (var connection in _context.Connections.Snapshot())
+        {
+            connection.OnAlarmChanged(active);
+        }
+    }
+
     private void OnTimer()
     {
         var now = Environment.TickCount64;
+        _monitor?.Check(now);
         foreach (var connection in _context.Connections.Snapshot())
         {
             connection.OnTimer(now);

@@ -28,4 +28,22 @@ public sealed class ServerOptions
 
     /// <summary>Bytes received and not yet processed beyond which the socket is not read (TCP backpressure).</summary>
     public long InputBufferBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Fraction of the memory the process may use (the container's limit when there is one) above which
+    /// publishers are blocked: RabbitMQ's vm_memory_high_watermark (0.4 in RabbitMQ 3.10).
+    /// </summary>
+    public double MemoryHighWatermark { get; set; } = 0.4;
+
+    /// <summary>An absolute memory limit in bytes instead of the fraction; 0 uses the fraction.</summary>
+    public long MemoryHighWatermarkBytes { get; set; }
+
+    /// <summary>Free disk space under the data directory below which publishers are blocked (RabbitMQ's 50 MB).</summary>
+    public long DiskFreeLimit { get; set; } = 50_000_000;
+
+    /// <summary>The data directory whose free space is watched; null watches nothing.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Bytes published but not yet written by the store beyond which publishing connections are paused.</summary>
+    public long StorePendingLimit { get; set; } = 64L * 1024 * 1024;
 }

@@ -159,12 +159,7 @@ public class MessageQueueDeliveryTests
         Assert.Equal(2, tags.Skip(3).Count(t => t == "low2"));
     }
 
-    [Fact(Skip = "BUG: MessageQueue.DeliverOneLocked keeps one round-robin index (_roundRobin) for all priority groups and "
-        + "sets it from whichever group delivered last, so deliveries to a higher-priority consumer move the starting point "
-        + "of the lower group. With one priority-1 consumer that accepts one message per round and two priority-0 consumers, "
-        + "every second message goes to low2 and low1 never gets one (6 of 6 to low2). RabbitMQ rotates each priority "
-        + "group on its own (rabbit_queue_consumers puts a consumer back at the end of its priority after a delivery), so "
-        + "low1 and low2 should alternate.")]
+    [Fact]
     public void A_higher_priority_consumer_does_not_make_lower_priority_consumers_skip_turns()
     {
         var queue = Queue();

@@ -136,10 +136,7 @@ public class FieldTableCodecTests
         Assert.Equal(value, Assert.IsType<AmqpDecimal>(decoded).ToDecimal());
     }
 
-    [Theory(Skip = "BUG: FieldTableCodec.CheckDecimal refuses a CLR decimal when (uint)bits[0] > int.MaxValue without looking "
-        + "at the sign, so the most negative AMQP decimal value is refused with ArgumentException: -2147483648m "
-        + "(unscaled int.MinValue) and -21474836.48m both fit the signed 32-bit unscaled value (AmqpDecimal(0, int.MinValue) "
-        + "and AmqpDecimal(2, int.MinValue) encode fine) and should round-trip.")]
+    [Theory]
     [InlineData("-2147483648")]
     [InlineData("-21474836.48")]
     public void The_most_negative_clr_decimal_that_fits_round_trips(string text)
