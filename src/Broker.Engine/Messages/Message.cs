@@ -50,6 +50,12 @@ public sealed class Message
 
     public byte Priority { get; private set; }
 
+    /// <summary>The per-message TTL from the expiration property, in milliseconds; -1 when absent.</summary>
+    public long TimeToLive { get; set; } = -1;
+
+    /// <summary>A durable copy could not be stored, or a queue refused the message: its confirm is a nack.</summary>
+    public bool IsPersistFailed => Volatile.Read(ref _persistFailed) != 0;
+
     /// <summary>Bytes this message keeps in memory (for memory accounting and length limits).</summary>
     public int Size => _exchangeLength + _routingKeyLength + _propertiesLength + _bodyLength;
 
@@ -75,7 +81,11 @@ public sealed class Message
         _persistListener = null;
         _pendingPersists = 0;
         _persistFailed = 0;
+        TimeToLive = -1;
     }
+
+    /// <summary>A queue refused the message (x-overflow reject-publish): the publisher's confirm becomes a nack.</summary>
+    public void MarkRejected() => Volatile.Write(ref _persistFailed, 1);
 
     /// <summary>The publisher wants to know when every durable copy is on disk (publisher confirms, tx).</summary>
     public void BeginPersistTracking(IPersistListener listener, ulong confirmSequence)

@@ -8,11 +8,13 @@ using Broker.Protocol.Encoding;
 namespace Broker.Engine.Queues;
 
 /// <summary>
-/// A queue: its ready messages in FIFO order, its consumers, and the delivery pump that hands the one
-/// to the other. Ready messages are a head kept in memory and, beyond the head's limits, a tail in
-/// the queue's log, read back in order as the head drains; persistent messages of a durable queue are
-/// always in the log too. All state is guarded by one lock; the lock order is queue, then channel,
-/// then connection output (see src/LOCKING.md).
+/// A queue: its ready messages in FIFO (or priority) order, its consumers, and the delivery pump that
+/// hands the one to the other. Ready messages are a head kept in memory and, beyond the head's
+/// limits, a tail in the queue's log, read back in order as the head drains; persistent messages of a
+/// durable queue are always in the log too. TTL, length limits and dead-lettering follow RabbitMQ's
+/// classic queues. All state is guarded by one lock; the lock order is queue, then channel, then
+/// connection output (see src/LOCKING.md). Messages that leave for a dead-letter exchange are routed
+/// after the lock is released.
 /// </summary>
 public sealed partial class MessageQueue : IThreadPoolWorkItem
 {
@@ -20,13 +22,14 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     private const int DeliveryBudget = 256;
 
     private readonly Lock _lock = new();
-    private readonly ReadyList _ready;
+    private readonly ReadySet _ready;
     private readonly List<Consumer> _consumers = [];
     private readonly FlushBatch _pumpBatch = new();
     private readonly IQueueLog _log;
     private readonly QueueLimits _limits;
     private readonly HeadMemory _memory;
     private readonly Refiller _refiller;
+    private readonly List<(QueueEntry Entry, DeadLetterReason Reason)> _deadLetters = [];
     private int _roundRobin;
     private Dictionary<int, int>? _roundRobinByPriority;
     private long _nextSequence;
@@ -42,6 +45,9 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     private long _tailFirstSequence;
     private int _tailEpoch;
 
+    // Body bytes of all ready messages, head and tail (x-max-length-bytes counts bodies).
+    private long _readyBodyBytes;
+
     public MessageQueue(VirtualHost virtualHost, string name, bool durable, bool exclusive, bool autoDelete, FieldTable arguments, object? exclusiveOwner, IQueueLog log)
     {
         VirtualHost = virtualHost;
@@ -51,16 +57,19 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         AutoDelete = autoDelete;
         Arguments = arguments;
         ExclusiveOwner = exclusiveOwner;
+        Settings = new QueueSettings(arguments);
         _log = log;
         _limits = virtualHost.Engine.Options.QueueLimits;
         _memory = virtualHost.Engine.HeadMemory;
-        _ready = new ReadyList(_memory);
+        _ready = new ReadySet(_memory, Settings.MaxPriority);
         _refiller = new Refiller(this);
 
         // What a durable queue's log recovered at start-up is its tail, in order.
         _tailCount = log.RecoveredCount;
         _tailCursor = log.Start;
         _nextSequence = log.NextSequence;
+        _readyBodyBytes = 0;
+        StartExpiryTimers();
     }
 
     public VirtualHost VirtualHost { get; }
@@ -74,6 +83,9 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     public bool AutoDelete { get; }
 
     public FieldTable Arguments { get; }
+
+    /// <summary>TTL, length limits, dead-lettering, priorities: what the arguments ask for.</summary>
+    public QueueSettings Settings { get; }
 
     /// <summary>The connection that declared an exclusive queue; null for shared queues.</summary>
     public object? ExclusiveOwner { get; }
@@ -136,30 +148,50 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     /// Adds a message (the caller keeps its own reference). A persistent message in a durable queue
     /// is appended to the log, and its publisher's persist tracking waits for the sync.
     /// </summary>
-    public bool Enqueue(Message message, FlushBatch batch)
+    public EnqueueResult Enqueue(Message message, FlushBatch batch)
     {
+        EnqueueResult result;
         lock (_lock)
         {
-            if (IsDeleted)
-            {
-                return false;
-            }
+            result = EnqueueLocked(message, batch);
+        }
 
-            var sequence = _nextSequence++;
-            var persistent = message.IsPersistent && Durable;
-            if (_tailCount == 0 && HeadHasRoom(message.Size))
+        DeadLetterPending(batch);
+        return result;
+    }
+
+    private EnqueueResult EnqueueLocked(Message message, FlushBatch batch)
+    {
+        if (IsDeleted)
+        {
+            return EnqueueResult.Gone;
+        }
+
+        var settings = Settings;
+        if (settings.HasLengthLimit && settings.Overflow != OverflowBehaviour.DropHead && IsFullFor(message))
+        {
+            // RabbitMQ's reject-publish: the newest message is refused; -dlx also dead-letters it.
+            if (settings.Overflow == OverflowBehaviour.RejectPublishDeadLetter && settings.DeadLetterExchange is not null)
             {
-                var location = persistent ? _log.Append(sequence, message, persistent: true, toTail: false) : RecordLocation.None;
                 message.AddReference();
-                _ready.Append(new QueueEntry(sequence, message, redelivered: false, location));
-                if (_consumers.Count > 0)
-                {
-                    DeliverLocked(batch);
-                }
-
-                return true;
+                _deadLetters.Add((new QueueEntry(-1, message, redelivered: false), DeadLetterReason.MaxLength));
             }
 
+            return EnqueueResult.Rejected;
+        }
+
+        var sequence = _nextSequence++;
+        var expiresAt = ExpiryFor(message);
+        var persistent = message.IsPersistent && Durable;
+        _readyBodyBytes += message.BodyLength;
+        if (_tailCount == 0 && HeadHasRoom(message.Size))
+        {
+            var location = persistent ? _log.Append(sequence, message, persistent: true, toTail: false, expiresAt) : RecordLocation.None;
+            message.AddReference();
+            _ready.Append(new QueueEntry(sequence, message, redelivered: false, location, expiresAt));
+        }
+        else
+        {
             // Over the head's limits (or behind an existing tail, to keep order): the log holds it.
             if (_tailCount == 0)
             {
@@ -167,15 +199,32 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 _tailFirstSequence = sequence;
             }
 
-            _log.Append(sequence, message, persistent, toTail: true);
+            _log.Append(sequence, message, persistent, toTail: true, expiresAt);
             _tailCount++;
-            if (_consumers.Count > 0 && _ready.Count < _limits.RefillBelow)
-            {
-                _refiller.ScheduleLocked();
-            }
-
-            return true;
         }
+
+        if (settings.HasLengthLimit)
+        {
+            DropOverLimitLocked();
+        }
+
+        if (_consumers.Count > 0)
+        {
+            DeliverLocked(batch);
+        }
+        else if (_ready.Count < _limits.RefillBelow && _tailCount > 0 && _consumers.Count > 0)
+        {
+            _refiller.ScheduleLocked();
+        }
+
+        if (expiresAt != QueueEntry.NoExpiry)
+        {
+            // TTL 0 means "deliver now or never": whatever the delivery left behind expires at once.
+            ExpireLocked();
+            ArmExpiryTimerLocked();
+        }
+
+        return EnqueueResult.Enqueued;
     }
 
     /// <summary>
@@ -196,15 +245,17 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 return EngineError.AccessRefused($"queue '{Name}' in vhost '{VirtualHost.Name}' in exclusive use");
             }
 
-            // Sorted by priority, highest first; equal priorities keep arrival order.
+            // Sorted by priority, highest first; equal priorities keep arrival order. A single active
+            // consumer queue keeps arrival order only: the first one registered is the active one.
             var at = _consumers.Count;
-            while (at > 0 && _consumers[at - 1].Priority < consumer.Priority)
+            while (!Settings.SingleActiveConsumer && at > 0 && _consumers[at - 1].Priority < consumer.Priority)
             {
                 at--;
             }
 
             _consumers.Insert(at, consumer);
             _hadConsumers = true;
+            TouchLocked();
             return EngineError.None;
         }
     }
@@ -222,41 +273,68 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 return false;
             }
 
+            TouchLocked();
+
+            // Under single active consumer the next one in line takes over now.
+            if (Settings.SingleActiveConsumer && _consumers.Count > 0 && (_ready.Count > 0 || _tailCount > 0))
+            {
+                SchedulePumpLocked();
+            }
+
             return AutoDelete && _hadConsumers && _consumers.Count == 0 && !IsDeleted;
         }
     }
 
-    /// <summary>basic.get: takes the head message. <paramref name="remaining"/> is the ready count after it.</summary>
+    /// <summary>basic.get without a caller's batch (tests, tools): dead-letter deliveries are flushed at once.</summary>
     public bool TryGet(bool noAck, out QueueEntry entry, out long remaining)
     {
-        while (true)
-        {
-            lock (_lock)
-            {
-                if (IsDeleted || (_ready.Count == 0 && _tailCount == 0))
-                {
-                    entry = default;
-                    remaining = 0;
-                    return false;
-                }
+        var batch = new FlushBatch();
+        var found = TryGet(noAck, out entry, out remaining, batch);
+        batch.FlushAll();
+        return found;
+    }
 
-                if (_ready.Count > 0)
+    /// <summary>basic.get: takes the head message. <paramref name="remaining"/> is the ready count after it.</summary>
+    public bool TryGet(bool noAck, out QueueEntry entry, out long remaining, FlushBatch batch)
+    {
+        try
+        {
+            while (true)
+            {
+                lock (_lock)
                 {
-                    // The caller writes get-ok from the message and then releases it if no-ack.
-                    entry = _ready.TakeHead();
-                    remaining = _ready.Count + _tailCount;
-                    OnDeliveredLocked(entry, noAck, release: false);
-                    if (_ready.Count < _limits.RefillBelow && _tailCount > 0)
+                    TouchLocked();
+                    ExpireLocked();
+                    if (IsDeleted || (_ready.Count == 0 && _tailCount == 0))
                     {
-                        _refiller.ScheduleLocked();
+                        entry = default;
+                        remaining = 0;
+                        return false;
                     }
 
-                    return true;
-                }
-            }
+                    if (_ready.Count > 0)
+                    {
+                        // The caller writes get-ok from the message and then releases it if no-ack.
+                        entry = _ready.TakeHead();
+                        _readyBodyBytes -= entry.Message.BodyLength;
+                        remaining = _ready.Count + _tailCount;
+                        OnDeliveredLocked(entry, noAck, release: false);
+                        if (_ready.Count < _limits.RefillBelow && _tailCount > 0)
+                        {
+                            _refiller.ScheduleLocked();
+                        }
 
-            // Only the tail has messages: read some back now, without the lock, then take one.
-            _refiller.RefillNow();
+                        return true;
+                    }
+                }
+
+                // Only the tail has messages: read some back now, without the lock, then take one.
+                _refiller.RefillNow();
+            }
+        }
+        finally
+        {
+            DeadLetterPending(batch);
         }
     }
 
@@ -270,11 +348,19 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 SettleLocked(entry, action);
             }
 
+            if (action == SettleAction.Requeue)
+            {
+                ExpireLocked();
+                ArmExpiryTimerLocked();
+            }
+
             if (_consumers.Count > 0)
             {
                 DeliverLocked(batch);
             }
         }
+
+        DeadLetterPending(batch);
     }
 
     public void Settle(in QueueEntry entry, SettleAction action, FlushBatch batch) =>
@@ -290,6 +376,8 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 DeliverLocked(batch);
             }
         }
+
+        DeadLetterPending(batch);
     }
 
     /// <summary>Asks for a delivery run on the thread pool (after a consumer's output drained).</summary>
@@ -298,6 +386,15 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         lock (_lock)
         {
             SchedulePumpLocked();
+        }
+    }
+
+    /// <summary>A redeclaration counts as use for x-expires.</summary>
+    public void Touch()
+    {
+        lock (_lock)
+        {
+            TouchLocked();
         }
     }
 
@@ -314,6 +411,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 entry.Message.Release();
             });
             purged += DropTailLocked();
+            _readyBodyBytes = 0;
             return purged;
         }
     }
@@ -337,7 +435,9 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
             var count = (long)_ready.Clear(static entry => entry.Message.Release()) + _tailCount;
             _tailCount = 0;
             _tailEpoch++;
+            _readyBodyBytes = 0;
             _log.Delete();
+            StopTimersLocked();
             return count;
         }
     }
@@ -366,6 +466,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
             more = _consumers.Count > 0 && DeliverLocked(_pumpBatch);
         }
 
+        DeadLetterPending(_pumpBatch);
         _pumpBatch.FlushAll();
         lock (_lock)
         {
@@ -378,8 +479,55 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         }
     }
 
+    /// <summary>Priority queues keep everything in memory: their order is not the log's.</summary>
     private bool HeadHasRoom(int size) =>
-        _ready.Count < _limits.HeadMaxCount && _ready.Bytes + size <= _limits.HeadMaxBytes && _memory.HasRoom;
+        _ready.HasPriorities
+        || (_ready.Count < _limits.HeadMaxCount && _ready.Bytes + size <= _limits.HeadMaxBytes && _memory.HasRoom);
+
+    private bool IsFullFor(Message message)
+    {
+        var settings = Settings;
+        var count = _ready.Count + _tailCount;
+        return (settings.MaxLength >= 0 && count >= settings.MaxLength)
+            || (settings.MaxLengthBytes >= 0 && _readyBodyBytes + message.BodyLength > settings.MaxLengthBytes);
+    }
+
+    /// <summary>x-overflow drop-head: the oldest ready messages go (dead-lettered as maxlen) until within the limits.</summary>
+    private void DropOverLimitLocked()
+    {
+        var settings = Settings;
+        while ((settings.MaxLength >= 0 && _ready.Count + _tailCount > settings.MaxLength)
+            || (settings.MaxLengthBytes >= 0 && _readyBodyBytes > settings.MaxLengthBytes))
+        {
+            if (_ready.Count == 0)
+            {
+                if (_tailCount == 0 || !_refiller.RefillLocked())
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            var dropped = _ready.TakeOldest();
+            _readyBodyBytes -= dropped.Message.BodyLength;
+            RemoveLocked(dropped, DeadLetterReason.MaxLength);
+        }
+    }
+
+    /// <summary>A ready message leaves for good: its record is settled; it is dead-lettered if the queue has a DLX.</summary>
+    private void RemoveLocked(in QueueEntry entry, DeadLetterReason reason)
+    {
+        _log.Settle(entry.Location, entry.Sequence, Durable && entry.Message.IsPersistent);
+        if (Settings.DeadLetterExchange is not null)
+        {
+            _deadLetters.Add((entry, reason));
+        }
+        else
+        {
+            entry.Message.Release();
+        }
+    }
 
     private long DropTailLocked()
     {
@@ -413,14 +561,23 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         if (action == SettleAction.Requeue && !IsDeleted)
         {
             _ready.InsertOrdered(entry.AsRedelivered());
+            _readyBodyBytes += entry.Message.BodyLength;
             return;
         }
 
-        if (!IsDeleted)
+        if (IsDeleted)
         {
-            _log.Settle(entry.Location, entry.Sequence, Durable && entry.Message.IsPersistent);
+            entry.Message.Release();
+            return;
         }
 
+        if (action == SettleAction.Discard)
+        {
+            RemoveLocked(entry, DeadLetterReason.Rejected);
+            return;
+        }
+
+        _log.Settle(entry.Location, entry.Sequence, Durable && entry.Message.IsPersistent);
         entry.Message.Release();
     }
 
@@ -451,6 +608,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     /// </summary>
     private bool DeliverLocked(FlushBatch batch)
     {
+        ExpireLocked();
         var budget = DeliveryBudget;
         while (_ready.Count > 0)
         {
@@ -476,8 +634,17 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
 
     private bool DeliverOneLocked(FlushBatch batch)
     {
+        if (_ready.PeekHead().ExpiresAt != QueueEntry.NoExpiry)
+        {
+            ExpireLocked();
+            if (_ready.Count == 0)
+            {
+                return false;
+            }
+        }
+
         var consumers = _consumers;
-        var count = consumers.Count;
+        var count = Settings.SingleActiveConsumer ? Math.Min(1, consumers.Count) : consumers.Count;
         var groupStart = 0;
         while (groupStart < count)
         {
@@ -500,6 +667,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 if (consumer.Channel.TryDeliver(consumer, this, head, batch))
                 {
                     var entry = _ready.TakeHead();
+                    _readyBodyBytes -= entry.Message.BodyLength;
                     OnDeliveredLocked(entry, consumer.NoAck);
                     if (_ready.Count < _limits.RefillBelow && _tailCount > 0)
                     {
@@ -531,109 +699,21 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         return _roundRobinByPriority.GetValueOrDefault(priority);
     }
 
-    /// <summary>
-    /// Reads the tail back into the head on the thread pool, outside the queue's lock (the read may
-    /// touch the disk); a purge or delete meanwhile makes it throw away what it read.
-    /// </summary>
-    private sealed class Refiller : IThreadPoolWorkItem
+    /// <summary>Routes what was queued for dead-lettering, outside the lock (the target may be this queue).</summary>
+    private void DeadLetterPending(FlushBatch batch)
     {
-        private readonly MessageQueue _queue;
-        private readonly List<QueueEntry> _read = [];
-        private readonly FlushBatch _batch = new();
-        private readonly Lock _readLock = new();
-        private bool _queued;
-
-        public Refiller(MessageQueue queue)
+        List<(QueueEntry Entry, DeadLetterReason Reason)> pending;
+        lock (_lock)
         {
-            _queue = queue;
-        }
-
-        public void ScheduleLocked()
-        {
-            if (!_queued && !_queue.IsDeleted)
+            if (_deadLetters.Count == 0)
             {
-                _queued = true;
-                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-            }
-        }
-
-        public void Execute()
-        {
-            lock (_queue._lock)
-            {
-                _queued = false;
+                return;
             }
 
-            RefillNow();
-            _batch.FlushAll();
+            pending = [.. _deadLetters];
+            _deadLetters.Clear();
         }
 
-        /// <summary>Reads one batch from the tail into the head and delivers what it can.</summary>
-        public void RefillNow()
-        {
-            // One reader at a time: two would read the same records.
-            lock (_readLock)
-            {
-                var queue = _queue;
-                LogPosition cursor;
-                int epoch;
-                int want;
-                lock (queue._lock)
-                {
-                    if (queue.IsDeleted || queue._tailCount == 0 || queue._ready.Count >= queue._limits.RefillBelow)
-                    {
-                        return;
-                    }
-
-                    cursor = queue._tailCursor;
-                    epoch = queue._tailEpoch;
-                    want = (int)Math.Min(queue._tailCount, queue._limits.RefillBatchCount);
-                }
-
-                _read.Clear();
-                queue._log.Read(ref cursor, _read, want, queue._limits.RefillBatchBytes);
-                lock (queue._lock)
-                {
-                    if (epoch != queue._tailEpoch || queue.IsDeleted)
-                    {
-                        foreach (var entry in _read)
-                        {
-                            entry.Message.Release();
-                        }
-
-                        _read.Clear();
-                        return;
-                    }
-
-                    foreach (var entry in _read)
-                    {
-                        queue._ready.Append(entry);
-                    }
-
-                    if (_read.Count == 0)
-                    {
-                        // The log has nothing more although we expected some: do not spin on it.
-                        queue._tailCount = 0;
-                    }
-                    else
-                    {
-                        queue._tailCount -= _read.Count;
-                        queue._tailFirstSequence = _read[^1].Sequence + 1;
-                    }
-
-                    queue._tailCursor = cursor;
-                    _read.Clear();
-                    if (queue._consumers.Count > 0)
-                    {
-                        queue.DeliverLocked(_batch);
-                    }
-
-                    if (queue._tailCount > 0 && queue._ready.Count < queue._limits.RefillBelow && queue._consumers.Count > 0)
-                    {
-                        ScheduleLocked();
-                    }
-                }
-            }
-        }
+        VirtualHost.DeadLetter(this, pending, batch);
     }
 }

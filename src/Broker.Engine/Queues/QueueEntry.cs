@@ -9,13 +9,17 @@ namespace Broker.Engine.Queues;
 /// </summary>
 public readonly struct QueueEntry
 {
-    public QueueEntry(long sequence, Message message, bool redelivered, long location = RecordLocation.None)
+    public QueueEntry(long sequence, Message message, bool redelivered, long location = RecordLocation.None, long expiresAt = NoExpiry)
     {
         Sequence = sequence;
         Message = message;
         Redelivered = redelivered;
         Location = location;
+        ExpiresAt = expiresAt;
     }
+
+    /// <summary><see cref="ExpiresAt"/> of a message that never expires.</summary>
+    public const long NoExpiry = long.MaxValue;
 
     public long Sequence { get; }
 
@@ -26,5 +30,8 @@ public readonly struct QueueEntry
     /// <summary>The message's record in the queue's log, or <see cref="RecordLocation.None"/> if it has none.</summary>
     public long Location { get; }
 
-    public QueueEntry AsRedelivered() => new(Sequence, Message, true, Location);
+    /// <summary>When the message expires (Unix milliseconds), or <see cref="NoExpiry"/>.</summary>
+    public long ExpiresAt { get; }
+
+    public QueueEntry AsRedelivered() => new(Sequence, Message, true, Location, ExpiresAt);
 }

@@ -26,9 +26,10 @@ public interface IQueueLog
     /// Appends a message and returns its record's location. When <paramref name="persistent"/>, the
     /// record is synced to disk by group commit and the message's persist tracking is completed then.
     /// <paramref name="toTail"/> says the record joins the on-disk tail (to be read back later) rather
-    /// than backing a message the queue keeps in memory. Under the queue lock.
+    /// than backing a message the queue keeps in memory. <paramref name="expiresAt"/> (Unix ms, or
+    /// <see cref="QueueEntry.NoExpiry"/>) is kept with the record. Under the queue lock.
     /// </summary>
-    long Append(long sequence, Message message, bool persistent, bool toTail);
+    long Append(long sequence, Message message, bool persistent, bool toTail, long expiresAt);
 
     /// <summary>The record will not be needed again (acked, dropped, purged). Under the queue lock.</summary>
     void Settle(long location, long sequence, bool persistent);

@@ -36,7 +36,7 @@ public sealed class InMemoryQueueLog : IQueueLog
 
     public long NextSequence => 0;
 
-    public long Append(long sequence, Message message, bool persistent, bool toTail)
+    public long Append(long sequence, Message message, bool persistent, bool toTail, long expiresAt)
     {
         if (!toTail)
         {
@@ -47,7 +47,7 @@ public sealed class InMemoryQueueLog : IQueueLog
         lock (_entries)
         {
             var location = RecordLocation.Pack(new LogPosition(1, (uint)_entries.Count));
-            _entries.Add(new QueueEntry(sequence, message, redelivered: false, location));
+            _entries.Add(new QueueEntry(sequence, message, redelivered: false, location, expiresAt));
             return location;
         }
     }

@@ -167,6 +167,7 @@ public sealed class VirtualHost
                 return ExclusiveLockedError(found);
             }
 
+            found.Touch();
             var (messages, consumers) = found.GetCounts();
             return new QueueDeclareResult(found, (uint)messages, (uint)consumers, Created: false);
         }
@@ -207,6 +208,7 @@ public sealed class VirtualHost
                     return error;
                 }
 
+                existing.Touch();
                 var (messages, consumers) = existing.GetCounts();
                 return new QueueDeclareResult(existing, (uint)messages, (uint)consumers, Created: false);
             }
@@ -378,6 +380,64 @@ public sealed class VirtualHost
                 {
                     pending.Add(next);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Publishes messages a queue dead-letters to its dead-letter exchange (outside the queue's lock).
+    /// Routing follows the exchange's bindings as a publish would; queues that would close a cycle of
+    /// automatic dead-lettering do not get the message again.
+    /// </summary>
+    internal void DeadLetter(MessageQueue source, List<(QueueEntry Entry, DeadLetterReason Reason)> items, Delivery.FlushBatch batch)
+    {
+        var settings = source.Settings;
+        Exchange? exchange = null;
+        if (settings.DeadLetterExchange is { } name)
+        {
+            TryGetExchange(name, out exchange);
+        }
+
+        var targets = new RouteTargets();
+        var keys = new List<string>();
+        Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
+        foreach (var (entry, reason) in items)
+        {
+            var original = entry.Message;
+            if (exchange is null || exchange.IsDeleted)
+            {
+                original.Release();
+                continue;
+            }
+
+            var message = DeadLetters.Create(Engine.Messages, original, source.Name, reason, exchange.Name, settings.DeadLetterRoutingKey, keys);
+            original.Release();
+            try
+            {
+                var headers = Protocol.Content.MessageProperties.Parse(message.Properties).HeadersBody;
+                targets.Clear();
+                foreach (var key in keys)
+                {
+                    var bytes = System.Text.Encoding.UTF8.GetBytes(key);
+                    if (bytes.Length <= 255)
+                    {
+                        Route(exchange, RoutingKey.Decode(bytes, keyBuffer), headers, targets);
+                    }
+                }
+
+                foreach (var queue in targets.Queues)
+                {
+                    if (reason != DeadLetterReason.Rejected && DeadLetters.IsCycle(message, queue.Name))
+                    {
+                        continue;
+                    }
+
+                    queue.Enqueue(message, batch);
+                }
+            }
+            finally
+            {
+                message.Release();
             }
         }
     }

@@ -136,7 +136,7 @@ internal sealed partial class AmqpChannel
             throw AmqpException.From(VirtualHost.ExclusiveLockedError(queue), MethodIds.BasicGet);
         }
 
-        if (!queue.TryGet(get.NoAck, out var entry, out var remaining))
+        if (!queue.TryGet(get.NoAck, out var entry, out var remaining, Batch))
         {
             Reply(new BasicGetEmpty(ClusterId: string.Empty));
             return;

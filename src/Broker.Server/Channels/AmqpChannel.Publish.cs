@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Messages;
+using Broker.Engine.Queues;
 using Broker.Engine.Routing;
 using Broker.Protocol;
 using Broker.Protocol.Content;
@@ -108,7 +109,7 @@ internal sealed partial class AmqpChannel
 
         CheckWrite(exchange.Name, isQueue: false, MethodIds.BasicPublish);
         var properties = MessageProperties.Parse(message.Properties);
-        ValidateProperties(properties);
+        message.TimeToLive = ValidateProperties(properties);
 
         ulong confirmSequence = 0;
         if (_confirms is not null)
@@ -141,11 +142,19 @@ internal sealed partial class AmqpChannel
         Deliver(message, _routeTargets.Queues, mandatory);
 
         // Confirmed now unless a durable queue is still writing it; then the store's writer confirms.
+        // A queue that refused it (reject-publish) turns the confirm into a nack.
         if (_confirms is not null && message.EndPersistTracking())
         {
             lock (_lock)
             {
-                _confirms.Confirm(confirmSequence);
+                if (message.IsPersistFailed)
+                {
+                    _confirms.Reject(confirmSequence);
+                }
+                else
+                {
+                    _confirms.Confirm(confirmSequence);
+                }
             }
 
             _connection.AddPendingConfirms(this);
@@ -158,7 +167,14 @@ internal sealed partial class AmqpChannel
         var delivered = false;
         foreach (var queue in queues)
         {
-            delivered |= queue.Enqueue(message, Batch);
+            var result = queue.Enqueue(message, Batch);
+            if (result == EnqueueResult.Rejected)
+            {
+                message.MarkRejected();
+            }
+
+            // A queue that refused the message still counts as routed: no basic.return.
+            delivered |= result != EnqueueResult.Gone;
         }
 
         if (!delivered && mandatory)
@@ -195,8 +211,11 @@ internal sealed partial class AmqpChannel
         return exchange;
     }
 
-    /// <summary>RabbitMQ's publish-time checks: user-id must be the login user, expiration a non-negative integer.</summary>
-    private void ValidateProperties(in MessageProperties properties)
+    /// <summary>
+    /// RabbitMQ's publish-time checks: user-id must be the login user, expiration a non-negative
+    /// integer. Returns the expiration in milliseconds, or -1.
+    /// </summary>
+    private long ValidateProperties(in MessageProperties properties)
     {
         if (properties.HasUserId && !_connection.IsUser(properties.UserId))
         {
@@ -212,7 +231,11 @@ internal sealed partial class AmqpChannel
             {
                 throw AmqpException.PreconditionFailed($"invalid expiration '{TextEncoding.UTF8.GetString(expiration)}': no_integer", MethodIds.BasicPublish);
             }
+
+            return milliseconds;
         }
+
+        return -1;
     }
 
     private static bool HasSenderSelectedKeys(ReadOnlySpan<byte> headers) =>

@@ -124,7 +124,8 @@ internal sealed partial class QueueLog
                 var message = RecordFormat.ReadMessage(record, _store.Pool);
                 var redelivered = segment.DeliveredSequences?.Contains(sequence) ?? false;
                 var location = RecordLocation.Pack(new LogPosition(segment.Number, cursor.Offset + (uint)at));
-                into.Add(new QueueEntry(sequence, message, redelivered, location));
+                message.TimeToLive = -1;
+                into.Add(new QueueEntry(sequence, message, redelivered, location, RecordFormat.ExpiresAt(record)));
                 live++;
             }
 

@@ -61,9 +61,7 @@ internal sealed partial class QueueLog : IQueueLog
     /// <summary>Set by the writer: the log is queued for a write pass.</summary>
     internal ref int QueuedForWrite => ref _queuedForWrite;
 
-    public long Append(long sequence, Message message, bool persistent) => Append(sequence, message, persistent, toTail: true);
-
-    public long Append(long sequence, Message message, bool persistent, bool toTail)
+    public long Append(long sequence, Message message, bool persistent, bool toTail, long expiresAt)
     {
         var size = RecordFormat.RecordSize(message);
         long location;
@@ -77,7 +75,7 @@ internal sealed partial class QueueLog : IQueueLog
             var segment = SegmentFor(size);
             var chunk = ChunkFor(segment, size);
             var offset = chunk.Offset + (uint)chunk.Length;
-            RecordFormat.WriteRecord(chunk.Buffer.AsSpan(chunk.Length, size), sequence, _store.Incarnation, persistent, message);
+            RecordFormat.WriteRecord(chunk.Buffer.AsSpan(chunk.Length, size), sequence, _store.Incarnation, persistent, expiresAt, message);
             chunk.Length += size;
             segment.AppendEnd += (uint)size;
             segment.Live++;

@@ -13,13 +13,14 @@ namespace Broker.Storage.Messages;
 /// Segment header (32 bytes): "BRKSEG01", u32 segment number, u32 incarnation, 16 reserved bytes.
 /// Record: u32 length (of what follows the CRC), u32 crc32c (of what follows it), u64 sequence,
 /// u32 incarnation, u8 flags, u8 exchange length, u8 routing key length, u8 reserved,
-/// u32 properties length, u32 body length, then exchange, routing key, properties, body.
+/// u32 properties length, u32 body length, i64 expiry (Unix ms, long.MaxValue for none),
+/// then exchange, routing key, properties, body.
 /// Ack record (24 bytes): u64 first sequence, u64 last sequence, u32 kind, u32 crc32c of the first 20.
 /// </remarks>
 internal static class RecordFormat
 {
     public const int SegmentHeaderSize = 32;
-    public const int RecordHeaderSize = 32;
+    public const int RecordHeaderSize = 40;
     public const int AckRecordSize = 24;
     public const byte FlagPersistent = 1;
 
@@ -39,7 +40,7 @@ internal static class RecordFormat
         header.Length >= SegmentHeaderSize && header.StartsWith(SegmentMagic) && BinaryPrimitives.ReadUInt32LittleEndian(header[8..]) == segment;
 
     /// <summary>Encodes a message record into <paramref name="destination"/> (exactly <see cref="RecordSize"/> bytes).</summary>
-    public static void WriteRecord(Span<byte> destination, long sequence, uint incarnation, bool persistent, Message message)
+    public static void WriteRecord(Span<byte> destination, long sequence, uint incarnation, bool persistent, long expiresAt, Message message)
     {
         var exchange = message.Exchange;
         var routingKey = message.RoutingKey;
@@ -55,6 +56,7 @@ internal static class RecordFormat
         destination[23] = 0;
         BinaryPrimitives.WriteInt32LittleEndian(destination[24..], properties.Length);
         BinaryPrimitives.WriteInt32LittleEndian(destination[28..], body.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[32..], expiresAt);
         var at = RecordHeaderSize;
         exchange.CopyTo(destination[at..]);
         at += exchange.Length;
@@ -96,6 +98,8 @@ internal static class RecordFormat
     public static uint Incarnation(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadUInt32LittleEndian(record[16..]);
 
     public static bool IsPersistent(ReadOnlySpan<byte> record) => (record[20] & FlagPersistent) != 0;
+
+    public static long ExpiresAt(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadInt64LittleEndian(record[32..]);
 
     /// <summary>Rebuilds the message a record holds, in a buffer from the pool.</summary>
     public static Message ReadMessage(ReadOnlySpan<byte> record, MessagePool pool)

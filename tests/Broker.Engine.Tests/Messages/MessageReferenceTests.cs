@@ -38,8 +38,8 @@ public class MessageReferenceTests
         var q1 = _host.Queue("q1");
         var q2 = _host.Queue("q2");
         var message = TestMessages.New(_host.Engine, "m");
-        Assert.True(q1.Enqueue(message, new FlushBatch()));
-        Assert.True(q2.Enqueue(message, new FlushBatch()));
+        Assert.Equal(EnqueueResult.Enqueued, q1.Enqueue(message, new FlushBatch()));
+        Assert.Equal(EnqueueResult.Enqueued, q2.Enqueue(message, new FlushBatch()));
         message.Release();
 
         Assert.True(q1.TryGet(noAck: false, out var e1, out _));

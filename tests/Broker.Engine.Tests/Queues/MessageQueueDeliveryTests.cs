@@ -395,7 +395,7 @@ public class MessageQueueDeliveryTests
         Assert.Equal([c2], channel2.Cancelled);
         Assert.True(queue.IsDeleted);
         Assert.Equal(0, queue.ConsumerCount);
-        Assert.False(queue.Enqueue(TestMessages.New(_host.Engine, "late"), new FlushBatch()));
+        Assert.NotEqual(EnqueueResult.Enqueued, queue.Enqueue(TestMessages.New(_host.Engine, "late"), new FlushBatch()));
         Assert.False(queue.TryGet(noAck: true, out _, out _));
         Host.AssertError(queue.AddConsumer(FakeChannel.NewConsumer(queue, channel1, "c3")), Errors.ErrorKind.NotFound, "no queue 'q' in vhost '/'");
         Assert.False(queue.RemoveConsumer(c1));
@@ -449,7 +449,7 @@ public class MessageQueueDeliveryTests
                 case 1:
                     var id = $"m{next++}";
                     var message = TestMessages.New(_host.Engine, id);
-                    Assert.True(queue.Enqueue(message, new FlushBatch()));
+                    Assert.Equal(EnqueueResult.Enqueued, queue.Enqueue(message, new FlushBatch()));
                     model.Add(next - 1, (id, false));
                     break;
                 case 2:

@@ -24,7 +24,7 @@ internal static class TestMessages
         foreach (var id in ids)
         {
             var message = New(engine, id);
-            Assert.True(queue.Enqueue(message, new FlushBatch()));
+            Assert.Equal(EnqueueResult.Enqueued, queue.Enqueue(message, new FlushBatch()));
             messages.Add(message);
         }
 

@@ -1,0 +1,141 @@
+using Broker.Engine.Delivery;
+using Broker.Engine.Messages;
+
+namespace Broker.Engine.Queues;
+
+public sealed partial class MessageQueue
+{
+    private readonly FlushBatch _timerBatch = new();
+    private readonly List<QueueEntry> _expiredScratch = [];
+    private Timer? _expiryTimer;
+    private long _expiryTimerDue = QueueEntry.NoExpiry;
+    private Timer? _idleTimer;
+    private long _lastUsed = Environment.TickCount64;
+
+    /// <summary>Current time as message expiries count it: Unix milliseconds, so they survive restarts.</summary>
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>When a message arriving now expires: the lower of the queue's x-message-ttl and its own expiration.</summary>
+    private long ExpiryFor(Message message)
+    {
+        var ttl = Settings.MessageTtl;
+        var own = message.TimeToLive;
+        if (own >= 0 && (ttl < 0 || own < ttl))
+        {
+            ttl = own;
+        }
+
+        return ttl < 0 ? QueueEntry.NoExpiry : Now + ttl;
+    }
+
+    /// <summary>Drops (or dead-letters) expired messages at the head, as RabbitMQ does: only at the head.</summary>
+    private void ExpireLocked()
+    {
+        if (_ready.Count == 0 || _ready.NextExpiry() == QueueEntry.NoExpiry)
+        {
+            return;
+        }
+
+        var expired = _expiredScratch;
+        _ready.TakeExpired(Now, expired);
+        foreach (var entry in expired)
+        {
+            _readyBodyBytes -= entry.Message.BodyLength;
+            RemoveLocked(entry, DeadLetterReason.Expired);
+        }
+
+        expired.Clear();
+    }
+
+    /// <summary>Wakes the queue when its earliest head message expires, so expiry does not wait for traffic.</summary>
+    private void ArmExpiryTimerLocked()
+    {
+        if (IsDeleted)
+        {
+            return;
+        }
+
+        if (_ready.Count == 0 && _tailCount > 0 && Settings.MessageTtl >= 0)
+        {
+            // Expiries are in the tail: read it back to find them.
+            _refiller.ScheduleLocked();
+            return;
+        }
+
+        var next = _ready.Count == 0 ? QueueEntry.NoExpiry : _ready.NextExpiry();
+        if (next == QueueEntry.NoExpiry || next >= _expiryTimerDue)
+        {
+            return;
+        }
+
+        _expiryTimerDue = next;
+        _expiryTimer ??= new Timer(static state => ((MessageQueue)state!).OnExpiryTimer(), this, Timeout.Infinite, Timeout.Infinite);
+        _expiryTimer.Change(Math.Max(0, next - Now), Timeout.Infinite);
+    }
+
+    private void OnExpiryTimer()
+    {
+        lock (_lock)
+        {
+            _expiryTimerDue = QueueEntry.NoExpiry;
+            ExpireLocked();
+            if (_consumers.Count > 0)
+            {
+                DeliverLocked(_timerBatch);
+            }
+
+            ArmExpiryTimerLocked();
+        }
+
+        DeadLetterPending(_timerBatch);
+        _timerBatch.FlushAll();
+    }
+
+    /// <summary>x-expires: the queue is deleted after that long without consumers, gets or redeclarations.</summary>
+    private void StartExpiryTimers()
+    {
+        if (Settings.Expires > 0)
+        {
+            _idleTimer = new Timer(static state => ((MessageQueue)state!).OnIdleTimer(), this, Settings.Expires, Timeout.Infinite);
+        }
+    }
+
+    private void TouchLocked() => _lastUsed = Environment.TickCount64;
+
+    private void OnIdleTimer()
+    {
+        bool expire;
+        long remaining = 0;
+        lock (_lock)
+        {
+            if (IsDeleted)
+            {
+                return;
+            }
+
+            var idle = Environment.TickCount64 - _lastUsed;
+            expire = _consumers.Count == 0 && idle >= Settings.Expires;
+            if (!expire)
+            {
+                remaining = _consumers.Count > 0 ? Settings.Expires : Settings.Expires - idle;
+            }
+        }
+
+        if (expire)
+        {
+            // Messages of an expired queue are not dead-lettered (RabbitMQ's ttl.md).
+            VirtualHost.DeleteQueue(this);
+            return;
+        }
+
+        _idleTimer?.Change(Math.Max(1, remaining), Timeout.Infinite);
+    }
+
+    private void StopTimersLocked()
+    {
+        _expiryTimer?.Dispose();
+        _idleTimer?.Dispose();
+        _expiryTimer = null;
+        _idleTimer = null;
+    }
+}
