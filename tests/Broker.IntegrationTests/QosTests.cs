@@ -199,9 +199,16 @@ public sealed class QosTests(BrokerFixture fixture) : BrokerTestBase(fixture), I
         var queue = await QueueWithAsync(20);
         await Channel.BasicQosAsync(0, 1, global: false);
         var consumer = await Channel.ConsumeAsync(queue);
-        consumer.OnDelivery = d => Channel.BasicAckAsync(d.DeliveryTag, multiple: false).AsTask();
 
-        var bodies = (await consumer.NextAsync(20)).Select(d => d.Text);
+        // Ack each delivery as it arrives: with prefetch 1 the next one only comes after the ack.
+        // (Setting OnDelivery after consuming would race with the first delivery.)
+        var bodies = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            var delivery = await consumer.NextAsync();
+            bodies.Add(delivery.Text);
+            await Channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+        }
 
         Assert.Equal(Enumerable.Range(1, 20).Select(i => i.ToString()), bodies);
     }

@@ -45,6 +45,12 @@ internal sealed partial class AmqpChannel
 
     private void HandleBasicConsume(BasicConsume consume)
     {
+        if (consume.Queue == DirectReplyRegistry.PseudoQueue)
+        {
+            ConsumeDirectReplies(consume);
+            return;
+        }
+
         var queueName = ExpandQueueName(consume.Queue, MethodIds.BasicConsume);
         CheckRead(queueName, isQueue: true, MethodIds.BasicConsume);
         if (!_virtualHost.TryGetQueue(queueName, out var queue))
@@ -105,6 +111,16 @@ internal sealed partial class AmqpChannel
 
     private void HandleBasicCancel(BasicCancel cancel)
     {
+        if (CancelDirectReplies(cancel.ConsumerTag))
+        {
+            if (!cancel.Nowait)
+            {
+                Reply(new BasicCancelOk(cancel.ConsumerTag));
+            }
+
+            return;
+        }
+
         Consumer? consumer;
         lock (_lock)
         {

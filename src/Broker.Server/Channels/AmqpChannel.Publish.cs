@@ -110,6 +110,11 @@ internal sealed partial class AmqpChannel
         CheckWrite(exchange.Name, isQueue: false, MethodIds.BasicPublish);
         var properties = MessageProperties.Parse(message.Properties);
         message.TimeToLive = ValidateProperties(properties);
+        if (properties.HasReplyTo && properties.ReplyTo.SequenceEqual("amq.rabbitmq.reply-to"u8))
+        {
+            message = RewriteReplyTo(message);
+            properties = MessageProperties.Parse(message.Properties);
+        }
 
         ulong confirmSequence = 0;
         if (_confirms is not null)
@@ -127,6 +132,28 @@ internal sealed partial class AmqpChannel
         var routingKey = RoutingKey.Decode(message.RoutingKey, keyBuffer);
         var headers = properties.HeadersBody;
         _routeTargets.Clear();
+        if (ReferenceEquals(exchange, _virtualHost.DefaultExchange) && IsReplyAddress(routingKey))
+        {
+            // A direct reply: no queue, straight to the requesting channel (or nowhere).
+            var replied = DeliverDirectReply(routingKey, message);
+            if (!replied && mandatory)
+            {
+                Deliver(message, _routeTargets.Queues, mandatory: true);
+            }
+
+            if (_confirms is not null && message.EndPersistTracking())
+            {
+                lock (_lock)
+                {
+                    _confirms.Confirm(confirmSequence);
+                }
+
+                _connection.AddPendingConfirms(this);
+            }
+
+            return;
+        }
+
         _virtualHost.Route(exchange, routingKey, headers, _routeTargets);
         if (properties.HasHeaders && HasSenderSelectedKeys(headers))
         {

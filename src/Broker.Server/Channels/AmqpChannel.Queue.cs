@@ -14,6 +14,12 @@ internal sealed partial class AmqpChannel
             name = ExpandQueueName(name, MethodIds.QueueDeclare);
         }
 
+        if (declare.Passive && IsDirectReplyQueueName(name))
+        {
+            // Direct reply-to's pseudo-queue "exists" (Spring detects the feature this way).
+            return ReplyWhenPersisted(new QueueDeclareOk(name, 0, 1), declare.Nowait);
+        }
+
         if (!declare.Passive && name.Length > 0)
         {
             CheckConfigure(name, isQueue: true, MethodIds.QueueDeclare);

@@ -215,6 +215,7 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
             }
         }
 
+        StopDirectReplies();
         _assembler.Reset();
         ReleaseTransaction(unacked);
         SettleInQueues(unacked, SettleAction.Requeue);

@@ -56,6 +56,8 @@ internal sealed partial class AmqpConnection
 
     public BrokerEngine Engine => _server.Engine;
 
+    public DirectReplyRegistry DirectReplies => _server.DirectReplies;
+
     /// <summary>The outputs this connection's current read batch wrote to.</summary>
     public FlushBatch Batch { get; } = new();
 

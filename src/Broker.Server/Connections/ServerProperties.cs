@@ -28,6 +28,7 @@ internal static class ServerProperties
             ["consumer_priorities"] = true,
             ["authentication_failure_close"] = true,
             ["per_consumer_qos"] = true,
+            ["direct_reply_to"] = true,
         },
         ["cluster_name"] = clusterName,
         ["copyright"] = "Copyright (c) the Broker authors",

@@ -25,4 +25,6 @@ internal sealed class ServerContext
     public FieldTable ServerProperties { get; }
 
     public ConnectionRegistry Connections { get; } = new();
+
+    public Channels.DirectReplyRegistry DirectReplies { get; } = new();
 }
