@@ -1,0 +1,280 @@
+using Broker.Engine;
+using Broker.Engine.Delivery;
+using Broker.Engine.Queues;
+using Broker.Engine.VirtualHosts;
+using Broker.Protocol.Encoding;
+using Broker.Storage.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Broker.Storage.Tests.Queues;
+
+/// <summary>Queues across a broker restart: a storage disposed and opened again on the same data directory.</summary>
+public sealed class DurableQueueRestartTests : IDisposable
+{
+    private const int BodySize = 300;
+
+    private readonly TempDirectory _directory = new();
+    private readonly object _connection = new();
+    private DurableStorage? _storage;
+
+    private VirtualHost VHost
+    {
+        get
+        {
+            Assert.True(Storage.Engine.TryGetVirtualHost("/", out var vhost));
+            return vhost;
+        }
+    }
+
+    private DurableStorage Storage => _storage ?? throw new InvalidOperationException("not started");
+
+    public void Dispose()
+    {
+        _storage?.Dispose();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public void PersistentMessagesOfADurableQueue_SurviveARestartAndTransientOnesDoNot()
+    {
+        Restart();
+        var durable = Declare("dq", durable: true);
+        var transientQueue = Declare("tq", durable: false);
+        for (var i = 0; i < 60; i++)
+        {
+            Publish(durable, i, persistent: i % 2 == 0);
+            Publish(transientQueue, i, persistent: true);
+        }
+
+        Assert.True(durable.TailCount > 0, "the test wants messages in the tail too");
+
+        Restart();
+
+        Assert.True(VHost.TryGetQueue("dq", out var recovered));
+        Assert.False(VHost.TryGetQueue("tq", out _));
+        Assert.Equal(30, recovered.MessageCount);
+        var entries = TakeAll(recovered);
+        Assert.Equal(Enumerable.Range(0, 60).Where(i => i % 2 == 0).Select(Id), TestMessages.Ids(entries));
+        foreach (var entry in entries)
+        {
+            TestMessages.AssertContent(entry.Message, TestMessages.Id(entry.Message), BodySize);
+            Assert.True(entry.Message.IsPersistent);
+            Assert.False(entry.Redelivered);
+        }
+
+        recovered.Settle(entries.ToArray(), SettleAction.Ack, new FlushBatch());
+    }
+
+    [Fact]
+    public void AckedMessagesDoNotComeBackAndDeliveredOnesComeBackRedelivered()
+    {
+        Restart();
+        var queue = Declare("dq", durable: true);
+        for (var i = 0; i < 20; i++)
+        {
+            Publish(queue, i, persistent: true);
+        }
+
+        var taken = new List<QueueEntry>();
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True(queue.TryGet(noAck: false, out var entry, out _, new FlushBatch()));
+            taken.Add(entry);
+        }
+
+        queue.Settle(taken.Take(2).ToArray(), SettleAction.Ack, new FlushBatch());
+
+        Restart();
+
+        Assert.True(VHost.TryGetQueue("dq", out var recovered));
+        var entries = TakeAll(recovered);
+        Assert.Equal(Enumerable.Range(2, 18).Select(Id), TestMessages.Ids(entries));
+        Assert.Equal(Enumerable.Range(2, 18).Select(i => i < 5), entries.Select(e => e.Redelivered));
+        recovered.Settle(entries.ToArray(), SettleAction.Ack, new FlushBatch());
+
+        Restart();
+        Assert.True(VHost.TryGetQueue("dq", out recovered));
+        Assert.Equal(0, recovered.MessageCount);
+    }
+
+    [Fact]
+    public void PurgedMessagesDoNotComeBack()
+    {
+        Restart();
+        var queue = Declare("dq", durable: true);
+        for (var i = 0; i < 50; i++)
+        {
+            Publish(queue, i, persistent: true);
+        }
+
+        Assert.Equal(50, queue.Purge());
+        Publish(queue, 50, persistent: true);
+
+        Restart();
+
+        Assert.True(VHost.TryGetQueue("dq", out var recovered));
+        Assert.Equal([Id(50)], TestMessages.Ids(TakeAll(recovered)));
+    }
+
+    [Fact]
+    public void DeletedDurableQueue_StaysDeletedWithItsMessages()
+    {
+        Restart();
+        var queue = Declare("dq", durable: true);
+        for (var i = 0; i < 20; i++)
+        {
+            Publish(queue, i, persistent: true);
+        }
+
+        Assert.False(VHost.DeleteQueue("dq", ifUnused: false, ifEmpty: false, _connection).IsError);
+
+        Restart();
+
+        Assert.False(VHost.TryGetQueue("dq", out _));
+        Assert.Empty(Directory.GetFiles(_directory.Path, "*.seg", SearchOption.AllDirectories));
+
+        // A new queue by that name starts empty.
+        Assert.Equal(0, Declare("dq", durable: true).MessageCount);
+    }
+
+    [Fact]
+    public void RecoveredQueue_TakesNewMessagesAfterTheRecoveredOnes()
+    {
+        Restart();
+        var queue = Declare("dq", durable: true);
+        for (var i = 0; i < 20; i++)
+        {
+            Publish(queue, i, persistent: true);
+        }
+
+        Restart();
+        Assert.True(VHost.TryGetQueue("dq", out var recovered));
+        for (var i = 20; i < 40; i++)
+        {
+            Publish(recovered, i, persistent: true);
+        }
+
+        Assert.Equal(40, recovered.MessageCount);
+
+        Restart();
+        Assert.True(VHost.TryGetQueue("dq", out recovered));
+        Assert.Equal(Enumerable.Range(0, 40).Select(Id), TestMessages.Ids(TakeAll(recovered)));
+    }
+
+    [Fact]
+    public void RecoveredQueue_DeliversToAConsumerInOrder()
+    {
+        Restart();
+        var queue = Declare("dq", durable: true);
+        for (var i = 0; i < 200; i++)
+        {
+            Publish(queue, i, persistent: true);
+        }
+
+        Restart();
+        Assert.True(VHost.TryGetQueue("dq", out var recovered));
+        var channel = new FakeChannel();
+        Assert.False(recovered.AddConsumer(channel.Consume(recovered, "c", noAck: true)).IsError);
+        recovered.Pump(new FlushBatch());
+
+        Wait.Until(() => channel.Count == 200, "200 deliveries");
+        Assert.Equal(Enumerable.Range(0, 200).Select(Id), channel.Deliveries.Select(d => d.Id));
+    }
+
+    [Fact(Skip = "BUG: src/Broker.Storage/Messages/QueueLog.Read.cs Read counts the bytes of dead records it skips (settled before the "
+        + "restart, or transient of an earlier incarnation) against maxBytes, so when a recovered segment starts with more than "
+        + "RefillBatchBytes of settled records it returns 0 entries with live records still ahead; "
+        + "src/Broker.Engine/Queues/MessageQueue.Refill.cs Refiller.Accept takes 0 as 'the log has nothing more' and sets "
+        + "_tailCount = 0. The recovered messages are then invisible until the next restart: MessageCount drops to 0 and basic.get "
+        + "finds nothing (with the default limits: more than 4 MiB acked ahead of the unacked messages in an 8 MiB segment).")]
+    public void RecoveredQueue_WithManySettledRecordsAhead_StillDeliversTheRest()
+    {
+        Restart();
+        var queue = Declare("dq", durable: true);
+        for (var i = 0; i < 100; i++)
+        {
+            Publish(queue, i, persistent: true, bodySize: 1000);
+        }
+
+        for (var i = 0; i < 60; i++)
+        {
+            Assert.True(queue.TryGet(noAck: true, out var entry, out _, new FlushBatch()));
+            entry.Message.Release();
+        }
+
+        Restart(new QueueLimits { RefillBatchBytes = 8 * 1024 });
+
+        Assert.True(VHost.TryGetQueue("dq", out var recovered));
+        Assert.Equal(40, recovered.MessageCount);
+        Assert.Equal(Enumerable.Range(60, 40).Select(Id), TestMessages.Ids(TakeAll(recovered)));
+    }
+
+    [Fact(Skip = "BUG: src/Broker.Storage/Messages/RecordFormat.cs ReadMessage sets Message.IsPersistent from the record's flag, "
+        + "which QueueLog.Append writes from its 'persistent' argument (message.IsPersistent && Durable in MessageQueue.EnqueueLocked), "
+        + "so persistent messages read back from a non-durable queue's tail are transient. DeadLetters.Create copies "
+        + "original.IsPersistent, so such messages dead-lettered into a durable queue are not written to its log and are lost on "
+        + "restart (only the ones that stayed in the source queue's in-memory head survive).")]
+    public void PersistentMessagesDeadLetteredFromANonDurableQueuesTail_SurviveARestart()
+    {
+        Restart();
+        var deadLetters = Declare("dlq", durable: true);
+        Assert.False(VHost.BindQueue("dlq", "amq.direct", "dlq", new FieldTable(), _connection).IsError);
+        var arguments = new FieldTable
+        {
+            ["x-dead-letter-exchange"] = "amq.direct"u8.ToArray(),
+            ["x-dead-letter-routing-key"] = "dlq"u8.ToArray(),
+        };
+        var declared = VHost.DeclareQueue("src", passive: false, durable: false, exclusive: false, autoDelete: false, arguments, _connection);
+        Assert.False(declared.IsError, declared.Error.Text);
+        var source = declared.Value.Queue;
+        for (var i = 0; i < 30; i++)
+        {
+            Publish(source, i, persistent: true);
+        }
+
+        Assert.True(source.TailCount > 0);
+        source.Settle(TakeAll(source).ToArray(), SettleAction.Discard, new FlushBatch());
+        Assert.Equal(30, deadLetters.MessageCount);
+
+        Restart();
+
+        Assert.True(VHost.TryGetQueue("dlq", out var recovered));
+        Assert.Equal(30, recovered.MessageCount);
+    }
+
+    private static string Id(int i) => $"m{i}";
+
+    private static List<QueueEntry> TakeAll(MessageQueue queue)
+    {
+        var entries = new List<QueueEntry>();
+        while (queue.TryGet(noAck: false, out var entry, out _, new FlushBatch()))
+        {
+            entries.Add(entry);
+        }
+
+        return entries;
+    }
+
+    /// <summary>Disposes the running storage (it writes and syncs what is pending) and opens the directory again.</summary>
+    private void Restart(QueueLimits? limits = null)
+    {
+        _storage?.Dispose();
+        _storage = null;
+        var options = new EngineOptions { QueueLimits = limits ?? new QueueLimits { HeadMaxCount = 10, RefillBelow = 5, RefillBatchCount = 20 } };
+        _storage = DurableStorage.Open(_directory.Path, options, NullLoggerFactory.Instance, "test");
+    }
+
+    private MessageQueue Declare(string name, bool durable)
+    {
+        var result = VHost.DeclareQueue(name, passive: false, durable, exclusive: false, autoDelete: false, new FieldTable(), _connection);
+        Assert.False(result.IsError, result.Error.Text);
+        return result.Value.Queue;
+    }
+
+    private void Publish(MessageQueue queue, int i, bool persistent, int bodySize = BodySize)
+    {
+        var message = TestMessages.New(Storage.Engine.Messages, Id(i), bodySize, persistent);
+        Assert.Equal(EnqueueResult.Enqueued, queue.Enqueue(message, new FlushBatch()));
+        message.Release();
+    }
+}
