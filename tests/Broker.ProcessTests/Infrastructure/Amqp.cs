@@ -25,11 +25,13 @@ public static class Amqp
 
     public static BasicProperties Transient() => new() { DeliveryMode = DeliveryModes.Transient };
 
-    public static async Task<IConnection> ConnectAsync(BrokerProcess broker, string name = "process-test")
+    public static Task<IConnection> ConnectAsync(BrokerProcess broker, string name = "process-test") => ConnectAsync(broker.Uri, name);
+
+    public static async Task<IConnection> ConnectAsync(Uri uri, string name = "process-test")
     {
         var factory = new ConnectionFactory
         {
-            Uri = broker.Uri,
+            Uri = uri,
             AutomaticRecoveryEnabled = false,
             TopologyRecoveryEnabled = false,
             RequestedHeartbeat = TimeSpan.FromSeconds(60),
