@@ -27,6 +27,8 @@ public sealed class Binding
 
     public FieldTable Arguments { get; }
 
+    /// <remarks>Arguments compare up to number width, so a binding restored from stored definitions
+    /// (where an int may come back as a long) is still the binding the client made.</remarks>
     public bool Matches(object destination, string routingKey, FieldTable arguments) =>
-        ReferenceEquals(Destination, destination) && RoutingKey == routingKey && Arguments.Equals(arguments);
+        ReferenceEquals(Destination, destination) && RoutingKey == routingKey && Arguments.EquivalentTo(arguments);
 }

@@ -111,6 +111,29 @@ public sealed class FieldTable : IEnumerable<KeyValuePair<string, object?>>, IEq
 
     public override bool Equals(object? obj) => Equals(obj as FieldTable);
 
+    /// <summary>
+    /// Equal up to the width of numbers and the form of strings (an int 5 is equivalent to a long 5, a
+    /// string to its UTF-8 bytes), recursively. For identities that must survive a restart, where the
+    /// stored form of a value may not keep its original type.
+    /// </summary>
+    public bool EquivalentTo(FieldTable? other)
+    {
+        if (other is null || other.Count != Count)
+        {
+            return false;
+        }
+
+        foreach (var entry in _entries)
+        {
+            if (!other.TryGetValue(entry.Key, out var value) || !FieldValues.AreEquivalent(entry.Value, value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public override int GetHashCode() => Count;
 
     public override string ToString()
@@ -165,6 +188,45 @@ public static class FieldValues
             default:
                 return a.Equals(b);
         }
+    }
+
+    /// <summary>Equality up to number width and string form (see <see cref="FieldTable.EquivalentTo"/>).</summary>
+    public static bool AreEquivalent(object? a, object? b)
+    {
+        if (AsInteger(a) is { } x && AsInteger(b) is { } y)
+        {
+            return x == y;
+        }
+
+        if (a is float or double && b is float or double)
+        {
+            return Convert.ToDouble(a, System.Globalization.CultureInfo.InvariantCulture) == Convert.ToDouble(b, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (a is FieldTable tableA && b is FieldTable tableB)
+        {
+            return tableA.EquivalentTo(tableB);
+        }
+
+        if (a is List<object?> listA && b is List<object?> listB)
+        {
+            if (listA.Count != listB.Count)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < listA.Count; i++)
+            {
+                if (!AreEquivalent(listA[i], listB[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        return AreEqual(a, b);
     }
 
     public static string? AsString(object? value) => value switch

@@ -95,7 +95,7 @@ public sealed class DefinitionsModel
         {
             var b = Bindings[i];
             if (b.VirtualHost == virtualHost && b.Source == source && b.Destination == destination && b.ToQueue == toQueue
-                && b.RoutingKey == routingKey && b.Arguments.Equals(arguments))
+                && b.RoutingKey == routingKey && b.Arguments.EquivalentTo(arguments))
             {
                 return i;
             }

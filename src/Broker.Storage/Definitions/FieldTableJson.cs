@@ -64,13 +64,15 @@ public static class FieldTableJson
             case JsonArray array:
                 return array.Select(FromNode).ToList();
             case JsonValue value:
-                var element = value.GetValue<JsonElement>();
-                return element.ValueKind switch
+                // Works for values parsed from text and for ones built in memory alike.
+                return value.GetValueKind() switch
                 {
                     JsonValueKind.True => true,
                     JsonValueKind.False => false,
-                    JsonValueKind.String => System.Text.Encoding.UTF8.GetBytes(element.GetString() ?? string.Empty),
-                    JsonValueKind.Number => element.TryGetInt64(out var integer) ? integer : element.GetDouble(),
+                    JsonValueKind.String => System.Text.Encoding.UTF8.GetBytes(value.GetValue<string>()),
+                    JsonValueKind.Number => value.TryGetValue<long>(out var integer) ? integer
+                        : value.TryGetValue<JsonElement>(out var element) && element.TryGetInt64(out var parsed) ? parsed
+                        : (object)value.GetValue<double>(),
                     _ => null,
                 };
             default:

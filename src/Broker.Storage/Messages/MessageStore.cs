@@ -21,6 +21,7 @@ public sealed class MessageStore : IMessageStore, IDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<QueueLog> _dirty = new();
     private readonly ConcurrentDictionary<string, QueueLog> _recovered = new();
+    private readonly ConcurrentDictionary<QueueLog, byte> _open = new();
     private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
     private readonly Thread _writer;
     private readonly List<IStoreWork> _extraWork = [];
@@ -74,6 +75,7 @@ public sealed class MessageStore : IMessageStore, IDisposable
             var directory = DurableDirectory(virtualHost, queue);
             if (_recovered.TryRemove(directory, out var recovered))
             {
+                _open[recovered] = 0;
                 return recovered;
             }
 
@@ -83,11 +85,11 @@ public sealed class MessageStore : IMessageStore, IDisposable
                 Directory.Delete(directory, recursive: true);
             }
 
-            return new QueueLog(this, directory, durable: true);
+            return Track(new QueueLog(this, directory, durable: true));
         }
 
         var number = Interlocked.Increment(ref _transientCounter);
-        return new QueueLog(this, Path.Combine(_transientRoot, number.ToString(System.Globalization.CultureInfo.InvariantCulture)), durable: false);
+        return Track(new QueueLog(this, Path.Combine(_transientRoot, number.ToString(System.Globalization.CultureInfo.InvariantCulture)), durable: false));
     }
 
     /// <summary>
@@ -116,6 +118,15 @@ public sealed class MessageStore : IMessageStore, IDisposable
         }
 
         RecoveredMessages = messages;
+    }
+
+    /// <summary>The log of a deleted queue is done with (its files are gone).</summary>
+    internal void Forget(QueueLog log) => _open.TryRemove(log, out _);
+
+    private QueueLog Track(QueueLog log)
+    {
+        _open[log] = 0;
+        return log;
     }
 
     /// <summary>Other work for the writer thread (the definitions log), run after each pass over the logs.</summary>
@@ -151,6 +162,11 @@ public sealed class MessageStore : IMessageStore, IDisposable
         _signal.Release();
         _writer.Join();
         foreach (var log in _recovered.Values)
+        {
+            log.Close();
+        }
+
+        foreach (var log in _open.Keys)
         {
             log.Close();
         }

@@ -68,7 +68,7 @@ internal sealed partial class QueueLog
                     }
                 }
 
-                var (consumed, read) = ParseRecords(segment, cursor, buffer.AsSpan(0, available), into, maxCount - count, maxBytes - bytes);
+                var (consumed, read, readBytes) = ParseRecords(segment, cursor, buffer.AsSpan(0, available), into, maxCount - count, maxBytes - bytes);
                 if (consumed == 0)
                 {
                     // A record larger than the buffer: grow it and read the record whole.
@@ -91,7 +91,7 @@ internal sealed partial class QueueLog
                 }
 
                 count += read;
-                bytes += consumed;
+                bytes += readBytes;
                 cursor = new LogPosition(cursor.Segment, cursor.Offset + (uint)consumed);
             }
         }
@@ -103,11 +103,17 @@ internal sealed partial class QueueLog
         return count;
     }
 
-    private (int Consumed, int Live) ParseRecords(Segment segment, LogPosition cursor, ReadOnlySpan<byte> data, List<QueueEntry> into, int maxCount, long maxBytes)
+    /// <summary>
+    /// Turns the records in <paramref name="data"/> into entries, skipping dead ones (settled before a
+    /// restart, transient records of an earlier run, dropped ranges). Only live records count toward
+    /// the limits, so a read never comes back empty while live records lie ahead.
+    /// </summary>
+    private (int Consumed, int Live, long LiveBytes) ParseRecords(Segment segment, LogPosition cursor, ReadOnlySpan<byte> data, List<QueueEntry> into, int maxCount, long maxBytes)
     {
         var at = 0;
         var live = 0;
-        while (at + 8 <= data.Length && live < maxCount && at < maxBytes)
+        long liveBytes = 0;
+        while (at + 8 <= data.Length && live < maxCount && liveBytes < maxBytes)
         {
             var size = RecordFormat.ReadRecordSize(data[at..], int.MaxValue);
             if (size < 0 || at + size > data.Length)
@@ -117,8 +123,8 @@ internal sealed partial class QueueLog
 
             var record = data.Slice(at, size);
             var sequence = RecordFormat.Sequence(record);
-            var dead = segment.IsRecovered
-                && ((!RecordFormat.IsPersistent(record) && RecordFormat.Incarnation(record) != _store.Incarnation) || segment.IsDead(sequence));
+            var dead = segment.IsDead(sequence)
+                || (segment.IsRecovered && !RecordFormat.IsPersistent(record) && RecordFormat.Incarnation(record) != _store.Incarnation);
             if (!dead)
             {
                 var message = RecordFormat.ReadMessage(record, _store.Pool);
@@ -127,12 +133,13 @@ internal sealed partial class QueueLog
                 message.TimeToLive = -1;
                 into.Add(new QueueEntry(sequence, message, redelivered, location, RecordFormat.ExpiresAt(record)));
                 live++;
+                liveBytes += size;
             }
 
             at += size;
         }
 
-        return (at, live);
+        return (at, live, liveBytes);
     }
 
     private static int ReadFile(SafeFileHandle handle, uint offset, ref byte[] buffer, int length)

@@ -45,6 +45,7 @@ internal sealed partial class QueueLog
 
         if (deleted)
         {
+            _store.Forget(this);
             DeleteAll();
             return new WritePass(Success: true, BytesWritten: ReleaseChunks());
         }

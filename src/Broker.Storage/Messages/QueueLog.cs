@@ -167,6 +167,7 @@ internal sealed partial class QueueLog : IQueueLog
 
                 segment.Live -= segment.Unread;
                 segment.Unread = 0;
+                (segment.DeadRanges ??= []).Add((firstSequence, lastSequence));
                 if (_durable)
                 {
                     _acks.Add(new PendingAck(segment, AckKind.SettledRange, firstSequence, lastSequence));

@@ -22,7 +22,11 @@ internal static class RecordFormat
     public const int SegmentHeaderSize = 32;
     public const int RecordHeaderSize = 40;
     public const int AckRecordSize = 24;
+    /// <summary>The record must survive a restart (a persistent message in a durable queue).</summary>
     public const byte FlagPersistent = 1;
+
+    /// <summary>The message itself is persistent (delivery_mode 2), whichever queue holds it.</summary>
+    public const byte FlagPersistentMessage = 2;
 
     public static ReadOnlySpan<byte> SegmentMagic => "BRKSEG01"u8;
 
@@ -50,7 +54,7 @@ internal static class RecordFormat
         BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)(total - 8));
         BinaryPrimitives.WriteInt64LittleEndian(destination[8..], sequence);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[16..], incarnation);
-        destination[20] = persistent ? FlagPersistent : (byte)0;
+        destination[20] = (byte)((persistent ? FlagPersistent : 0) | (message.IsPersistent ? FlagPersistentMessage : 0));
         destination[21] = (byte)exchange.Length;
         destination[22] = (byte)routingKey.Length;
         destination[23] = 0;
@@ -115,7 +119,7 @@ internal static class RecordFormat
         at += routingKeyLength;
         var properties = record.Slice(at, propertiesLength);
         at += propertiesLength;
-        var persistent = IsPersistent(record);
+        var persistent = (record[20] & (FlagPersistent | FlagPersistentMessage)) != 0;
         var message = pool.Rent(exchange, routingKey, properties, bodyLength, persistent, MessagePriority(properties));
         message.AppendBody(record.Slice(at, bodyLength));
         return message;
