@@ -71,6 +71,34 @@ public static class Amqp
             : new Delivery(result.DeliveryTag, result.Redelivered, result.Exchange, result.RoutingKey, result.BasicProperties, result.Body.ToArray());
     }
 
+    /// <summary>
+    /// Reads every message of a queue: as many as queue.declare reports, then checks with basic.get that
+    /// there is no more. With <paramref name="ack"/> acks them all (multiple) and makes a round trip;
+    /// without, closing the channel puts them back.
+    /// </summary>
+    public static async Task<List<Delivery>> ReadQueueAsync(IConnection connection, string queue, bool ack)
+    {
+        await using var channel = await connection.CreateChannelAsync();
+        var count = (int)await MessageCountAsync(channel, queue);
+        var consumer = await QueueConsumer.StartAsync(channel, queue, prefetch: 0);
+        var deliveries = await consumer.TakeAsync(count, Patience);
+        await using (var other = await connection.CreateChannelAsync())
+        {
+            if (await GetAsync(other, queue) is { } extra)
+            {
+                throw new InvalidOperationException($"queue.declare reported {count} messages in {queue} but there are more, e.g. {TestMessages.Describe(extra.Body)}");
+            }
+        }
+
+        if (ack && deliveries.Count > 0)
+        {
+            await channel.BasicAckAsync(deliveries[^1].DeliveryTag, multiple: true);
+            _ = await MessageCountAsync(channel, queue);
+        }
+
+        return deliveries;
+    }
+
     /// <summary>The number of messages ready in a queue (queue.declare passive); throws if it does not exist.</summary>
     public static async Task<uint> MessageCountAsync(IChannel channel, string queue) =>
         (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
