@@ -166,7 +166,7 @@ public sealed class DurableStorageTests : IDisposable
         Assert.Empty(Storage.Definitions.Bindings);
     }
 
-    [Fact(Skip = DefinitionsModelTests.IntegersBug)]
+    [Fact]
     public void RestoredQueue_KeepsItsIntegerArguments()
     {
         Restart();
@@ -182,11 +182,7 @@ public sealed class DurableStorageTests : IDisposable
         Assert.False(redeclared.IsError, redeclared.Error.Text);
     }
 
-    [Fact(Skip = "BUG: a binding's integer arguments change type across a restart (src/Broker.Storage/Definitions/FieldTableJson.cs "
-        + "FromNode gives doubles, and would give longs if fixed), while src/Broker.Engine/Routing/Binding.cs Matches and "
-        + "DefinitionsModel.IndexOf compare arguments with FieldTable.Equals, which is type-strict (FieldValues.AreEqual: int 5 != long 5). "
-        + "After a restart, queue.unbind with the arguments the binding was made with silently removes nothing, and binding "
-        + "again adds a second, duplicate binding.")]
+    [Fact]
     public void BindingWithIntegerArguments_CanBeUnboundAfterARestart()
     {
         Restart();
@@ -227,10 +223,7 @@ public sealed class DurableStorageTests : IDisposable
         _storage = null;
     }
 
-    [Fact(Skip = "BUG: src/Broker.Storage/Messages/MessageStore.cs Dispose closes the handles of recovered logs that no queue opened "
-        + "(_recovered) but not those of the logs handed out by OpenLog: every segment and ack file a queue touched stays open after "
-        + "DurableStorage.Dispose (until the finalizers run), so a process that restarts an embedded broker keeps leaking file "
-        + "descriptors.")]
+    [Fact]
     public void Dispose_LeavesNoFileOpenInTheDataDirectory()
     {
         if (!OperatingSystem.IsLinux())

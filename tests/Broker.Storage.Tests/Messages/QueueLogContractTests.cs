@@ -61,7 +61,7 @@ public abstract class QueueLogContractTests : IDisposable
     }
 
     [Fact]
-    public virtual void Read_KeepsEachMessagesPersistentFlag()
+    public void Read_KeepsEachMessagesPersistentFlag()
     {
         var cursor = Log.End;
         AppendMany(0, 12);
@@ -213,7 +213,7 @@ public abstract class QueueLogContractTests : IDisposable
     }
 
     [Fact]
-    public virtual void DropTail_LeavesNothingToReadFromTheCursor()
+    public void DropTail_LeavesNothingToReadFromTheCursor()
     {
         var cursor = Log.End;
         AppendMany(0, 30);
@@ -301,13 +301,6 @@ public sealed class TransientDiskQueueLogContractTests : DiskQueueLogContractTes
         : base(durable: false)
     {
     }
-
-    [Fact(Skip = "BUG: src/Broker.Storage/Messages/RecordFormat.cs WriteRecord/ReadMessage keep one flag byte for two things: "
-        + "whether the record must survive a restart (the 'persistent' argument of QueueLog.Append, false for every record of a "
-        + "non-durable queue) and the message's own delivery mode. ReadMessage rebuilds Message.IsPersistent from that flag, so a "
-        + "persistent (delivery_mode 2) message paged out to a non-durable queue's tail comes back with IsPersistent == false "
-        + "(InMemoryQueueLog keeps it true). A message dead-lettered from there into a durable queue is then not written to its log.")]
-    public override void Read_KeepsEachMessagesPersistentFlag() => base.Read_KeepsEachMessagesPersistentFlag();
 }
 
 public abstract class DiskQueueLogContractTests : QueueLogContractTests
@@ -327,13 +320,6 @@ public abstract class DiskQueueLogContractTests : QueueLogContractTests
     protected override MessagePool Pool => _store.Pool;
 
     protected override bool Durable { get; }
-
-    [Fact(Skip = "BUG: src/Broker.Storage/Messages/QueueLog.cs DropTail only lowers the segments' Live/Unread counts and queues a "
-        + "SettledRange ack; QueueLog.Read (ParseRecords) only treats records as dead in segments recovered at start-up, so the "
-        + "dropped records still in the active segment (or any segment not yet deleted) are read again from the dropped cursor, "
-        + "contrary to IQueueLog.DropTail ('every record from `from` to the end is dropped') and InMemoryQueueLog. Latent: "
-        + "MessageQueue never reads from a cursor it dropped (it restarts its tail at End).")]
-    public override void DropTail_LeavesNothingToReadFromTheCursor() => base.DropTail_LeavesNothingToReadFromTheCursor();
 
     public override void Dispose()
     {

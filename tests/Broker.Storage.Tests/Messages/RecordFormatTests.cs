@@ -73,6 +73,24 @@ public sealed class RecordFormatTests
         original.Release();
     }
 
+    /// <summary>A queue writes a persistent record only for a persistent message; a transient record may hold either.</summary>
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    public void Record_KeepsTheMessagesDeliveryModeApartFromTheRecordsDurability(bool messagePersistent, bool recordPersistent)
+    {
+        var message = TestMessages.New(_pool, "mode", 10, messagePersistent);
+
+        var record = LogOps.EncodeRecord(1, 1, recordPersistent, message);
+
+        Assert.Equal(recordPersistent, RecordFormat.IsPersistent(record));
+        var read = RecordFormat.ReadMessage(record, _pool);
+        Assert.Equal(messagePersistent, read.IsPersistent);
+        read.Release();
+        message.Release();
+    }
+
     [Fact]
     public void Record_KeepsTheExpiry()
     {

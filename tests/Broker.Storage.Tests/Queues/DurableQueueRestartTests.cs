@@ -117,6 +117,28 @@ public sealed class DurableQueueRestartTests : IDisposable
     }
 
     [Fact]
+    public void PurgeRightAfterARestart_DropsTheRecoveredMessagesForGood()
+    {
+        Restart();
+        var queue = Declare("dq", durable: true);
+        for (var i = 0; i < 50; i++)
+        {
+            Publish(queue, i, persistent: true);
+        }
+
+        Restart();
+        Assert.True(VHost.TryGetQueue("dq", out var recovered));
+        Assert.Equal(50, recovered.Purge());
+        Assert.Equal(0, recovered.MessageCount);
+        Assert.False(recovered.TryGet(noAck: true, out _, out _, new FlushBatch()));
+
+        Restart();
+        Assert.True(VHost.TryGetQueue("dq", out recovered));
+        Assert.Equal(0, recovered.MessageCount);
+        Assert.Empty(Directory.GetFiles(_directory.Path, "*.seg", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public void DeletedDurableQueue_StaysDeletedWithItsMessages()
     {
         Restart();
@@ -181,12 +203,7 @@ public sealed class DurableQueueRestartTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 200).Select(Id), channel.Deliveries.Select(d => d.Id));
     }
 
-    [Fact(Skip = "BUG: src/Broker.Storage/Messages/QueueLog.Read.cs Read counts the bytes of dead records it skips (settled before the "
-        + "restart, or transient of an earlier incarnation) against maxBytes, so when a recovered segment starts with more than "
-        + "RefillBatchBytes of settled records it returns 0 entries with live records still ahead; "
-        + "src/Broker.Engine/Queues/MessageQueue.Refill.cs Refiller.Accept takes 0 as 'the log has nothing more' and sets "
-        + "_tailCount = 0. The recovered messages are then invisible until the next restart: MessageCount drops to 0 and basic.get "
-        + "finds nothing (with the default limits: more than 4 MiB acked ahead of the unacked messages in an 8 MiB segment).")]
+    [Fact]
     public void RecoveredQueue_WithManySettledRecordsAhead_StillDeliversTheRest()
     {
         Restart();
@@ -209,11 +226,7 @@ public sealed class DurableQueueRestartTests : IDisposable
         Assert.Equal(Enumerable.Range(60, 40).Select(Id), TestMessages.Ids(TakeAll(recovered)));
     }
 
-    [Fact(Skip = "BUG: src/Broker.Storage/Messages/RecordFormat.cs ReadMessage sets Message.IsPersistent from the record's flag, "
-        + "which QueueLog.Append writes from its 'persistent' argument (message.IsPersistent && Durable in MessageQueue.EnqueueLocked), "
-        + "so persistent messages read back from a non-durable queue's tail are transient. DeadLetters.Create copies "
-        + "original.IsPersistent, so such messages dead-lettered into a durable queue are not written to its log and are lost on "
-        + "restart (only the ones that stayed in the source queue's in-memory head survive).")]
+    [Fact]
     public void PersistentMessagesDeadLetteredFromANonDurableQueuesTail_SurviveARestart()
     {
         Restart();
