@@ -159,6 +159,30 @@ public sealed class FieldTableJsonTests
         Assert.Equal(new List<object?> { 2L, Encoding.UTF8.GetBytes("x") }, read["a"]);
     }
 
+    [Fact(Skip = "BUG (in-memory use only): src/Broker.Storage/Definitions/FieldTableJson.cs FromNode reads a number that is not a long "
+        + "with value.GetValue<double>(), which throws InvalidOperationException for the JsonValues ToNode builds in memory for an "
+        + "AmqpDecimal (JsonValue.Create(decimal)) or an AmqpTimestamp (JsonValue.Create(ulong)). FromJson(ToJson(table)) throws for "
+        + "such tables, while the same JSON read back from text works (decimal as double, timestamp as long).")]
+    public void RoundTripInMemory_GivesWhatTheRoundTripThroughTextGives()
+    {
+        var table = new FieldTable
+        {
+            ["sbyte"] = (sbyte)-5,
+            ["uint"] = 4_000_000_000u,
+            ["float"] = 1.5f,
+            ["decimal"] = new AmqpDecimal(2, -12345),
+            ["timestamp"] = new AmqpTimestamp(1_700_000_000),
+            ["binary"] = new AmqpBinary([1, 2, 3]),
+        };
+        var json = FieldTableJson.ToJson(table);
+        var throughText = FieldTableJson.FromJson(JsonNode.Parse(json.ToJsonString()));
+
+        var inMemory = FieldTableJson.FromJson(json);
+
+        Assert.Equal(throughText.Select(e => (e.Key, e.Value?.GetType())), inMemory.Select(e => (e.Key, e.Value?.GetType())));
+        Assert.Equal(throughText, inMemory);
+    }
+
     [Fact]
     public void RoundTripThroughText_WidensIntegersToLong()
     {
