@@ -53,6 +53,32 @@ public static class FieldTableJson
         _ => JsonValue.Create(value.ToString()),
     };
 
+    /// <summary>A number as a long when it is whole and fits, else a double, whatever backs the JSON value.</summary>
+    private static object Number(JsonValue value)
+    {
+        if (value.TryGetValue<long>(out var integer))
+        {
+            return integer;
+        }
+
+        if (value.TryGetValue<JsonElement>(out var element))
+        {
+            return element.TryGetInt64(out var parsed) ? parsed : element.GetDouble();
+        }
+
+        if (value.TryGetValue<ulong>(out var unsigned))
+        {
+            return unsigned <= long.MaxValue ? (long)unsigned : (double)unsigned;
+        }
+
+        if (value.TryGetValue<decimal>(out var dec))
+        {
+            return decimal.Truncate(dec) == dec && dec >= long.MinValue && dec <= long.MaxValue ? (long)dec : (double)dec;
+        }
+
+        return value.GetValue<double>();
+    }
+
     private static object? FromNode(JsonNode? node)
     {
         switch (node)
@@ -70,9 +96,7 @@ public static class FieldTableJson
                     JsonValueKind.True => true,
                     JsonValueKind.False => false,
                     JsonValueKind.String => System.Text.Encoding.UTF8.GetBytes(value.GetValue<string>()),
-                    JsonValueKind.Number => value.TryGetValue<long>(out var integer) ? integer
-                        : value.TryGetValue<JsonElement>(out var element) && element.TryGetInt64(out var parsed) ? parsed
-                        : (object)value.GetValue<double>(),
+                    JsonValueKind.Number => Number(value),
                     _ => null,
                 };
             default:

@@ -176,8 +176,9 @@ public sealed class MessageStore : IMessageStore, IDisposable
 
     private string DurableDirectory(string virtualHost, string queue)
     {
-        // Names may hold any characters: the directory is a digest of vhost and name.
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(virtualHost + "\n" + queue));
+        // Names may hold any characters: the directory is a digest of vhost and name, the vhost
+        // length-prefixed so that no two pairs of names give the same input.
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes($"{virtualHost.Length}:{virtualHost}{queue}"));
         return Path.Combine(_durableRoot, Convert.ToHexStringLower(digest.AsSpan(0, 16)));
     }
 
