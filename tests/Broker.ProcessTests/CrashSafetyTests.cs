@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Broker.ProcessTests.Infrastructure;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
 using Xunit.Abstractions;
 
 namespace Broker.ProcessTests;
@@ -46,7 +47,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
                     context.Report($"round {round}: recovered {recovered?.Messages} messages in {recovered?.Milliseconds} ms; "
                         + $"queue had {found.Count}, acked {model.Acked.Count} of them; published {published.Published} "
                         + $"({published.Transient} transient), confirmed {published.Confirmed}, unconfirmed {published.Published - published.Confirmed}; "
-                        + $"killed after {published.KillDelay} ms");
+                        + $"consumed {published.Delivered} and acked {published.Acked} meanwhile; killed after {published.KillDelay} ms");
                 }
             }
 
@@ -180,6 +181,10 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
                 + string.Join(", ", missing.Take(10).Select(id => $"{id} ({model.Why(id)})")));
         }
 
+        var ackedBack = model.Acked.Count(seen.Contains);
+        var unconfirmed = model.Maybe.Where(id => !model.Acked.Contains(id)).ToList();
+        context.Report($"restart {round}: {deliveries.Count} messages; of {model.Acked.Count} acked before the crash {ackedBack} came back; "
+            + $"of {unconfirmed.Count} unconfirmed {unconfirmed.Count(seen.Contains)} are there");
         context.Check(problems.Count == 0, $"round {round}: the queue ({deliveries.Count} messages) does not match the model:\n  " + string.Join("\n  ", problems.Take(40)));
 
         // What is there now is what must stay (until acked).
@@ -228,6 +233,11 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
         var publishers = Enumerable.Range(0, Publishers)
             .Select(p => Task.Run(() => PublishAsync(connection, model, round, p, new Random(seeds[p]), published, confirmed, started, abandon.Token)))
             .ToArray();
+        var acked = new ConcurrentDictionary<long, bool>();
+        var delivered = new ConcurrentDictionary<long, bool>();
+        var damaged = new ConcurrentQueue<string>();
+        var ackLimit = random.Next(0, 3000);
+        var consumer = Task.Run(() => ConsumeAndAckAsync(connection, ackLimit, delivered, acked, damaged, abandon.Token));
         var killer = Task.Run(async () =>
         {
             await started.Task;
@@ -247,14 +257,15 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
 
         await Task.Delay(200);
         await abandon.CancelAsync();
-        var all = Task.WhenAll(publishers);
+        var all = Task.WhenAll([.. publishers, consumer]);
         if (await Task.WhenAny(all, Task.Delay(Amqp.Patience)) != all)
         {
             throw context.Failure($"round {round}: publishers did not notice the broker's death within {Amqp.Patience.TotalSeconds} s");
         }
 
         await all;
-        var outcome = new PublishOutcome(published.Count, published.Values.Count(m => !m.Persistent), confirmed.Count, killDelay);
+        context.Check(damaged.IsEmpty, $"round {round}: the consumer got damaged bodies: {string.Join("; ", damaged.Take(5))}");
+        var outcome = new PublishOutcome(published.Count, published.Values.Count(m => !m.Persistent), confirmed.Count, killDelay, delivered.Count, acked.Count);
         foreach (var (id, info) in published)
         {
             var isConfirmed = confirmed.ContainsKey(id);
@@ -280,6 +291,17 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
             }
         }
 
+        // Acks sent before the kill may or may not have reached the disk (or the broker).
+        foreach (var id in acked.Keys)
+        {
+            if (model.Expected.Remove(id) || model.Maybe.Contains(id))
+            {
+                model.Maybe.Add(id);
+                model.Acked.Add(id);
+            }
+        }
+
+        model.EverDelivered.UnionWith(delivered.Keys);
         return outcome;
     }
 
@@ -354,7 +376,52 @@ public sealed class CrashSafetyTests(ITestOutputHelper output)
 
     private sealed record MessageInfo(int Round, int Publisher, bool Persistent, bool Confirmed);
 
-    private sealed record PublishOutcome(int Published, int Transient, int Confirmed, int KillDelay);
+    /// <summary>
+    /// Consumes the queue's head while the publishers run, acking each message (the ack is recorded
+    /// before it is sent) up to <paramref name="limit"/>; then it holds up to its prefetch unacked.
+    /// </summary>
+    private static async Task ConsumeAndAckAsync(IConnection connection, int limit, ConcurrentDictionary<long, bool> delivered, ConcurrentDictionary<long, bool> acked,
+        ConcurrentQueue<string> damaged, CancellationToken abandon)
+    {
+        try
+        {
+            var channel = await connection.CreateChannelAsync();
+            await channel.BasicQosAsync(0, 50, global: false);
+            var handler = new AsyncEventingBasicConsumer(channel);
+            handler.ReceivedAsync += async (_, e) =>
+            {
+                if (!TestMessages.TryRead(e.Body.Span, out var id))
+                {
+                    damaged.Enqueue(TestMessages.Describe(e.Body.Span));
+                    return;
+                }
+
+                delivered[id] = true;
+                if (acked.Count >= limit)
+                {
+                    return;
+                }
+
+                acked[id] = true;
+                try
+                {
+                    await channel.BasicAckAsync(e.DeliveryTag, multiple: false);
+                }
+                catch (Exception)
+                {
+                    // The broker died.
+                }
+            };
+            await channel.BasicConsumeAsync(Queue, autoAck: false, handler);
+            await Task.Delay(Timeout.Infinite, abandon);
+        }
+        catch (Exception)
+        {
+            // The broker died, or the round is over.
+        }
+    }
+
+    private sealed record PublishOutcome(int Published, int Transient, int Confirmed, int KillDelay, int Delivered, int Acked);
 
     private sealed class Totals
     {
