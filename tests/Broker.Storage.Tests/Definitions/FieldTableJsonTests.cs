@@ -159,10 +159,9 @@ public sealed class FieldTableJsonTests
         Assert.Equal(new List<object?> { 2L, Encoding.UTF8.GetBytes("x") }, read["a"]);
     }
 
-    [Fact(Skip = "BUG (in-memory use only): src/Broker.Storage/Definitions/FieldTableJson.cs FromNode reads a number that is not a long "
-        + "with value.GetValue<double>(), which throws InvalidOperationException for the JsonValues ToNode builds in memory for an "
-        + "AmqpDecimal (JsonValue.Create(decimal)) or an AmqpTimestamp (JsonValue.Create(ulong)). FromJson(ToJson(table)) throws for "
-        + "such tables, while the same JSON read back from text works (decimal as double, timestamp as long).")]
+    [Fact(Skip = "BUG (in-memory use only): src/Broker.Storage/Definitions/FieldTableJson.cs Number() converts the ulong behind an "
+        + "AmqpTimestamp and a whole decimal with 'cond ? (long)x : (double)x'; the conditional's type is double, so FromJson(ToJson(table)) "
+        + "gives a double for a timestamp or a whole AmqpDecimal where reading the same JSON from text gives a long.")]
     public void RoundTripInMemory_GivesWhatTheRoundTripThroughTextGives()
     {
         var table = new FieldTable
@@ -171,6 +170,7 @@ public sealed class FieldTableJsonTests
             ["uint"] = 4_000_000_000u,
             ["float"] = 1.5f,
             ["decimal"] = new AmqpDecimal(2, -12345),
+            ["whole decimal"] = new AmqpDecimal(0, 5),
             ["timestamp"] = new AmqpTimestamp(1_700_000_000),
             ["binary"] = new AmqpBinary([1, 2, 3]),
         };
