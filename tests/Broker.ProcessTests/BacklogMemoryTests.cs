@@ -19,17 +19,23 @@ public sealed class BacklogMemoryTests(ITestOutputHelper output)
     /// <summary>300,000 bodies of 200 bytes are 57 MiB; kept in memory with their bookkeeping they take well over twice that.</summary>
     private const long AllowedGrowth = 64L * 1024 * 1024;
 
-    [Fact]
-    public async Task Three_hundred_thousand_persistent_messages_backlog_in_bounded_memory_and_drain_in_order()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Three_hundred_thousand_messages_backlog_in_bounded_memory_and_drain_in_order(bool persistent)
     {
-        using var context = new ProcessTestContext(output, "backlog");
+        using var context = new ProcessTestContext(output, persistent ? "backlog-persistent" : "backlog-transient");
         await context.RunAsync(async () =>
         {
+            // Persistent messages in a durable queue, or transient ones in a non-durable queue (paged out
+            // to the data directory's transient/ area, which a restart throws away).
+            var kind = persistent ? "persistent messages in a durable queue" : "transient messages in a non-durable queue";
+            var files = Path.Combine(context.DataDirectory, persistent ? "queues" : "transient");
             var broker = await context.StartBrokerAsync();
             await using var connection = await Amqp.ConnectAsync(broker);
             await using (var setup = await connection.CreateChannelAsync())
             {
-                await setup.QueueDeclareAsync(Queue, durable: true, exclusive: false, autoDelete: false);
+                await setup.QueueDeclareAsync(Queue, durable: persistent, exclusive: false, autoDelete: false);
             }
 
             var baseRss = broker.ReadResidentBytes();
@@ -46,7 +52,7 @@ public sealed class BacklogMemoryTests(ITestOutputHelper output)
 
             var clock = Stopwatch.StartNew();
             var publisher = await WindowedPublisher.CreateAsync(connection, window: 2000);
-            var properties = Amqp.Persistent();
+            var properties = persistent ? Amqp.Persistent() : Amqp.Transient();
             for (var id = 0; id < Count; id++)
             {
                 await publisher.PublishAsync("", Queue, properties, TestMessages.Body(id, BodySize));
@@ -59,7 +65,7 @@ public sealed class BacklogMemoryTests(ITestOutputHelper output)
             await Task.Delay(500);
             maxRss = Math.Max(maxRss, broker.ReadResidentBytes());
             var endRss = broker.ReadResidentBytes();
-            var queueBytes = ProcessTestContext.DirectorySize(Path.Combine(context.DataDirectory, "queues"));
+            var queueBytes = ProcessTestContext.DirectorySize(files);
 
             // Drain: prefetch 1000, multiple acks every 500, ids must come 0, 1, 2... intact.
             clock.Restart();
@@ -97,11 +103,37 @@ public sealed class BacklogMemoryTests(ITestOutputHelper output)
             var drained = clock.Elapsed;
             await sampling.CancelAsync();
             await sampler;
-            context.Report($"{Count} persistent messages of {BodySize} bytes ({Count * (long)BodySize / 1048576.0:F1} MiB of bodies): published and confirmed in {published.TotalSeconds:F1} s, drained in {drained.TotalSeconds:F1} s");
-            context.Report($"RSS: {Mib(baseRss)} at start, {Mib(endRss)} with the backlog, {Mib(maxRss)} max sampled, VmHWM {Mib(broker.ReadPeakResidentBytes())}; queue files with the backlog {Mib(queueBytes)}");
+            context.Report($"{Count} {kind}, {BodySize} bytes each ({Count * (long)BodySize / 1048576.0:F1} MiB of bodies): published and confirmed in {published.TotalSeconds:F1} s, drained in {drained.TotalSeconds:F1} s");
+            context.Report($"RSS: {Mib(baseRss)} at start, {Mib(endRss)} with the backlog, {Mib(maxRss)} max sampled, VmHWM {Mib(broker.ReadPeakResidentBytes())}; {Path.GetFileName(files)}/ with the backlog {Mib(queueBytes)}");
             context.Check(maxRss < baseRss + AllowedGrowth,
                 $"the broker's RSS reached {Mib(maxRss)} (start {Mib(baseRss)}): more than {Mib(AllowedGrowth)} above the start for a backlog that should be on disk");
-            await broker.StopGracefullyAsync();
+            if (persistent)
+            {
+                await broker.StopGracefullyAsync();
+                return;
+            }
+
+            // A crash, then a restart: the non-durable queue and its paging files are gone.
+            broker.Kill();
+            var restarted = await context.StartBrokerAsync();
+            await using (var check = await Amqp.ConnectAsync(restarted))
+            {
+                var channel = await check.CreateChannelAsync();
+                var gone = false;
+                try
+                {
+                    await channel.QueueDeclarePassiveAsync(Queue);
+                }
+                catch (RabbitMQ.Client.Exceptions.OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+                {
+                    gone = true;
+                }
+
+                context.Check(gone, "the non-durable queue exists after kill -9 and a restart");
+                context.Check(ProcessTestContext.DirectorySize(files) == 0, $"{files} still holds {ProcessTestContext.DirectorySize(files)} bytes after the restart");
+            }
+
+            await restarted.StopGracefullyAsync();
         });
     }
 
