@@ -73,6 +73,24 @@ public abstract class QueueLogContractTests : IDisposable
     }
 
     [Fact]
+    public void Read_ReturnsEachEntrysExpiry()
+    {
+        var cursor = Log.End;
+        var expiries = new[] { QueueEntry.NoExpiry, 0, 1_700_000_000_123, long.MaxValue - 1 };
+        for (var i = 0; i < expiries.Length; i++)
+        {
+            var message = TestMessages.New(Pool, Id(i), 10, persistent: true);
+            Log.Add(i, message, Durable, expiresAt: expiries[i]);
+            message.Release();
+        }
+
+        var entries = Log.ReadAll(ref cursor);
+
+        Assert.Equal(expiries, entries.Select(e => e.ExpiresAt));
+        TestMessages.ReleaseAll(entries);
+    }
+
+    [Fact]
     public void Read_ReturnsAtMostMaxCountPerBatch()
     {
         var cursor = Log.End;

@@ -56,6 +56,24 @@ public sealed class RecoveryTests : IDisposable
     }
 
     [Fact]
+    public void Expiries_ComeBackWithTheirRecords()
+    {
+        var log = Run();
+        for (var i = 0; i < 5; i++)
+        {
+            var message = TestMessages.New(Store.Pool, Id(i), BodySize, persistent: true);
+            log.Add(i, message, persistent: true, toTail: i % 2 == 0, expiresAt: i == 2 ? QueueEntry.NoExpiry : 1_700_000_000_000 + i);
+            message.Release();
+        }
+
+        log = Run();
+
+        var entries = log.ReadAll();
+        Assert.Equal([1_700_000_000_000, 1_700_000_000_001, QueueEntry.NoExpiry, 1_700_000_000_003, 1_700_000_000_004], entries.Select(e => e.ExpiresAt));
+        TestMessages.ReleaseAll(entries);
+    }
+
+    [Fact]
     public void SettledRecords_DoNotComeBack()
     {
         var log = Run();

@@ -98,6 +98,47 @@ public sealed class DurableQueueRestartTests : IDisposable
     }
 
     [Fact]
+    public void PriorityQueue_ComesBackInPriorityOrder()
+    {
+        Restart();
+        var queue = Declare("pq", durable: true, Args(("x-max-priority", 5)));
+        var priorities = new byte[] { 0, 3, 5, 1, 3, 0, 5, 2, 4, 1, 3 };
+        for (var i = 0; i < priorities.Length; i++)
+        {
+            var message = TestMessages.New(Storage.Engine.Messages, Id(i), BodySize, persistent: true, priority: priorities[i]);
+            Assert.Equal(EnqueueResult.Enqueued, queue.Enqueue(message, new FlushBatch()));
+            message.Release();
+        }
+
+        Restart();
+
+        Assert.True(VHost.TryGetQueue("pq", out var recovered));
+        Assert.Equal(5, recovered.Settings.MaxPriority);
+        var expected = Enumerable.Range(0, priorities.Length).OrderByDescending(i => priorities[i]).ThenBy(i => i).Select(Id);
+        var entries = TakeAll(recovered);
+        Assert.Equal(expected, TestMessages.Ids(entries));
+        Assert.Equal(priorities.OrderDescending(), entries.Select(e => e.Message.Priority));
+    }
+
+    [Fact]
+    public void MessageTtl_KeepsCountingFromThePublishAcrossARestart()
+    {
+        Restart();
+        var queue = Declare("ttl", durable: true, Args(("x-message-ttl", 3_600_000)));
+        Publish(queue, 0, persistent: true);
+        Assert.True(queue.TryGet(noAck: false, out var before, out _, new FlushBatch()));
+        Assert.NotEqual(QueueEntry.NoExpiry, before.ExpiresAt);
+        queue.Settle(before, SettleAction.Requeue, new FlushBatch());
+
+        Restart();
+
+        Assert.True(VHost.TryGetQueue("ttl", out var recovered));
+        Assert.True(recovered.TryGet(noAck: false, out var after, out _, new FlushBatch()));
+        Assert.Equal(before.ExpiresAt, after.ExpiresAt);
+        Assert.True(after.Redelivered);
+    }
+
+    [Fact]
     public void PurgedMessagesDoNotComeBack()
     {
         Restart();
@@ -277,9 +318,11 @@ public sealed class DurableQueueRestartTests : IDisposable
         _storage = DurableStorage.Open(_directory.Path, options, NullLoggerFactory.Instance, "test");
     }
 
-    private MessageQueue Declare(string name, bool durable)
+    private static FieldTable Args(params (string Key, object? Value)[] entries) => Definitions.DefinitionsModelTests.Args(entries);
+
+    private MessageQueue Declare(string name, bool durable, FieldTable? arguments = null)
     {
-        var result = VHost.DeclareQueue(name, passive: false, durable, exclusive: false, autoDelete: false, new FieldTable(), _connection);
+        var result = VHost.DeclareQueue(name, passive: false, durable, exclusive: false, autoDelete: false, arguments ?? new FieldTable(), _connection);
         Assert.False(result.IsError, result.Error.Text);
         return result.Value.Queue;
     }

@@ -8,8 +8,8 @@ namespace Broker.Storage.Tests.Support;
 /// <summary>The store calls the tests make, in one place (so a signature change touches one file).</summary>
 internal static class LogOps
 {
-    public static long Add(this IQueueLog log, long sequence, Message message, bool persistent, bool toTail = true) =>
-        log.Append(sequence, message, persistent, toTail, QueueEntry.NoExpiry);
+    public static long Add(this IQueueLog log, long sequence, Message message, bool persistent, bool toTail = true, long expiresAt = QueueEntry.NoExpiry) =>
+        log.Append(sequence, message, persistent, toTail, expiresAt);
 
     /// <summary>
     /// Appends a new message (the caller's reference is released) and returns its location. As a queue
