@@ -74,6 +74,34 @@ public sealed class RecoveryTests : IDisposable
     }
 
     [Fact]
+    public void RecordsLargerThanTheReadBuffer_AreRecovered()
+    {
+        var sizes = new[] { 10, 1024 * 1024, 20, 600 * 1024, 30, 300 * 1024 };
+        var log = Run();
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            log.AddNew(Store.Pool, i, Id(i), sizes[i], persistent: true);
+        }
+
+        var directory = log.Directory;
+        Stop();
+        var last = SegmentPath(directory, SegmentNumbers(directory).Max());
+        Truncate(last, new FileInfo(last).Length - 1000);
+
+        log = Run();
+
+        Assert.Equal(sizes.Length - 1, log.RecoveredCount);
+        var entries = log.ReadAll();
+        Assert.Equal(sizes.Length - 1, entries.Count);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            TestMessages.AssertContent(entries[i].Message, Id(i), sizes[i]);
+        }
+
+        TestMessages.ReleaseAll(entries);
+    }
+
+    [Fact]
     public void SettledRecords_DoNotComeBack()
     {
         var log = Run();
