@@ -11,6 +11,9 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "recovery: {Message}")]
     public static partial void Recovery(ILogger logger, string message);
 
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "store stopped after {Fsyncs} fsyncs and {Bytes} bytes written")]
+    public static partial void Stopped(ILogger logger, long fsyncs, long bytes);
+
     [LoggerMessage(EventId = 202, Level = LogLevel.Information,
         Message = "recovered {VirtualHosts} vhosts, {Users} users, {Exchanges} exchanges, {Queues} queues, {Bindings} bindings and {Messages} messages in {Milliseconds:F0} ms")]
     public static partial void Recovered(ILogger logger, int virtualHosts, int users, int exchanges, int queues, int bindings, long messages, double milliseconds);

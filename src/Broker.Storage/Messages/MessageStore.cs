@@ -27,6 +27,7 @@ public sealed class MessageStore : IMessageStore, IDisposable
     private readonly List<IStoreWork> _extraWork = [];
     private long _pendingBytes;
     private long _fsyncs;
+    private long _bytesWritten;
     private long _transientCounter;
     private volatile bool _stopping;
 
@@ -161,6 +162,7 @@ public sealed class MessageStore : IMessageStore, IDisposable
         _stopping = true;
         _signal.Release();
         _writer.Join();
+        StorageLog.Stopped(_logger, SyncCount, Interlocked.Read(ref _bytesWritten));
         foreach (var log in _recovered.Values)
         {
             log.Close();
@@ -204,6 +206,7 @@ public sealed class MessageStore : IMessageStore, IDisposable
                 var pass = log.Write(persisted, toSync);
                 success &= pass.Success;
                 Interlocked.Add(ref _pendingBytes, -pass.BytesWritten);
+                Interlocked.Add(ref _bytesWritten, pass.BytesWritten);
             }
 
             foreach (var handle in toSync)
