@@ -76,7 +76,9 @@ public sealed partial class MessageQueue
                 {
                     if (epoch != queue._tailEpoch || queue.IsDeleted)
                     {
-                        ReleaseRead();
+                        // Purged (or deleted) while we read: what we read is gone too. Settle it so
+                        // its segments can be reclaimed (the purge's range covers it for recovery).
+                        SettleRead();
                         return;
                     }
 
@@ -152,10 +154,11 @@ public sealed partial class MessageQueue
             }
         }
 
-        private void ReleaseRead()
+        private void SettleRead()
         {
             foreach (var entry in _read)
             {
+                _queue._log.Settle(entry.Location, entry.Sequence, persistent: false);
                 entry.Message.Release();
             }
 

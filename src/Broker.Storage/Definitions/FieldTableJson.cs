@@ -63,17 +63,17 @@ public static class FieldTableJson
 
         if (value.TryGetValue<JsonElement>(out var element))
         {
-            return element.TryGetInt64(out var parsed) ? parsed : element.GetDouble();
+            return element.TryGetInt64(out var parsed) ? parsed : (object)element.GetDouble();
         }
 
         if (value.TryGetValue<ulong>(out var unsigned))
         {
-            return unsigned <= long.MaxValue ? (long)unsigned : (double)unsigned;
+            return unsigned <= long.MaxValue ? (long)unsigned : (object)(double)unsigned;
         }
 
         if (value.TryGetValue<decimal>(out var dec))
         {
-            return decimal.Truncate(dec) == dec && dec >= long.MinValue && dec <= long.MaxValue ? (long)dec : (double)dec;
+            return decimal.Truncate(dec) == dec && dec >= long.MinValue && dec <= long.MaxValue ? (long)dec : (object)(double)dec;
         }
 
         return value.GetValue<double>();

@@ -54,11 +54,7 @@ public sealed class PurgeDuringRefillTests : IDisposable
         Assert.True(SegmentFiles().Length <= 1, $"{SegmentFiles().Length} segment files left after the purge");
     }
 
-    [Theory(Skip = "BUG: src/Broker.Engine/Queues/MessageQueue.Refill.cs RefillNow, when a purge changed _tailEpoch while it read, "
-        + "only releases the entries it read (ReleaseRead) without settling their records. The read already took them out of "
-        + "their segments' Unread count, so QueueLog.DropTail did not count them either: the segments' Live count never reaches "
-        + "0 and their files stay on disk until the queue is deleted or the broker restarts (a purge while consumers drain a "
-        + "long queue leaks up to a refill batch of records' segments each time).")]
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void PurgeWhileTheTailIsReadBack_LeavesNoSegmentBehind(bool durable)
