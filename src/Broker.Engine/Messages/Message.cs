@@ -50,6 +50,12 @@ public sealed class Message
 
     public byte Priority { get; private set; }
 
+    /// <summary>
+    /// BCC routing keys: removed from the headers at publish, still used when the message is
+    /// dead-lettered (RabbitMQ keeps them in the message's routing keys). Null almost always.
+    /// </summary>
+    public IReadOnlyList<string>? HiddenRoutingKeys { get; set; }
+
     /// <summary>The per-message TTL from the expiration property, in milliseconds; -1 when absent.</summary>
     public long TimeToLive { get; set; } = -1;
 
@@ -82,6 +88,7 @@ public sealed class Message
         _pendingPersists = 0;
         _persistFailed = 0;
         TimeToLive = -1;
+        HiddenRoutingKeys = null;
     }
 
     /// <summary>A queue refused the message (x-overflow reject-publish): the publisher's confirm becomes a nack.</summary>

@@ -66,6 +66,11 @@ internal static class DeadLetters
                     routingKeys.Add(text);
                 }
             }
+
+            if (original.HiddenRoutingKeys is { } bcc)
+            {
+                routingKeys.AddRange(bcc);
+            }
         }
 
         properties.Headers = headers;
@@ -79,6 +84,7 @@ internal static class DeadLetters
             original.IsPersistent,
             original.Priority);
         message.AppendBody(original.Body);
+        message.HiddenRoutingKeys = original.HiddenRoutingKeys;
         return message;
     }
 

@@ -68,9 +68,12 @@ public sealed partial class MessageQueue
             return;
         }
 
-        _expiryTimerDue = next;
+        // Timers take at most about 49 days; a later expiry wakes the queue early and it re-arms.
+        const long MaxTimerDelay = 3_600_000;
+        var delay = Math.Clamp(next - Now, 0, MaxTimerDelay);
+        _expiryTimerDue = Now + delay;
         _expiryTimer ??= new Timer(static state => ((MessageQueue)state!).OnExpiryTimer(), this, Timeout.Infinite, Timeout.Infinite);
-        _expiryTimer.Change(Math.Max(0, next - Now), Timeout.Infinite);
+        _expiryTimer.Change(delay, Timeout.Infinite);
     }
 
     private void OnExpiryTimer()
@@ -96,9 +99,11 @@ public sealed partial class MessageQueue
     {
         if (Settings.Expires > 0)
         {
-            _idleTimer = new Timer(static state => ((MessageQueue)state!).OnIdleTimer(), this, Settings.Expires, Timeout.Infinite);
+            _idleTimer = new Timer(static state => ((MessageQueue)state!).OnIdleTimer(), this, Math.Min(Settings.Expires, MaxIdleTimerDelay), Timeout.Infinite);
         }
     }
+
+    private const long MaxIdleTimerDelay = 3_600_000;
 
     private void TouchLocked() => _lastUsed = Environment.TickCount64;
 
@@ -128,7 +133,7 @@ public sealed partial class MessageQueue
             return;
         }
 
-        _idleTimer?.Change(Math.Max(1, remaining), Timeout.Infinite);
+        _idleTimer?.Change(Math.Clamp(remaining, 1, MaxIdleTimerDelay), Timeout.Infinite);
     }
 
     private void StopTimersLocked()

@@ -183,6 +183,8 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         var sequence = _nextSequence++;
         var expiresAt = ExpiryFor(message);
         var persistent = message.IsPersistent && Durable;
+        // Older messages that expired go first, so they are not delivered ahead of this one.
+        ExpireLocked();
         _readyBodyBytes += message.BodyLength;
         if (_tailCount == 0 && HeadHasRoom(message.Size))
         {
@@ -203,23 +205,21 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
             _tailCount++;
         }
 
+        // A consumer waiting with credit gets it now, before TTL 0 or a length limit of 0 can drop it
+        // (RabbitMQ delivers first, then applies the limits).
+        if (_consumers.Count > 0)
+        {
+            DeliverLocked(batch, expireFirst: false);
+        }
+
         if (settings.HasLengthLimit)
         {
             DropOverLimitLocked();
         }
 
-        if (_consumers.Count > 0)
-        {
-            DeliverLocked(batch);
-        }
-        else if (_ready.Count < _limits.RefillBelow && _tailCount > 0 && _consumers.Count > 0)
-        {
-            _refiller.ScheduleLocked();
-        }
-
         if (expiresAt != QueueEntry.NoExpiry)
         {
-            // TTL 0 means "deliver now or never": whatever the delivery left behind expires at once.
+            // TTL 0 means "deliver now or never": what the delivery left behind expires at once.
             ExpireLocked();
             ArmExpiryTimerLocked();
         }
@@ -240,7 +240,8 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 return EngineError.NotFound($"no queue '{Name}' in vhost '{VirtualHost.Name}'");
             }
 
-            if (_consumers.Count > 0 && (consumer.Exclusive || _consumers[0].Exclusive))
+            // A single-active-consumer queue refuses exclusive consumers even when it has none.
+            if ((_consumers.Count > 0 && (consumer.Exclusive || _consumers[0].Exclusive)) || (consumer.Exclusive && Settings.SingleActiveConsumer))
             {
                 return EngineError.AccessRefused($"queue '{Name}' in vhost '{VirtualHost.Name}' in exclusive use");
             }
@@ -317,8 +318,11 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                         // The caller writes get-ok from the message and then releases it if no-ack.
                         entry = _ready.TakeHead();
                         _readyBodyBytes -= entry.Message.BodyLength;
-                        remaining = _ready.Count + _tailCount;
                         OnDeliveredLocked(entry, noAck, release: false);
+
+                        // get-ok's count leaves out what is already expired at the new head (as RabbitMQ's).
+                        ExpireLocked();
+                        remaining = _ready.Count + _tailCount;
                         if (_ready.Count < _limits.RefillBelow && _tailCount > 0)
                         {
                             _refiller.ScheduleLocked();
@@ -350,6 +354,12 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
 
             if (action == SettleAction.Requeue)
             {
+                // A requeue into a full drop-head queue drops from the head: possibly the requeued message.
+                if (Settings.HasLengthLimit && Settings.Overflow == OverflowBehaviour.DropHead)
+                {
+                    DropOverLimitLocked();
+                }
+
                 ExpireLocked();
                 ArmExpiryTimerLocked();
             }
@@ -606,9 +616,13 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     /// Hands ready messages to consumers with credit: highest priority first, round robin among equals.
     /// Returns true when it stopped on its budget with more to deliver (the caller reschedules).
     /// </summary>
-    private bool DeliverLocked(FlushBatch batch)
+    private bool DeliverLocked(FlushBatch batch, bool expireFirst = true)
     {
-        ExpireLocked();
+        if (expireFirst)
+        {
+            ExpireLocked();
+        }
+
         var budget = DeliveryBudget;
         while (_ready.Count > 0)
         {
@@ -618,7 +632,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 return true;
             }
 
-            if (!DeliverOneLocked(batch))
+            if (!DeliverOneLocked(batch, expireFirst))
             {
                 return false;
             }
@@ -632,9 +646,9 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         return false;
     }
 
-    private bool DeliverOneLocked(FlushBatch batch)
+    private bool DeliverOneLocked(FlushBatch batch, bool expire)
     {
-        if (_ready.PeekHead().ExpiresAt != QueueEntry.NoExpiry)
+        if (expire && _ready.PeekHead().ExpiresAt != QueueEntry.NoExpiry)
         {
             ExpireLocked();
             if (_ready.Count == 0)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Messages;
 using Broker.Engine.Queues;
@@ -253,10 +252,10 @@ internal sealed partial class AmqpChannel
 
         if (properties.HasExpiration)
         {
-            var expiration = properties.Expiration;
-            if (!Utf8Parser.TryParse(expiration, out long milliseconds, out var consumed) || consumed != expiration.Length || milliseconds < 0)
+            var text = TextEncoding.UTF8.GetString(properties.Expiration);
+            if (!ExpirationProperty.TryParse(text, out var milliseconds, out var reason))
             {
-                throw AmqpException.PreconditionFailed($"invalid expiration '{TextEncoding.UTF8.GetString(expiration)}': no_integer", MethodIds.BasicPublish);
+                throw AmqpException.PreconditionFailed(ExpirationProperty.ErrorText(text, reason), MethodIds.BasicPublish);
             }
 
             return milliseconds;
@@ -297,11 +296,25 @@ internal sealed partial class AmqpChannel
             return message;
         }
 
+        var bcc = new List<string>();
+        if (headers["BCC"] is List<object?> bccKeys)
+        {
+            foreach (var key in bccKeys)
+            {
+                if (FieldValues.AsString(key) is { } text)
+                {
+                    bcc.Add(text);
+                }
+            }
+        }
+
         var properties = BasicProperties.Read(message.Properties);
         properties.Headers!.Remove("BCC");
         var encoded = properties.Encode();
         var copy = _connection.Engine.Messages.Rent(message.Exchange, message.RoutingKey, encoded, message.BodyLength, message.IsPersistent, message.Priority);
         copy.AppendBody(message.Body);
+        copy.TimeToLive = message.TimeToLive;
+        copy.HiddenRoutingKeys = bcc;
 
         // The caller releases the reference it holds: swap the original's for the copy's.
         message.Release();

@@ -19,6 +19,10 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+
+    // Cancelled only when connections did not close in time: aborting them earlier would drop the
+    // 320 CONNECTION_FORCED they are owed.
+    private readonly CancellationTokenSource _abortConnections = new();
     private readonly List<Task> _connectionTasks = [];
     private readonly Lock _tasksLock = new();
     private IConnectionListener? _listener;
@@ -106,6 +110,8 @@ public sealed class BrokerServer : IAsyncDisposable
             connection.CloseFromBroker(ReplyCodes.ConnectionForced, "broker forced connection closure with reason 'shutdown'");
         }
 
+        // Clients answer close-ok and hang up; the connection's close timeout covers those that do not.
+
         Task[] pending;
         lock (_tasksLock)
         {
@@ -118,6 +124,7 @@ public sealed class BrokerServer : IAsyncDisposable
         }
         catch (TimeoutException)
         {
+            await _abortConnections.CancelAsync();
             foreach (var connection in _context.Connections.Snapshot())
             {
                 connection.Abort();
@@ -144,6 +151,7 @@ public sealed class BrokerServer : IAsyncDisposable
     {
         await StopAsync();
         _stopping.Dispose();
+        _abortConnections.Dispose();
     }
 
     private async Task AcceptLoopAsync(IConnectionListener listener)
@@ -200,7 +208,7 @@ public sealed class BrokerServer : IAsyncDisposable
             _context.Connections.Add(connection);
             try
             {
-                await connection.RunAsync(_stopping.Token);
+                await connection.RunAsync(_abortConnections.Token);
             }
             finally
             {
