@@ -15,6 +15,9 @@ internal sealed class Row(string target, string client)
 
     public Dictionary<string, double?> Values { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Text shown in a column that has no number (e.g. "n/a", "yes").</summary>
+    public Dictionary<string, string> Texts { get; } = new(StringComparer.Ordinal);
+
     public List<string> Notes { get; } = [];
 
     public string? Error { get; set; }
@@ -62,7 +65,8 @@ internal sealed class Table(string scenario, string title, string description, I
             foreach (var c in Columns)
             {
                 var v = row.Error == null ? row[c.Key] : null;
-                cells.Add(v is { } x && double.IsFinite(x) ? x.ToString(c.Format, CultureInfo.InvariantCulture) : "-");
+                cells.Add(v is { } x && double.IsFinite(x) ? x.ToString(c.Format, CultureInfo.InvariantCulture)
+                    : row.Error == null && row.Texts.TryGetValue(c.Key, out var text) ? text : "-");
                 if (c.Ratio)
                 {
                     // Against the first row with the same client that has this value.
