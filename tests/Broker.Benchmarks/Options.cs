@@ -14,15 +14,21 @@ internal enum ClientKind
 }
 
 /// <summary>One broker to measure, as given by <c>--target name=..,uri=..,pid=..,start=..</c>.</summary>
-internal sealed record TargetSpec(string Name, string Uri, string? Pid, string? Start, string? Log);
+internal sealed record TargetSpec(string Name, string Uri, string? Pid, string? Start, string? Log, string? Restart = null);
 
 /// <summary>The parsed command line.</summary>
 internal sealed class Options
 {
     public const string DefaultScenarios = "startup,connections,throughput,fanout,large,latency";
     // Canonical order: connections first, while the broker's memory is not yet inflated by queued
-    // messages; confirms last, since persistent backlogs take a while to be released.
-    public static readonly string[] AllScenarios = ["startup", "connections", "throughput", "fanout", "large", "latency", "confirms"];
+    // messages; the durability scenarios last, since persistent backlogs take a while to be released,
+    // and recovery last of all, since it restarts the brokers.
+    public static readonly string[] AllScenarios = ["startup", "connections", "throughput", "fanout", "large", "latency", "confirms", "backlog", "recovery"];
+
+    /// <summary>Scenarios that run only when named: they take minutes.</summary>
+    public static readonly string[] ExplicitScenarios = ["backlog10m"];
+
+    private static readonly string[] KnownScenarios = [.. AllScenarios, .. ExplicitScenarios];
 
     public List<TargetSpec> Targets { get; } = [];
     public List<string> Scenarios { get; private set; } = [.. DefaultScenarios.Split(',')];
@@ -45,6 +51,14 @@ internal sealed class Options
     public bool Verbose { get; private set; }
     public double WaitIdleSeconds { get; private set; } = 20;
     public int Repeat { get; private set; } = 1;
+    public long BacklogMessages { get; private set; } = 1_000_000;
+    public int BacklogBodySize { get; private set; } = 128;
+    public long Backlog10mMessages { get; private set; } = 10_000_000;
+    public bool Backlog10mPersistent { get; private set; }
+    public int RssBoundMb { get; private set; } = 512;
+    public double FsyncSeconds { get; private set; } = 3;
+    public bool RecoveryCrash { get; private set; }
+    public double PhaseTimeoutSeconds { get; private set; } = 900;
 
     public const string Usage = """
         Broker.Benchmarks: measures AMQP 0-9-1 brokers side by side with one load generator.
@@ -52,18 +66,22 @@ internal sealed class Options
         dotnet run -c Release --project tests/Broker.Benchmarks -- \
             --target name=rabbitmq,uri=amqp://guest:guest@127.0.0.1:5673/ \
             --target name=broker,uri=amqp://guest:guest@127.0.0.1:{port}/,start="path/to/Broker --port {port}" \
-            [--scenarios startup,connections,throughput,fanout,large,latency,confirms|all] [--client dotnet|raw|dotnet,raw]
-            [--duration 10] [--warmup 2] [--output results.md]
+            [--scenarios startup,connections,throughput,fanout,large,latency,confirms,backlog,recovery|all]
+            [--client dotnet|raw|dotnet,raw] [--duration 10] [--warmup 2] [--output results.md]
 
-        --target name=N,uri=U[,pid=P][,start=CMD][,log=FILE]   (repeat; the first target is the ratio baseline)
+        --target name=N,uri=U[,pid=P][,start=CMD][,restart=CMD][,log=FILE]
+                                          (repeat; the first target is the ratio baseline)
             uri     amqp://user:pass@host:port/vhost
             pid     broker process to read CPU and RSS from: a number, 'auto' (the process listening on the
                     uri's port; the default) or 'auto:REGEX' (the one process whose command line matches REGEX)
             start   shell command that starts the broker; the tool starts it, measures its start-up, reads its
                     pid and kills it at the end. '{port}' in start and uri is replaced by a free TCP port.
+            restart shell command that restarts a broker the tool did not start, in place (recovery scenario),
+                    e.g. restart=rabbitmqctl -n ref@localhost stop_app && rabbitmqctl -n ref@localhost start_app
             log     where the started broker's stdout/stderr go (default /tmp/broker-bench-NAME.log)
-        --scenarios LIST     comma-separated from: startup,connections,throughput,fanout,large,latency,confirms
-                             ('all' = every one; default: all but confirms)
+        --scenarios LIST     comma-separated from: startup,connections,throughput,fanout,large,latency,confirms,
+                             backlog,recovery,backlog10m ('all' = every one but backlog10m;
+                             default: startup,connections,throughput,fanout,large,latency)
         --client LIST        dotnet (RabbitMQ.Client 7.2.1, default), raw (pre-encoded frames over a socket) or both
         --duration S         measured seconds per scenario and target (default 10)
         --warmup S           unmeasured seconds before each measurement (default 2)
@@ -79,7 +97,18 @@ internal sealed class Options
         --max-backlog N      producer pauses while a queue holds more than N messages (default 10000;
                              also capped at 32 MiB of bodies, but never below prefetch + 2 x ack-every)
         --rate N             latency scenario publish rate in msg/s (default 1000)
-        --confirm-window N   confirms scenario: unconfirmed messages in flight (default 256)
+        --confirm-window N   unconfirmed messages in flight for confirms, backlog, recovery, backlog10m (default 256)
+        --fsync-seconds S    confirms: length of the separate sub-run that counts the broker's fsync/fdatasync
+                             calls with strace after the measured window (default 3; 0 = off)
+        --backlog-messages N backlog and recovery: messages queued (default 1000000)
+        --backlog-body-size N  backlog and recovery (and persistent backlog10m) body bytes (default 128)
+        --recovery-crash     recovery: also restart each start= target after kill -9 (an extra row)
+        --backlog10m-messages N  backlog10m: messages queued (default 10000000)
+        --backlog10m-persistent  backlog10m: persistent bodies to a durable queue (default: 16-byte
+                             transient bodies to a non-durable queue)
+        --rss-bound-mb N     backlog10m: the RSS bound the broker should stay under (default 512)
+        --phase-timeout S    backlog, recovery, backlog10m: longest publish, recovery or drain phase; when
+                             reached the phase stops and the row says how far it got (default 900)
         --connections N      connections scenario: idle connections to open (default 500)
         --start-timeout S    how long a started broker may take to accept a handshake (default 60)
         --wait-idle S        before each run wait up to S seconds for the host to be idle (below 0.3 busy
@@ -116,6 +145,14 @@ internal sealed class Options
                 case "--verbose": o.Verbose = true; break;
                 case "--wait-idle": o.WaitIdleSeconds = NonNegativeDouble(a, Next()); break;
                 case "--repeat": o.Repeat = PositiveInt(a, Next()); break;
+                case "--backlog-messages": o.BacklogMessages = PositiveLong(a, Next()); break;
+                case "--backlog-body-size": o.BacklogBodySize = PositiveInt(a, Next()); break;
+                case "--backlog10m-messages": o.Backlog10mMessages = PositiveLong(a, Next()); break;
+                case "--backlog10m-persistent": o.Backlog10mPersistent = true; break;
+                case "--rss-bound-mb": o.RssBoundMb = PositiveInt(a, Next()); break;
+                case "--fsync-seconds": o.FsyncSeconds = NonNegativeDouble(a, Next()); break;
+                case "--recovery-crash": o.RecoveryCrash = true; break;
+                case "--phase-timeout": o.PhaseTimeoutSeconds = PositiveDouble(a, Next()); break;
                 default: throw new ArgumentException($"unknown argument '{a}'");
             }
         }
@@ -146,11 +183,11 @@ internal sealed class Options
     public long BacklogFor(int bodySize) =>
         Math.Max(Prefetch + (2L * AckEvery), Math.Min(MaxBacklog, MaxBacklogBytes / Math.Max(1, bodySize)));
 
-    private static readonly Regex TargetSplit = new(",(?=(?:name|uri|pid|start|log)=)", RegexOptions.CultureInvariant);
+    private static readonly Regex TargetSplit = new(",(?=(?:name|uri|pid|start|restart|log)=)", RegexOptions.CultureInvariant);
 
     internal static TargetSpec ParseTarget(string spec)
     {
-        string? name = null, uri = null, pid = null, start = null, log = null;
+        string? name = null, uri = null, pid = null, start = null, log = null, restart = null;
         foreach (var part in TargetSplit.Split(spec))
         {
             var eq = part.IndexOf('=', StringComparison.Ordinal);
@@ -168,6 +205,7 @@ internal sealed class Options
                 case "pid": pid = value; break;
                 case "start": start = value; break;
                 case "log": log = value; break;
+                case "restart": restart = value; break;
                 default: throw new ArgumentException($"unknown --target key '{key}'");
             }
         }
@@ -182,7 +220,7 @@ internal sealed class Options
             throw new ArgumentException($"--target {spec}: uri= is required");
         }
 
-        return new TargetSpec(name, uri, pid, start, log);
+        return new TargetSpec(name, uri, pid, start, log, restart);
     }
 
     private static string Unquote(string v) =>
@@ -198,9 +236,9 @@ internal sealed class Options
         var result = new List<string>();
         foreach (var s in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!AllScenarios.Contains(s))
+            if (!KnownScenarios.Contains(s))
             {
-                throw new ArgumentException($"unknown scenario '{s}' (known: {string.Join(',', AllScenarios)})");
+                throw new ArgumentException($"unknown scenario '{s}' (known: {string.Join(',', KnownScenarios)})");
             }
 
             if (!result.Contains(s))
@@ -210,7 +248,7 @@ internal sealed class Options
         }
 
         // Run in the canonical order so reports from different runs line up.
-        return [.. AllScenarios.Where(result.Contains)];
+        return [.. KnownScenarios.Where(result.Contains)];
     }
 
     private static List<ClientKind> ParseClients(string list)
@@ -233,6 +271,9 @@ internal sealed class Options
 
     private static double NonNegativeDouble(string name, string v) =>
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 ? d : throw new ArgumentException($"{name} wants a number >= 0");
+
+    private static long PositiveLong(string name, string v) =>
+        long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n : throw new ArgumentException($"{name} wants an integer >= 1");
 
     private static int PositiveInt(string name, string v, int min = 1) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min ? n : throw new ArgumentException($"{name} wants an integer >= {min}");

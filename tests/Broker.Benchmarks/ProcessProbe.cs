@@ -205,34 +205,13 @@ internal static class ProcessProbe
         throw new ArgumentException($"bad pid '{spec}' (a number, auto or auto:REGEX)");
     }
 
+    /// <summary>Whether some process listens on the TCP port (IPv4 or IPv6); cheap, reads only /proc/net/tcp*.</summary>
+    public static bool IsListening(int port) => ListeningInodes(port).Count > 0;
+
     /// <summary>The process owning a listening TCP socket on the port (IPv4 or IPv6), found through socket inodes.</summary>
     public static int? ListeningPid(int port)
     {
-        var inodes = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
-        {
-            if (!File.Exists(file))
-            {
-                continue;
-            }
-
-            foreach (var line in File.ReadLines(file).Skip(1))
-            {
-                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (f.Length < 10 || f[3] != "0A")
-                {
-                    continue;
-                }
-
-                var local = f[1];
-                var localPort = int.Parse(local.AsSpan(local.LastIndexOf(':') + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                if (localPort == port)
-                {
-                    inodes.Add($"socket:[{f[9]}]");
-                }
-            }
-        }
-
+        var inodes = ListeningInodes(port);
         if (inodes.Count == 0)
         {
             return null;
@@ -260,6 +239,36 @@ internal static class ProcessProbe
         }
 
         return null;
+    }
+
+    private static HashSet<string> ListeningInodes(int port)
+    {
+        var inodes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+
+            foreach (var line in File.ReadLines(file).Skip(1))
+            {
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length < 10 || f[3] != "0A")
+                {
+                    continue;
+                }
+
+                var local = f[1];
+                var localPort = int.Parse(local.AsSpan(local.LastIndexOf(':') + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                if (localPort == port)
+                {
+                    inodes.Add($"socket:[{f[9]}]");
+                }
+            }
+        }
+
+        return inodes;
     }
 
     public static string? CommandLine(int pid)

@@ -68,15 +68,24 @@ try
             continue;
         }
 
+        // recovery --recovery-crash: each start= target also runs restarted after kill -9, in a row of its own.
+        var variants = targets.Select(t => (Target: t, Crash: false)).ToList();
+        if (scenario == "recovery" && options.RecoveryCrash)
+        {
+            variants.AddRange(targets.Where(t => t.Spec.Start != null).Select(t => (Target: t, Crash: true)));
+        }
+
+        string RowName(TargetRuntime t, bool crash) => crash ? $"{t.Name} (kill -9)" : t.Name;
+
         foreach (var client in options.Clients)
         {
             var clientName = Broker.Benchmarks.Clients.BenchClient.Describe(client);
-            var runs = targets.ToDictionary(t => t.Name, _ => new List<Row>());
+            var runs = variants.ToDictionary(v => RowName(v.Target, v.Crash), _ => new List<Row>());
 
             // Repeats are interleaved (A B A B ...) so slow drifts of the background load hit all targets alike.
             for (var repeat = 1; repeat <= options.Repeat; repeat++)
             {
-                foreach (var t in targets.Where(t => t.Error == null))
+                foreach (var (t, crash) in variants.Where(v => v.Target.Error == null))
                 {
                     if (!first)
                     {
@@ -86,23 +95,29 @@ try
                     first = false;
                     var busy = await WaitForIdleHostAsync(options.WaitIdleSeconds, ct);
                     var of = options.Repeat > 1 ? $" (run {repeat} of {options.Repeat})" : "";
-                    Progress($"{scenario} / {t.Name} / {clientName}{of} ...");
-                    var row = await scenarios.RunAsync(scenario, t, client, ct);
+                    Progress($"{scenario} / {RowName(t, crash)} / {clientName}{of} ...");
+                    var row = await scenarios.RunAsync(scenario, t, client, ct, crash);
                     if (busy is { } b)
                     {
                         row.Notes.Add($"host still busy ({b:0.00} cores) after waiting {options.WaitIdleSeconds:0} s for it to idle");
                     }
 
-                    runs[t.Name].Add(row);
+                    if (t.CheckExited() is { } died)
+                    {
+                        row.Notes.Add($"**{died}**");
+                    }
+
+                    runs[RowName(t, crash)].Add(row);
                     Progress("  " + (row.Error != null ? "ERROR: " + row.Error : Summary(row)));
                 }
             }
 
-            foreach (var t in targets)
+            foreach (var (t, crash) in variants)
             {
-                table.Rows.Add(t.Error != null
-                    ? new Row(t.Name, clientName) { Error = "target unavailable" }
-                    : Median(table, runs[t.Name]));
+                var name = RowName(t, crash);
+                table.Rows.Add(runs[name].Count == 0
+                    ? new Row(name, clientName) { Error = t.Error != null ? $"target unavailable: {t.Error}" : "target unavailable" }
+                    : Median(table, runs[name]));
             }
         }
     }

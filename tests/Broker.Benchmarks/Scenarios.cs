@@ -8,7 +8,8 @@ namespace Broker.Benchmarks;
 /// <summary>Runs one scenario against one target with one client and turns it into a table row.</summary>
 internal sealed class Scenarios(Options options)
 {
-    private static readonly TimeSpan AdminTimeout = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan AdminTimeout = TimeSpan.FromSeconds(30);
+    private readonly DurabilityScenarios _durability = new(options);
 
     /// <summary>A message-flow scenario: producer -> (exchange) -> queue(s) -> consumer(s).</summary>
     private sealed record Flow(string Name, int Queues, bool Fanout, int BodySize, bool Persistent, bool Confirms, bool Consume);
@@ -32,7 +33,13 @@ internal sealed class Scenarios(Options options)
             $"{options.BodySize}-byte transient bodies. Delivered counts every copy; CPU per message is per delivered copy.",
             FlowColumns(delivered: true, published: true, confirmed: false)),
         "confirms" => new Table(scenario, "confirms", $"1 producer with publisher confirms ({options.ConfirmWindow} unconfirmed in flight) -> 1 durable queue, " +
-            $"{options.BodySize}-byte persistent bodies (delivery_mode 2), no consumer. CPU per message is per confirmed message.",
+            $"{options.BodySize}-byte persistent bodies (delivery_mode 2), no consumer. CPU per message is per confirmed message. " +
+            "Confirm latency: from taking a window slot right before the publish call to the basic.ack, for messages confirmed in the " +
+            "measured (unthrottled) window. " + (options.FsyncSeconds > 0
+                ? $"**fsyncs/msg comes from a separate {options.FsyncSeconds:0.#} s sub-run after the measured window**, with the broker under " +
+                  "`strace -f -qq -c -e trace=fsync,fdatasync -p PID` (fsync + fdatasync calls of all its threads / messages confirmed meanwhile); " +
+                  "ptrace slows the broker, so that sub-run's rate (in the notes) is lower and its CPU is not counted anywhere."
+                : "fsync counting is off (--fsync-seconds 0)."),
             FlowColumns(delivered: false, published: false, confirmed: true)),
         "latency" => new Table(scenario, "latency", $"1 producer at a fixed {options.LatencyRate:N0} msg/s -> 1 non-durable queue -> 1 consumer; " +
             "end-to-end latency from publish call to delivery in the consumer, in microseconds (both ends in this process).",
@@ -60,7 +67,7 @@ internal sealed class Scenarios(Options options)
                 new("idleCpu", "idle broker CPU %", "N1"),
                 new("rss2", "RSS after close MB", "N1"),
             ]),
-        _ => throw new ArgumentException($"unknown scenario {scenario}"),
+        _ => _durability.CreateTable(scenario) ?? throw new ArgumentException($"unknown scenario {scenario}"),
     };
 
     private static List<Column> FlowColumns(bool delivered, bool published, bool confirmed)
@@ -80,6 +87,11 @@ internal sealed class Scenarios(Options options)
         if (confirmed)
         {
             cols.Add(new("confirmed", "confirmed msg/s", "N0", Ratio: true));
+            cols.Add(new("c50", "confirm p50 µs", "N0", Ratio: true));
+            cols.Add(new("c99", "confirm p99 µs", "N0", Ratio: true));
+            cols.Add(new("c999", "confirm p99.9 µs", "N0"));
+            cols.Add(new("cmax", "confirm max µs", "N0"));
+            cols.Add(new("fsyncPer", "fsyncs/msg (strace sub-run)", "N4", Ratio: true));
         }
 
         cols.AddRange(
@@ -117,9 +129,10 @@ internal sealed class Scenarios(Options options)
         return row;
     }
 
-    public async Task<Row> RunAsync(string scenario, TargetRuntime target, ClientKind client, CancellationToken ct)
+    /// <summary>Runs a scenario; crash (recovery only) restarts a start= target after kill -9, in a row of its own.</summary>
+    public async Task<Row> RunAsync(string scenario, TargetRuntime target, ClientKind client, CancellationToken ct, bool crash = false)
     {
-        var row = new Row(target.Name, BenchClient.Describe(client));
+        var row = new Row(crash ? $"{target.Name} (kill -9)" : target.Name, BenchClient.Describe(client));
         if (target.PidProblem != null)
         {
             row.Notes.Add($"no broker pid: {target.PidProblem}");
@@ -147,6 +160,9 @@ internal sealed class Scenarios(Options options)
                 case "connections":
                     await RunConnectionsAsync(target, client, row, ct);
                     break;
+                case "backlog" or "recovery" or "backlog10m":
+                    await _durability.RunAsync(scenario, target, client, row, crash, ct);
+                    break;
                 default:
                     throw new ArgumentException($"unknown scenario {scenario}");
             }
@@ -165,10 +181,10 @@ internal sealed class Scenarios(Options options)
     }
 
     /// <summary>With --verbose, prints a status line to stderr every second until disposed.</summary>
-    private static Timer StartTicker(Func<string> status) =>
+    internal static Timer StartTicker(Func<string> status) =>
         new(_ => Console.Error.WriteLine($"    {DateTime.Now:HH:mm:ss.f} {status()}"), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
 
-    private static string NewId() => Guid.NewGuid().ToString("N")[..8];
+    internal static string NewId() => Guid.NewGuid().ToString("N")[..8];
 
     private async Task RunFlowAsync(Flow flow, TargetRuntime target, ClientKind client, Row row, CancellationToken ct)
     {
@@ -228,12 +244,23 @@ internal sealed class Scenarios(Options options)
                 $"published {producer.Published:N0}, delivered {string.Join('/', counters.Select(c => c.Delivered.ToString("N0", CultureInfo.InvariantCulture)))}" +
                 (tracker != null ? $", confirmed {tracker.Acked:N0}" : "")) : null;
             await WaitWatchingAsync(options.WarmupSeconds, connections, producerTask, ct);
+            var latencies = new LatencyHistogram();
+            tracker?.RecordLatencies(latencies);
             var s0 = Sample.Take(target.Pid);
             var (p0, d0, c0, paused0) = (producer.Published, counters.Sum(c => c.Delivered), tracker?.Acked ?? 0, producer.PausedTicks);
             await WaitWatchingAsync(options.DurationSeconds, connections, producerTask, ct);
             var s1 = Sample.Take(target.Pid);
             var (p1, d1, c1, paused1) = (producer.Published, counters.Sum(c => c.Delivered), tracker?.Acked ?? 0, producer.PausedTicks);
+            tracker?.RecordLatencies(null);
             var rssKb = ProcessProbe.RssKb(target.Pid);
+            if (tracker != null)
+            {
+                row["c50"] = latencies.Microseconds(0.5);
+                row["c99"] = latencies.Microseconds(0.99);
+                row["c999"] = latencies.Microseconds(0.999);
+                row["cmax"] = latencies.MaxMicroseconds;
+                await CountFsyncsAsync(target, tracker, connections, producerTask, row, ct);
+            }
 
             await producer.StopAsync(producerTask, producerCts);
             ThrowIfFailed(connections);
@@ -270,8 +297,59 @@ internal sealed class Scenarios(Options options)
         }
     }
 
+    /// <summary>
+    /// The fsync sub-run of the confirms scenario: the producer keeps going while strace counts the
+    /// broker's fsync/fdatasync calls; "n/a" when strace or the pid is missing or tracing fails.
+    /// </summary>
+    private async Task CountFsyncsAsync(TargetRuntime target, ConfirmTracker tracker, List<IBenchConnection> connections, Task producer, Row row, CancellationToken ct)
+    {
+        if (options.FsyncSeconds <= 0)
+        {
+            return;
+        }
+
+        row.Texts["fsyncPer"] = "n/a";
+        if (FsyncCounter.StracePath == null)
+        {
+            row.Notes.Add("fsyncs: n/a, strace is not installed (apt-get install -y strace)");
+            return;
+        }
+
+        if (target.Pid is not { } pid)
+        {
+            row.Notes.Add("fsyncs: n/a, no broker pid");
+            return;
+        }
+
+        FsyncCount count;
+        try
+        {
+            count = await FsyncCounter.CountAsync(pid, options.FsyncSeconds, () => tracker.Acked, ct);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
+        {
+            row.Notes.Add($"fsyncs: n/a ({e.Message})");
+            return;
+        }
+
+        ThrowIfFailed(connections);
+        if (producer.IsCompleted)
+        {
+            await producer;
+        }
+
+        if (count.Confirmed > 0)
+        {
+            row["fsyncPer"] = count.Total / (double)count.Confirmed;
+        }
+
+        row.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"strace sub-run: {count.Fsync:N0} fsync + {count.Fdatasync:N0} fdatasync for {count.Confirmed:N0} confirmed in {count.Seconds:0.0} s " +
+            $"({count.Confirmed / count.Seconds:N0} msg/s under ptrace)"));
+    }
+
     /// <summary>Deletes the queues first (so the broker stops delivering), then closes consumers and producer.</summary>
-    private static async Task CleanupAsync(IBenchConnection admin, IEnumerable<string> queues, string exchange, List<IBenchConnection> connections)
+    internal static async Task CleanupAsync(IBenchConnection admin, IEnumerable<string> queues, string exchange, List<IBenchConnection> connections)
     {
         using var cts = new CancellationTokenSource(AdminTimeout);
         try
@@ -303,7 +381,7 @@ internal sealed class Scenarios(Options options)
         }
     }
 
-    private static void ThrowIfFailed(IEnumerable<IBenchConnection> connections)
+    internal static void ThrowIfFailed(IEnumerable<IBenchConnection> connections)
     {
         foreach (var c in connections)
         {
@@ -315,7 +393,7 @@ internal sealed class Scenarios(Options options)
     }
 
     /// <summary>Waits, failing early when a connection or the producer fails.</summary>
-    private static async Task WaitWatchingAsync(double seconds, IReadOnlyList<IBenchConnection> connections, Task? producer, CancellationToken ct)
+    internal static async Task WaitWatchingAsync(double seconds, IReadOnlyList<IBenchConnection> connections, Task? producer, CancellationToken ct)
     {
         var end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
         while (true)
@@ -642,7 +720,7 @@ internal sealed class Scenarios(Options options)
     }
 
     /// <summary>RSS once two readings 0.5 s apart differ by less than 1 MiB (at most 20 s).</summary>
-    private static async Task<long?> SettledRssKbAsync(int? pid, CancellationToken ct)
+    internal static async Task<long?> SettledRssKbAsync(int? pid, CancellationToken ct)
     {
         var last = ProcessProbe.RssKb(pid);
         var deadline = Stopwatch.GetTimestamp() + (20 * Stopwatch.Frequency);

@@ -9,12 +9,39 @@ namespace Broker.Benchmarks;
 internal sealed record StartupResult(double MillisecondsToHandshake, long? RssKb, double? CpuMs, int Attempts);
 
 /// <summary>
+/// A restart in progress or done: seconds are counted from the moment the restart was initiated
+/// (SIGTERM or SIGKILL sent, or the restart= command launched).
+/// </summary>
+internal sealed class RestartResult
+{
+    /// <summary>Stopwatch timestamp of the signal or of launching the restart command.</summary>
+    public long Origin { get; init; }
+
+    /// <summary>Until the broker was down: its process exited, or its listener closed.</summary>
+    public double? DownSeconds { get; set; }
+
+    /// <summary>Until a completed AMQP handshake.</summary>
+    public double? HandshakeSeconds { get; set; }
+
+    /// <summary>How long the restart= command ran (restart= targets).</summary>
+    public double? CommandSeconds { get; set; }
+
+    /// <summary>Broker CPU (µs) when the restart began (restart= targets: the same process keeps running).</summary>
+    public double? CpuAtOriginUs { get; init; }
+
+    public List<string> Notes { get; } = [];
+
+    public double Since() => (Stopwatch.GetTimestamp() - Origin) / (double)Stopwatch.Frequency;
+}
+
+/// <summary>
 /// A target ready to measure: its URI, the broker pid to read /proc from, and the process when the
 /// tool started it (killed on dispose).
 /// </summary>
 internal sealed class TargetRuntime : IAsyncDisposable
 {
     private Process? _started;
+    private string? _startCommand;
 
     private TargetRuntime(TargetSpec spec, Uri uri)
     {
@@ -41,6 +68,9 @@ internal sealed class TargetRuntime : IAsyncDisposable
     public string ServerProduct { get; private set; } = "?";
 
     public string? LogPath { get; private set; }
+
+    /// <summary>Whether the recovery scenario can restart this target (start= or restart= given).</summary>
+    public bool CanRestart => _startCommand != null || Spec.Restart != null;
 
     public static async Task<TargetRuntime> PrepareAsync(TargetSpec spec, Options options, CancellationToken ct)
     {
@@ -90,40 +120,14 @@ internal sealed class TargetRuntime : IAsyncDisposable
     private async Task StartAsync(string command, Options options, CancellationToken ct)
     {
         LogPath = Spec.Log ?? Path.Combine(Path.GetTempPath(), $"broker-bench-{Spec.Name}.log");
-
-        // exec: the shell becomes the broker, so the pid we hold is the broker's.
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add($"exec {command} > '{LogPath.Replace("'", "'\\''", StringComparison.Ordinal)}' 2>&1");
+        _startCommand = command;
         var sw = Stopwatch.StartNew();
-        _started = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start: {command}");
-        Pid = _started.Id;
-        var attempts = 0;
-        while (true)
+        Launch(append: false);
+        var (attempts, error) = await WaitForHandshakeAsync(sw, options.StartTimeoutSeconds, ct);
+        if (error != null)
         {
-            ct.ThrowIfCancellationRequested();
-            attempts++;
-            if (_started.HasExited)
-            {
-                Error = $"exited with code {_started.ExitCode} before accepting a handshake (log: {LogPath}): {LogTail()}";
-                return;
-            }
-
-            try
-            {
-                await using var c = await RawConnection.ConnectAsync(Uri, "bench-startup", ct).WaitAsync(TimeSpan.FromSeconds(5), ct);
-                break;
-            }
-            catch (Exception e) when (e is SocketException or IOException or TimeoutException or InvalidOperationException or InvalidDataException)
-            {
-                if (sw.Elapsed.TotalSeconds > options.StartTimeoutSeconds)
-                {
-                    Error = $"no AMQP handshake within {options.StartTimeoutSeconds}s ({e.Message}; log: {LogPath})";
-                    return;
-                }
-
-                await Task.Delay(10, ct);
-            }
+            Error = error;
+            return;
         }
 
         var ms = sw.Elapsed.TotalMilliseconds;
@@ -131,12 +135,219 @@ internal sealed class TargetRuntime : IAsyncDisposable
         Startup = new StartupResult(ms, ProcessProbe.RssKb(Pid), cpu, attempts);
     }
 
+    private void Launch(bool append)
+    {
+        // exec: the shell becomes the broker, so the pid we hold is the broker's.
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"exec {_startCommand} {(append ? ">>" : ">")} '{LogPath!.Replace("'", "'\\''", StringComparison.Ordinal)}' 2>&1");
+        _started = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start: {_startCommand}");
+        Pid = _started.Id;
+    }
+
+    /// <summary>Polls for a completed handshake every 10 ms; returns the attempts, or an error text.</summary>
+    private async Task<(int Attempts, string? Error)> WaitForHandshakeAsync(Stopwatch sw, double timeoutSeconds, CancellationToken ct)
+    {
+        var attempts = 0;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            attempts++;
+            if (_started is { HasExited: true })
+            {
+                return (attempts, $"exited with code {_started.ExitCode} before accepting a handshake (log: {LogPath}): {LogTail()}");
+            }
+
+            try
+            {
+                await using var c = await RawConnection.ConnectAsync(Uri, "bench-startup", ct).WaitAsync(TimeSpan.FromSeconds(5), ct);
+                return (attempts, null);
+            }
+            catch (Exception e) when (e is SocketException or IOException or TimeoutException or InvalidOperationException or InvalidDataException)
+            {
+                if (sw.Elapsed.TotalSeconds > timeoutSeconds)
+                {
+                    return (attempts, $"no AMQP handshake within {timeoutSeconds}s ({e.Message}; log: {LogPath})");
+                }
+
+                await Task.Delay(10, ct);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Restarts the broker and waits for a completed handshake. A start= target is stopped with SIGTERM
+    /// (SIGKILL when crash, or when it has not exited within 60 s) and started again with the same
+    /// command, port and data; a restart= target runs its command, and counts as down once its
+    /// listener is closed. Sets <see cref="Error"/> when the broker does not come back.
+    /// </summary>
+    public async Task<RestartResult> RestartAsync(bool crash, double timeoutSeconds, CancellationToken ct)
+    {
+        var port = Uri.IsDefaultPort || Uri.Port <= 0 ? 5672 : Uri.Port;
+        if (_startCommand != null && _started != null)
+        {
+            var old = _started;
+            var result = new RestartResult { Origin = Stopwatch.GetTimestamp() };
+            if (!old.HasExited)
+            {
+                if (crash)
+                {
+                    old.Kill();
+                }
+                else
+                {
+                    await FsyncCounter.Signal("TERM", old.Id);
+                }
+
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                wait.CancelAfter(TimeSpan.FromSeconds(60));
+                try
+                {
+                    await old.WaitForExitAsync(wait.Token);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    result.Notes.Add("**did not exit within 60 s of SIGTERM: killed**");
+                    old.Kill();
+                    await old.WaitForExitAsync(ct);
+                }
+            }
+
+            result.DownSeconds = result.Since();
+            if (!crash && old.ExitCode != 0)
+            {
+                result.Notes.Add($"exit code {old.ExitCode} after SIGTERM");
+            }
+
+            old.Dispose();
+            _started = null;
+            Launch(append: true);
+            await FinishRestartAsync(result, timeoutSeconds, ct);
+            return result;
+        }
+
+        if (Spec.Restart is not { } command)
+        {
+            throw new InvalidOperationException("neither start= nor restart= was given");
+        }
+
+        var cpu = ProcessProbe.CpuMicroseconds(Pid);
+        var restartLog = Spec.Log ?? Path.Combine(Path.GetTempPath(), $"broker-bench-{Spec.Name}-restart.log");
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"( {command} ) >> '{restartLog.Replace("'", "'\\''", StringComparison.Ordinal)}' 2>&1");
+        var r = new RestartResult { Origin = Stopwatch.GetTimestamp(), CpuAtOriginUs = cpu };
+        using var proc = Process.Start(psi) ?? throw new InvalidOperationException($"cannot run: {command}");
+        var commandTask = Task.Run(async () =>
+        {
+            await proc.WaitForExitAsync(ct);
+            return r.Since();
+        }, CancellationToken.None);
+
+        // Down once the listener is gone; if the command finishes without that being seen, go on anyway.
+        while (ProcessProbe.IsListening(port) && !proc.HasExited && r.Since() < timeoutSeconds)
+        {
+            await Task.Delay(5, ct);
+        }
+
+        if (!ProcessProbe.IsListening(port))
+        {
+            r.DownSeconds = r.Since();
+        }
+        else
+        {
+            r.Notes.Add("the listener was never seen closed");
+        }
+
+        await FinishRestartAsync(r, timeoutSeconds, ct);
+        r.CommandSeconds = await commandTask.WaitAsync(TimeSpan.FromSeconds(timeoutSeconds), ct);
+        if (proc.ExitCode != 0)
+        {
+            r.Notes.Add($"**restart command exited with code {proc.ExitCode}** (log: {restartLog})");
+        }
+
+        if (Spec.Pid is null or "auto" || Spec.Pid.StartsWith("auto:", StringComparison.Ordinal))
+        {
+            try
+            {
+                Pid = ProcessProbe.ResolvePid(Spec.Pid ?? "auto", Uri);
+            }
+            catch (InvalidOperationException e)
+            {
+                PidProblem = e.Message;
+            }
+        }
+
+        return r;
+    }
+
+    private async Task FinishRestartAsync(RestartResult r, double timeoutSeconds, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        var (_, error) = await WaitForHandshakeAsync(sw, timeoutSeconds, ct);
+        if (error != null)
+        {
+            Error = "after restart: " + error;
+            throw new InvalidOperationException(Error);
+        }
+
+        r.HandshakeSeconds = r.Since();
+    }
+
+    /// <summary>
+    /// For a started broker whose process has exited on its own (it crashed): marks the target
+    /// unavailable and returns why, with the end of its log; null while it runs.
+    /// </summary>
+    public string? CheckExited()
+    {
+        if (_started is not { HasExited: true } p)
+        {
+            return null;
+        }
+
+        Error ??= $"the broker process exited with code {p.ExitCode} (log: {LogPath}): {LogTail()}";
+        return Error;
+    }
+
+    /// <summary>Length of the started broker's log, to read what a restart appends after it.</summary>
+    public long LogLength() => LogPath != null && File.Exists(LogPath) ? new FileInfo(LogPath).Length : 0;
+
+    /// <summary>The lines the started broker's log gained since the given length.</summary>
+    public List<string> LogSince(long offset)
+    {
+        if (LogPath == null || !File.Exists(LogPath))
+        {
+            return [];
+        }
+
+        try
+        {
+            using var f = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            f.Seek(Math.Min(offset, f.Length), SeekOrigin.Begin);
+            using var reader = new StreamReader(f);
+            var lines = new List<string>();
+            while (reader.ReadLine() is { } line)
+            {
+                lines.Add(line);
+            }
+
+            return lines;
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
     private string LogTail()
     {
         try
         {
-            var lines = File.ReadAllLines(LogPath!);
-            return string.Join(" / ", lines.TakeLast(5));
+            var lines = File.ReadAllLines(LogPath!).ToList();
+
+            // A crash ends with a stack trace: show from the exception's line on.
+            var crash = lines.FindLastIndex(l => l.StartsWith("Unhandled exception", StringComparison.Ordinal));
+            return string.Join(" / ", crash >= 0 ? lines.Skip(crash).Take(4) : lines.TakeLast(5));
         }
         catch (IOException)
         {

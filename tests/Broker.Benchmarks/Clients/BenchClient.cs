@@ -31,6 +31,9 @@ internal interface IBenchConnection : IAsyncDisposable
 
     Task DeleteQueueAsync(string name, CancellationToken ct);
 
+    /// <summary>queue.declare passive: the queue's message count (the broker closes the channel when it does not exist).</summary>
+    Task<uint> QueueMessageCountAsync(string name, CancellationToken ct);
+
     Task DeleteExchangeAsync(string name, CancellationToken ct);
 
     /// <summary>basic.qos + basic.consume (manual acks); returns after consume-ok. Acks with multiple=true every ackEvery deliveries.</summary>

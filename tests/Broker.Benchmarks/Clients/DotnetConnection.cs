@@ -66,6 +66,9 @@ internal sealed class DotnetConnection : IBenchConnection
     public Task DeleteQueueAsync(string name, CancellationToken ct) =>
         _channel.QueueDeleteAsync(name, ifUnused: false, ifEmpty: false, cancellationToken: ct);
 
+    public async Task<uint> QueueMessageCountAsync(string name, CancellationToken ct) =>
+        (await _channel.QueueDeclarePassiveAsync(name, ct)).MessageCount;
+
     public Task DeleteExchangeAsync(string name, CancellationToken ct) =>
         _channel.ExchangeDeleteAsync(name, ifUnused: false, cancellationToken: ct);
 

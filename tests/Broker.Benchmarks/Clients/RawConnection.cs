@@ -140,6 +140,19 @@ internal sealed class RawConnection : IBenchConnection
         return RpcAsync(50, 11, ct);
     }
 
+    public async Task<uint> QueueMessageCountAsync(string name, CancellationToken ct)
+    {
+        _writer.Clear();
+        _writer.BeginMethod(Channel, 50, 10).Short(0).ShortStr(name).Octet(0b1).EmptyTable().EndFrame();
+        await FlushWriterAsync(ct);
+
+        // declare-ok: class, method, queue (shortstr), message-count, consumer-count
+        var ok = await ReadMethodAsync(Channel, 50, 11, ct);
+        var at = 4;
+        AmqpRead.ShortStr(ok, ref at);
+        return AmqpRead.Long(ok, at);
+    }
+
     public Task DeclareExchangeAsync(string name, string type, CancellationToken ct)
     {
         // reserved, exchange, type, bits(passive, durable, auto-delete, internal, no-wait), arguments
