@@ -160,8 +160,7 @@ public static class FieldValues
 
         if (a.GetType() != b.GetType())
         {
-            return a is byte[] && b is string || a is string && b is byte[]
-                ? AsString(a) == AsString(b)
+            return a is byte[] && b is string || a is string && b is byte[]? AsString(a) == AsString(b)
                 : false;
         }
 

@@ -4,8 +4,8 @@ using System.Text;
 using Broker.Engine.Messages;
 using Broker.Engine.Stores;
 using Microsoft.Extensions.Logging;
-using Log = Broker.Storage.StorageLog;
 using Microsoft.Win32.SafeHandles;
+using Log = Broker.Storage.StorageLog;
 
 namespace Broker.Storage.Messages;
 
