@@ -72,7 +72,7 @@ public sealed class Message
         Debug.Assert(_references == 0, "a pooled message still had references");
         _pool = pool;
         var total = exchange.Length + routingKey.Length + properties.Length + bodyLength;
-        _buffer = total == 0 ? [] : ArrayPool<byte>.Shared.Rent(total);
+        _buffer = pool.Buffers.Rent(total);
         exchange.CopyTo(_buffer);
         routingKey.CopyTo(_buffer.AsSpan(exchange.Length));
         properties.CopyTo(_buffer.AsSpan(exchange.Length + routingKey.Length));
@@ -196,13 +196,9 @@ public sealed class Message
         Debug.Assert(after >= 0, "a message was released more often than referenced");
         if (after == 0)
         {
-            if (_buffer.Length > 0)
-            {
-                ArrayPool<byte>.Shared.Return(_buffer);
-            }
-
-            _buffer = [];
             var pool = _pool;
+            pool?.Buffers.Return(_buffer);
+            _buffer = [];
             _pool = null;
             pool?.Return(this);
         }

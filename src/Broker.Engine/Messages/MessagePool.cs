@@ -6,14 +6,18 @@ namespace Broker.Engine.Messages;
 /// </summary>
 public sealed class MessagePool
 {
-    private readonly Message[] _items;
     private readonly Lock _lock = new();
+    private readonly int _capacity;
+    private Message[] _items = [];
     private int _count;
 
-    public MessagePool(int capacity = 4096)
+    public MessagePool(int capacity = 65536)
     {
-        _items = new Message[capacity];
+        _capacity = capacity;
     }
+
+    /// <summary>The buffers messages keep their bytes in.</summary>
+    public BufferPool Buffers { get; } = new();
 
     public Message Rent(ReadOnlySpan<byte> exchange, ReadOnlySpan<byte> routingKey, ReadOnlySpan<byte> properties, int bodyLength, bool persistent, byte priority)
     {
@@ -36,10 +40,17 @@ public sealed class MessagePool
     {
         lock (_lock)
         {
-            if (_count < _items.Length)
+            if (_count >= _capacity)
             {
-                _items[_count++] = message;
+                return;
             }
+
+            if (_count == _items.Length)
+            {
+                Array.Resize(ref _items, Math.Min(_capacity, Math.Max(64, _items.Length * 2)));
+            }
+
+            _items[_count++] = message;
         }
     }
 }

@@ -31,6 +31,7 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
     private readonly ContentAssembler _assembler = new();
     private readonly RouteTargets _routeTargets = new();
     private readonly List<UnackedDelivery> _settleScratch = [];
+    private QueueEntry[] _settleEntries = [];
     private ChannelState _state = ChannelState.Open;
     private bool _released;
     private ulong _deliveryTag;
@@ -293,7 +294,14 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
             return;
         }
 
-        var buffer = ArrayPool<QueueEntry>.Shared.Rent(Math.Min(deliveries.Count, 1024));
+        // A per-channel scratch array: the shared pool for this struct type misses more than it hits.
+        if (_settleEntries.Length < Math.Min(deliveries.Count, 1024))
+        {
+            _settleEntries = new QueueEntry[Math.Min(1024, Math.Max(deliveries.Count, 16))];
+        }
+
+        var buffer = _settleEntries;
+        var used = 0;
         try
         {
             var start = 0;
@@ -307,13 +315,14 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
                     count++;
                 }
 
+                used = Math.Max(used, count);
                 queue.Settle(buffer.AsSpan(0, count), action, Batch);
                 start += count;
             }
         }
         finally
         {
-            ArrayPool<QueueEntry>.Shared.Return(buffer, clearArray: true);
+            buffer.AsSpan(0, used).Clear();
         }
     }
 
