@@ -7,6 +7,10 @@ namespace Broker.Storage.Messages;
 
 internal sealed partial class QueueLog
 {
+    private readonly List<PendingChunk> _writeChunks = [];
+    private readonly List<PendingAck> _writeAcks = [];
+    private readonly List<Segment> _writeDeletes = [];
+
     /// <summary>
     /// The writer thread's pass over this log: writes pending chunks and ack records, deletes dead
     /// segments, and returns the persistent messages the caller completes after syncing. Never called
@@ -14,15 +18,18 @@ internal sealed partial class QueueLog
     /// </summary>
     internal WritePass Write(List<Message> persisted, List<SafeFileHandle> toSync)
     {
-        List<PendingChunk> chunks;
-        List<PendingAck> acks;
-        List<Segment> toDelete;
+        // Scratch lists reused across passes: only the writer thread writes a log.
+        var chunks = _writeChunks;
+        var acks = _writeAcks;
+        var toDelete = _writeDeletes;
+        chunks.Clear();
+        acks.Clear();
+        toDelete.Clear();
         bool needsSync;
         bool deleted;
         lock (_lock)
         {
             Volatile.Write(ref _queuedForWrite, 0);
-            chunks = [];
             foreach (var chunk in _chunks)
             {
                 if (!chunk.InFlight)
@@ -32,9 +39,9 @@ internal sealed partial class QueueLog
                 }
             }
 
-            acks = [.. _acks];
+            acks.AddRange(_acks);
             _acks.Clear();
-            toDelete = [.. _toDelete];
+            toDelete.AddRange(_toDelete);
             _toDelete.Clear();
             persisted.AddRange(_persists);
             _persists.Clear();
