@@ -5,7 +5,6 @@ namespace Broker.Engine.Queues;
 
 public sealed partial class MessageQueue
 {
-    private readonly FlushBatch _timerBatch = new();
     private readonly List<QueueEntry> _expiredScratch = [];
     private Timer? _expiryTimer;
     private long _expiryTimerDue = QueueEntry.NoExpiry;
@@ -78,20 +77,22 @@ public sealed partial class MessageQueue
 
     private void OnExpiryTimer()
     {
+        // Its own batch: a re-armed timer may fire again before this callback is done flushing.
+        var batch = new FlushBatch();
         lock (_lock)
         {
             _expiryTimerDue = QueueEntry.NoExpiry;
             ExpireLocked();
             if (_consumers.Count > 0)
             {
-                DeliverLocked(_timerBatch);
+                DeliverLocked(batch);
             }
 
             ArmExpiryTimerLocked();
         }
 
-        DeadLetterPending(_timerBatch);
-        _timerBatch.FlushAll();
+        DeadLetterPending(batch);
+        batch.FlushAll();
     }
 
     /// <summary>x-expires: the queue is deleted after that long without consumers, gets or redeclarations.</summary>

@@ -38,13 +38,18 @@ public sealed partial class MessageQueue
                 _queued = false;
             }
 
-            RefillNow();
-            _queue.DeadLetterPending(_batch);
-            _batch.FlushAll();
+            // The read lock is held through the flush: a second run (scheduled while this one runs)
+            // waits for it instead of sharing the batch.
+            lock (_readLock)
+            {
+                RefillNow(_batch);
+                _queue.DeadLetterPending(_batch);
+                _batch.FlushAll();
+            }
         }
 
-        /// <summary>Reads one batch from the tail into the head and delivers what it can.</summary>
-        public void RefillNow()
+        /// <summary>Reads one batch from the tail into the head and delivers what it can into <paramref name="batch"/>.</summary>
+        public void RefillNow(FlushBatch batch)
         {
             // One reader at a time: two would read the same records.
             lock (_readLock)
@@ -85,7 +90,7 @@ public sealed partial class MessageQueue
                     Accept(cursor);
                     if (queue._consumers.Count > 0)
                     {
-                        queue.DeliverLocked(_batch);
+                        queue.DeliverLocked(batch);
                     }
 
                     queue.ExpireLocked();

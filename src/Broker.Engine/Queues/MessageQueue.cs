@@ -333,7 +333,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
                 }
 
                 // Only the tail has messages: read some back now, without the lock, then take one.
-                _refiller.RefillNow();
+                _refiller.RefillNow(batch);
             }
         }
         finally
