@@ -60,6 +60,12 @@ public sealed class BrokerEngine
     /// <summary>Memory and disk alarms that block publishers.</summary>
     public ResourceAlarms Alarms { get; } = new();
 
+    /// <summary>Told of exceptions in background work (delivery pumps, refills, timers), which must not end the process.</summary>
+    public event Action<Exception, string>? UnexpectedError;
+
+    /// <summary>Background work failed: report it and carry on.</summary>
+    public void ReportUnexpected(Exception exception, string context) => UnexpectedError?.Invoke(exception, context);
+
     public ICollection<VirtualHost> VirtualHosts => _virtualHosts.Values;
 
     public VirtualHost AddVirtualHost(string name)

@@ -71,7 +71,7 @@ public sealed partial class MessageQueue
         const long MaxTimerDelay = 3_600_000;
         var delay = Math.Clamp(next - Now, 0, MaxTimerDelay);
         _expiryTimerDue = Now + delay;
-        _expiryTimer ??= new Timer(static state => ((MessageQueue)state!).OnExpiryTimer(), this, Timeout.Infinite, Timeout.Infinite);
+        _expiryTimer ??= new Timer(static state => ((MessageQueue)state!).Guarded(static queue => queue.OnExpiryTimer(), "message expiry"), this, Timeout.Infinite, Timeout.Infinite);
         _expiryTimer.Change(delay, Timeout.Infinite);
     }
 
@@ -100,7 +100,7 @@ public sealed partial class MessageQueue
     {
         if (Settings.Expires > 0)
         {
-            _idleTimer = new Timer(static state => ((MessageQueue)state!).OnIdleTimer(), this, Math.Min(Settings.Expires, MaxIdleTimerDelay), Timeout.Infinite);
+            _idleTimer = new Timer(static state => ((MessageQueue)state!).Guarded(static queue => queue.OnIdleTimer(), "queue expiry"), this, Math.Min(Settings.Expires, MaxIdleTimerDelay), Timeout.Infinite);
         }
     }
 
@@ -135,6 +135,19 @@ public sealed partial class MessageQueue
         }
 
         _idleTimer?.Change(Math.Clamp(remaining, 1, MaxIdleTimerDelay), Timeout.Infinite);
+    }
+
+    /// <summary>Runs timer work, reporting instead of crashing the process on failure.</summary>
+    private void Guarded(Action<MessageQueue> work, string what)
+    {
+        try
+        {
+            work(this);
+        }
+        catch (Exception ex)
+        {
+            VirtualHost.Engine.ReportUnexpected(ex, $"{what} of {DisplayName}");
+        }
     }
 
     private void StopTimersLocked()

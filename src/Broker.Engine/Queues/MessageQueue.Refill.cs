@@ -42,9 +42,16 @@ public sealed partial class MessageQueue
             // waits for it instead of sharing the batch.
             lock (_readLock)
             {
-                RefillNow(_batch);
-                _queue.DeadLetterPending(_batch);
-                _batch.FlushAll();
+                try
+                {
+                    RefillNow(_batch);
+                    _queue.DeadLetterPending(_batch);
+                    _batch.FlushAll();
+                }
+                catch (Exception ex)
+                {
+                    _queue.VirtualHost.Engine.ReportUnexpected(ex, $"refill of {_queue.DisplayName}");
+                }
             }
         }
 

@@ -462,6 +462,22 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
 
     void IThreadPoolWorkItem.Execute()
     {
+        try
+        {
+            RunPump();
+        }
+        catch (Exception ex)
+        {
+            VirtualHost.Engine.ReportUnexpected(ex, $"delivery pump of {DisplayName}");
+            lock (_lock)
+            {
+                _pumpRunning = false;
+            }
+        }
+    }
+
+    private void RunPump()
+    {
         bool more;
         lock (_lock)
         {

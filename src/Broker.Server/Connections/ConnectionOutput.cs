@@ -112,14 +112,23 @@ internal sealed class ConnectionOutput : IFlushTarget
             _starved = false;
         }
 
-        if (more)
+        try
         {
-            Flush();
-        }
+            if (more)
+            {
+                Flush();
+            }
 
-        if (wake)
+            if (wake)
+            {
+                Drained?.Invoke();
+            }
+        }
+        catch (Exception)
         {
-            Drained?.Invoke();
+            // Runs as a pipe continuation: a failure here must not take the process down. The
+            // connection's read loop notices a broken transport on its own.
+            MarkCompleted();
         }
     }
 

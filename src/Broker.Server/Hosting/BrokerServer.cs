@@ -78,6 +78,7 @@ public sealed class BrokerServer : IAsyncDisposable
         var factory = new SocketTransportFactory(Microsoft.Extensions.Options.Options.Create(transportOptions), _loggerFactory);
         _monitor = new ResourceMonitor(Engine, Options, _logger);
         Engine.Alarms.Changed += OnAlarmChanged;
+        Engine.UnexpectedError += OnUnexpectedError;
         _listener = await factory.BindAsync(new IPEndPoint(Options.BindAddress, Options.Port), cancellationToken);
         EndPoint = (IPEndPoint)_listener.EndPoint;
         Port = EndPoint.Port;
@@ -225,6 +226,8 @@ public sealed class BrokerServer : IAsyncDisposable
         }
     }
 
+    private void OnUnexpectedError(Exception exception, string context) => Log.BackgroundFailure(_logger, exception, context);
+
     private void OnAlarmChanged(bool active)
     {
         foreach (var connection in _context.Connections.Snapshot())
@@ -235,11 +238,18 @@ public sealed class BrokerServer : IAsyncDisposable
 
     private void OnTimer()
     {
-        var now = Environment.TickCount64;
-        _monitor?.Check(now);
-        foreach (var connection in _context.Connections.Snapshot())
+        try
         {
-            connection.OnTimer(now);
+            var now = Environment.TickCount64;
+            _monitor?.Check(now);
+            foreach (var connection in _context.Connections.Snapshot())
+            {
+                connection.OnTimer(now);
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.BackgroundFailure(_logger, ex, "the server timer");
         }
     }
 
@@ -254,4 +264,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "connection failed")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "unexpected failure in {Context}; the broker carries on")]
+    public static partial void BackgroundFailure(ILogger logger, Exception exception, string context);
 }

@@ -186,6 +186,23 @@ public sealed class MessageStore : IMessageStore, IDisposable
 
     private void WriterLoop()
     {
+        while (true)
+        {
+            try
+            {
+                RunWriter();
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The writer must go on: without it nothing is confirmed or synced any more.
+                ReportFailure("the store's writer", ex);
+            }
+        }
+    }
+
+    private void RunWriter()
+    {
         var logs = new List<QueueLog>();
         var persisted = new List<Message>();
         var toSync = new List<SafeFileHandle>();
