@@ -496,7 +496,7 @@ internal sealed class Scenarios(Options options)
                 publisher = await producerConnection.CreatePublisherAsync("", queue, Math.Max(16, options.BodySize), persistent: false, null, setup.Token);
             }
 
-            var paced = new PacedPublisher(publisher, options.LatencyRate);
+            var paced = new PacedPublisher(publisher, options.LatencyRate, recorder);
             var thread = paced.Start();
 
             await WaitWatchingAsync(options.WarmupSeconds, connections, paced.Completion, ct);
@@ -537,10 +537,10 @@ internal sealed class Scenarios(Options options)
             row["brokerCores"] = w.BrokerCores;
             row["lgPer"] = w.LoadgenCpuPer(d1 - d0);
             row["rss"] = rssKb / 1024.0;
-            var missing = sentInWindow - recorder.Count;
+            var missing = recorder.SentInWindow - recorder.Count;
             if (missing > 0)
             {
-                row.Notes.Add($"{missing:N0} of {sentInWindow:N0} not received within 3 s");
+                row.Notes.Add($"{missing:N0} of {recorder.SentInWindow:N0} not received within 3 s");
             }
 
             row.Notes.AddRange(w.BottleneckNotes());
@@ -558,8 +558,21 @@ internal sealed class Scenarios(Options options)
         private long _from = long.MaxValue;
         private long _to = long.MaxValue;
         private int _count;
+        private long _sentInWindow;
 
         public int Count => Volatile.Read(ref _count);
+
+        /// <summary>Messages stamped inside the window: what <see cref="Count"/> should reach once they all arrived.</summary>
+        public long SentInWindow => Volatile.Read(ref _sentInWindow);
+
+        /// <summary>Called by the publisher with each message's stamp.</summary>
+        public void NoteSent(long stamp)
+        {
+            if (stamp >= Volatile.Read(ref _from) && stamp < Volatile.Read(ref _to))
+            {
+                Interlocked.Increment(ref _sentInWindow);
+            }
+        }
 
         public void Open() => Volatile.Write(ref _from, Stopwatch.GetTimestamp());
 
@@ -598,7 +611,7 @@ internal sealed class Scenarios(Options options)
     /// is ahead of schedule (messages are stamped when actually sent, so pacing jitter does not count
     /// as latency). Falling more than a second behind restarts the schedule instead of bursting.
     /// </summary>
-    private sealed class PacedPublisher(IBenchPublisher publisher, int rate)
+    private sealed class PacedPublisher(IBenchPublisher publisher, int rate, LatencyRecorder recorder)
     {
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private volatile bool _stop;
@@ -640,7 +653,9 @@ internal sealed class Scenarios(Options options)
                         k = 0;
                     }
 
-                    var pending = publisher.PublishStampedAsync(Stopwatch.GetTimestamp(), CancellationToken.None);
+                    var stamp = Stopwatch.GetTimestamp();
+                    recorder.NoteSent(stamp);
+                    var pending = publisher.PublishStampedAsync(stamp, CancellationToken.None);
                     if (pending.IsCompletedSuccessfully)
                     {
                         pending.GetAwaiter().GetResult();
