@@ -96,6 +96,19 @@ internal static class ProcessProbe
         }
     }
 
+    /// <summary>The live descendants of a process (children, grandchildren, ...).</summary>
+    public static List<int> Descendants(int root)
+    {
+        var tree = Tree(root);
+        var pids = new List<int>(tree.Count);
+        for (var i = 1; i < tree.Count; i++)
+        {
+            pids.Add(tree[i].Pid);
+        }
+
+        return pids;
+    }
+
     /// <summary>The process and its live descendants (empty when the process is gone).</summary>
     private static List<ProcStat> Tree(int root)
     {

@@ -375,22 +375,17 @@ internal sealed class TargetRuntime : IAsyncDisposable
         {
             if (!p.HasExited)
             {
-                // SIGTERM first so the broker can shut down cleanly, then SIGKILL.
-                using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-                {
-                    await kill.WaitForExitAsync();
-                }
-
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                try
-                {
-                    await p.WaitForExitAsync(cts.Token);
-                }
-                catch (OperationCanceledException)
+                // Wrapper scripts (RabbitMQ's rabbitmq-server runs the Erlang VM under su) may exit on
+                // SIGTERM and leave their child running: note the tree first and stop what outlives the root.
+                var descendants = ProcessProbe.Descendants(p.Id);
+                await FsyncCounter.Signal("TERM", p.Id);
+                if (!await ExitsWithinAsync(p, TimeSpan.FromSeconds(10)))
                 {
                     p.Kill(entireProcessTree: true);
                     await p.WaitForExitAsync();
                 }
+
+                await StopLeftoversAsync(descendants);
             }
         }
         catch (InvalidOperationException)
@@ -399,6 +394,41 @@ internal sealed class TargetRuntime : IAsyncDisposable
         finally
         {
             p.Dispose();
+        }
+    }
+
+    private static async Task<bool> ExitsWithinAsync(Process process, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>SIGTERM to the processes still alive, then SIGKILL to those alive 10 s later.</summary>
+    private static async Task StopLeftoversAsync(List<int> pids)
+    {
+        var alive = pids.FindAll(ProcessProbe.IsAlive);
+        foreach (var pid in alive)
+        {
+            await FsyncCounter.Signal("TERM", pid);
+        }
+
+        var deadline = Stopwatch.GetTimestamp() + 10 * Stopwatch.Frequency;
+        while (alive.Exists(ProcessProbe.IsAlive) && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        foreach (var pid in alive.FindAll(ProcessProbe.IsAlive))
+        {
+            await FsyncCounter.Signal("KILL", pid);
         }
     }
 }
