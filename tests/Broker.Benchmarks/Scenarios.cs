@@ -56,7 +56,7 @@ internal sealed class Scenarios(Options options)
                 new("rss", "broker RSS MB", "N1"),
             ]),
         "connections" => new Table(scenario, "connections", $"Open {options.Connections} idle connections with one channel each (16 at a time), " +
-            "hold them 3 s, close them. RSS per connection = (RSS with them open - RSS before) / count.",
+            "hold them 5 s (idle CPU over the last 3), close them. RSS per connection = (RSS with them open - RSS before) / count.",
             [
                 new("n", "connections", "N0"),
                 new("openRate", "opened/s", "N0", Ratio: true),
@@ -707,6 +707,10 @@ internal sealed class Scenarios(Options options)
             }
 
             var s1 = Sample.Take(target.Pid);
+
+            // Idle CPU after the opening burst has settled (background JIT, garbage collection).
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            var idleFrom = Sample.Take(target.Pid);
             await Task.Delay(TimeSpan.FromSeconds(3), ct);
             var s2 = Sample.Take(target.Pid);
             var rss1 = ProcessProbe.RssKb(target.Pid);
@@ -717,7 +721,7 @@ internal sealed class Scenarios(Options options)
             var rss2 = ProcessProbe.RssKb(target.Pid);
 
             var open = Window.Between(s0, s1);
-            var idle = Window.Between(s1, s2);
+            var idle = Window.Between(idleFrom, s2);
             row["n"] = n;
             row["openRate"] = n / open.Seconds;
             row["cpuPerConn"] = open.BrokerCpuPer(n);
