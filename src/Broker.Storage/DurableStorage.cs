@@ -32,37 +32,59 @@ public sealed class DurableStorage : IDisposable
 
     public DefinitionsModel Definitions => _definitions.Model;
 
-    public static DurableStorage Open(string dataDirectory, EngineOptions options, ILoggerFactory loggerFactory, string productVersion)
+    /// <summary>
+    /// Opens the data directory and recovers what it holds. With <paramref name="definitionsFile"/> the
+    /// file is imported after recovery on every start (RabbitMQ's load_definitions), and a fresh data
+    /// directory gets what it defines instead of the default user and vhost, as in RabbitMQ.
+    /// </summary>
+    public static DurableStorage Open(string dataDirectory, EngineOptions options, ILoggerFactory loggerFactory, string productVersion, string? definitionsFile = null)
     {
         var logger = loggerFactory.CreateLogger("Broker.Storage");
         var started = Stopwatch.GetTimestamp();
         var directory = DataDirectory.Open(dataDirectory);
+        MessageStore? messages = null;
+        DefinitionStore? definitions = null;
         try
         {
             var engineWithoutStore = new MessagePoolHolder();
-            var messages = new MessageStore(directory.Path, engineWithoutStore.Pool, directory.Incarnation, logger);
-            var definitions = DefinitionStore.Open(directory.Path, messages, productVersion, text => Log.Recovery(logger, text));
+            var import = definitionsFile is null ? null : DefinitionsImport.Read(definitionsFile);
+            messages = new MessageStore(directory.Path, engineWithoutStore.Pool, directory.Incarnation, logger);
+            definitions = DefinitionStore.Open(directory.Path, messages, productVersion, text => Log.Recovery(logger, text));
             var model = definitions.Model;
             messages.Recover(model.Queues.Keys);
 
             var engine = new BrokerEngine(options, messages, createDefaults: false, pool: engineWithoutStore.Pool);
-            if (model.IsEmpty)
-            {
-                engine.Definitions = definitions;
-                engine.CreateDefaults();
-            }
-            else
+            var fresh = model.IsEmpty;
+            if (!fresh)
             {
                 Restore(engine, model);
-                engine.Definitions = definitions;
+            }
+
+            engine.Definitions = definitions;
+            if (fresh && import is null)
+            {
+                engine.CreateDefaults();
             }
 
             var elapsed = Stopwatch.GetElapsedTime(started);
             Log.Recovered(logger, model.VirtualHosts.Count, model.Users.Count, model.Exchanges.Count, model.Queues.Count, model.Bindings.Count, messages.RecoveredMessages, elapsed.TotalMilliseconds);
+            if (import is not null)
+            {
+                var imported = DefinitionsImport.Apply(engine, import);
+                Log.Imported(logger, definitionsFile!, imported.VirtualHosts, imported.Users, imported.Permissions, imported.Exchanges, imported.Queues, imported.Bindings);
+                if (imported.Ignored.Length > 0)
+                {
+                    Log.ImportIgnored(logger, definitionsFile!, imported.Ignored);
+                }
+            }
+
             return new DurableStorage(directory, messages, definitions, engine);
         }
         catch
         {
+            // What was recovered or imported so far is written out; the directory is released.
+            messages?.Dispose();
+            definitions?.Dispose();
             directory.Dispose();
             throw;
         }

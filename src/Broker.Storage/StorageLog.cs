@@ -14,6 +14,13 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "store stopped after {Fsyncs} fsyncs and {Bytes} bytes written")]
     public static partial void Stopped(ILogger logger, long fsyncs, long bytes);
 
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information,
+        Message = "imported definitions from {File}: {VirtualHosts} vhosts, {Users} users, {Permissions} permissions, {Exchanges} new exchanges, {Queues} new queues, {Bindings} bindings")]
+    public static partial void Imported(ILogger logger, string file, int virtualHosts, int users, int permissions, int exchanges, int queues, int bindings);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "definitions from {File}: not supported, ignored: {Ignored}")]
+    public static partial void ImportIgnored(ILogger logger, string file, string ignored);
+
     [LoggerMessage(EventId = 202, Level = LogLevel.Information,
         Message = "recovered {VirtualHosts} vhosts, {Users} users, {Exchanges} exchanges, {Queues} queues, {Bindings} bindings and {Messages} messages in {Milliseconds:F0} ms")]
     public static partial void Recovered(ILogger logger, int virtualHosts, int users, int exchanges, int queues, int bindings, long messages, double milliseconds);

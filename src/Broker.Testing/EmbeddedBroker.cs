@@ -58,7 +58,8 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             dataDirectory,
             new EngineOptions { DefaultUser = options.User, DefaultPassword = options.Password },
             loggerFactory,
-            typeof(EmbeddedBroker).Assembly.GetName().Version?.ToString() ?? "0");
+            typeof(EmbeddedBroker).Assembly.GetName().Version?.ToString() ?? "0",
+            options.DefinitionsFile);
         var server = new BrokerServer(
             storage.Engine,
             new ServerOptions { Port = options.Port, BindAddress = IPAddress.Loopback, Heartbeat = options.Heartbeat, DataDirectory = dataDirectory },

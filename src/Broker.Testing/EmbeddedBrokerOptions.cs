@@ -20,6 +20,13 @@ public sealed class EmbeddedBrokerOptions
     /// <summary>Receives the broker's logs; none by default.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// A RabbitMQ definitions file (users, vhosts, permissions, exchanges, queues, bindings) imported at
+    /// start, as the broker's --load-definitions. A fresh data directory then gets only what the file
+    /// defines: include the user of <see cref="User"/> and <see cref="Password"/> for <c>AmqpUri</c> to work.
+    /// </summary>
+    public string? DefinitionsFile { get; set; }
+
     /// <summary>Heartbeat interval proposed to clients, in seconds (RabbitMQ's 60 by default).</summary>
     public ushort Heartbeat { get; set; } = 60;
 }

@@ -19,6 +19,9 @@ internal sealed class BrokerSettings
           --data-dir DIR          where the broker keeps its data (default ./data)
           --default-user NAME     user created at first start (default guest)
           --default-pass PASS     that user's password (default guest)
+          --load-definitions FILE import vhosts, users, permissions, exchanges, queues and bindings
+                                  from a RabbitMQ definitions file at every start; a fresh data
+                                  directory then gets no default user or vhost
           --heartbeat SECONDS     heartbeat interval proposed to clients (default 60)
           --frame-max BYTES       largest frame accepted (default 131072)
           --channel-max N         channels per connection (default 2047)
@@ -42,6 +45,8 @@ internal sealed class BrokerSettings
     public string DefaultUser { get; private set; } = "guest";
 
     public string DefaultPassword { get; private set; } = "guest";
+
+    public string? DefinitionsFile { get; private set; }
 
     public ushort Heartbeat { get; private set; } = 60;
 
@@ -122,7 +127,7 @@ internal sealed class BrokerSettings
 
     private static readonly string[] Names =
         ["port", "bind", "data-dir", "default-user", "default-pass", "heartbeat", "frame-max", "channel-max", "max-message-size", "log-level",
-            "memory-high-watermark", "disk-free-limit"];
+            "memory-high-watermark", "disk-free-limit", "load-definitions"];
 
     private void Set(string name, string value)
     {
@@ -142,6 +147,9 @@ internal sealed class BrokerSettings
                 break;
             case "default-pass":
                 DefaultPassword = value;
+                break;
+            case "load-definitions":
+                DefinitionsFile = File.Exists(value) ? value : throw new ArgumentException($"--load-definitions: no file '{value}'");
                 break;
             case "heartbeat":
                 Heartbeat = ParseNumber<ushort>(name, value, 0, ushort.MaxValue);

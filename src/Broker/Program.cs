@@ -32,24 +32,44 @@ Log.Logger = new LoggerConfiguration()
     .WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}{Exception}")
     .CreateLogger();
 
+Log.Information("broker {Version} starting, data in {DataDirectory}", typeof(BrokerServer).Assembly.GetName().Version, Path.GetFullPath(settings.DataDirectory));
+DurableStorage storage;
+{
+    // Lives as long as the process: storage keeps the loggers it creates.
+    var storageLoggerFactory = new Serilog.Extensions.Logging.SerilogLoggerFactory(Log.Logger);
+    try
+    {
+        // Opened before the host, so a data directory in use or a definitions file that cannot be
+        // applied ends the start with one clear line instead of the host's stack trace.
+        Directory.CreateDirectory(settings.DataDirectory);
+        storage = DurableStorage.Open(
+            settings.DataDirectory,
+            new EngineOptions
+            {
+                DefaultUser = settings.DefaultUser,
+                DefaultPassword = settings.DefaultPassword,
+                MaxMessageSize = settings.MaxMessageSize,
+            },
+            storageLoggerFactory,
+            typeof(BrokerServer).Assembly.GetName().Version?.ToString() ?? "0",
+            settings.DefinitionsFile);
+    }
+    catch (Exception ex) when (ex is InvalidDataException or IOException)
+    {
+        Log.Fatal("broker cannot start: {Reason}", ex.Message);
+        await Log.CloseAndFlushAsync();
+        return 1;
+    }
+}
+
 try
 {
-    Directory.CreateDirectory(settings.DataDirectory);
     var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
     builder.Services.AddSerilog();
     builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(10));
-    builder.Services.AddSingleton(provider => DurableStorage.Open(
-        settings.DataDirectory,
-        new EngineOptions
-        {
-            DefaultUser = settings.DefaultUser,
-            DefaultPassword = settings.DefaultPassword,
-            MaxMessageSize = settings.MaxMessageSize,
-        },
-        provider.GetRequiredService<ILoggerFactory>(),
-        typeof(BrokerServer).Assembly.GetName().Version?.ToString() ?? "0"));
+    builder.Services.AddSingleton(storage);
     builder.Services.AddSingleton(provider => new BrokerServer(
-        provider.GetRequiredService<DurableStorage>().Engine,
+        storage.Engine,
         new ServerOptions
         {
             Port = settings.Port,
@@ -66,7 +86,6 @@ try
     builder.Services.AddHostedService<BrokerHostedService>();
     builder.Services.AddSingleton<IHostLifetime, ConsoleLifetimeWithoutBanner>();
 
-    Log.Information("broker {Version} starting, data in {DataDirectory}", typeof(BrokerServer).Assembly.GetName().Version, Path.GetFullPath(settings.DataDirectory));
     await builder.Build().RunAsync();
     return 0;
 }
@@ -77,5 +96,7 @@ catch (Exception ex)
 }
 finally
 {
+    // Idempotent: also when the host failed to start, what storage has pending is written out.
+    storage.Dispose();
     await Log.CloseAndFlushAsync();
 }
