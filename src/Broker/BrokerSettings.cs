@@ -13,12 +13,15 @@ internal sealed class BrokerSettings
     public const string Usage = """
         broker: an AMQP 0-9-1 message broker compatible with RabbitMQ.
 
-        Options (each also as an environment variable, e.g. --data-dir is BROKER_DATA_DIR):
+        Options (each also as an environment variable, e.g. --data-dir is BROKER_DATA_DIR; RabbitMQ's
+        image's RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS and RABBITMQ_DEFAULT_VHOST work too):
           --port N                AMQP port (default 5672; 0 picks a free port and logs it)
           --bind ADDR             address to listen on (default 0.0.0.0)
           --data-dir DIR          where the broker keeps its data (default ./data)
           --default-user NAME     user created at first start (default guest)
           --default-pass PASS     that user's password (default guest)
+          --default-vhost NAME    vhost created at first start, where the default user may do
+                                  everything (default /)
           --load-definitions FILE import vhosts, users, permissions, exchanges, queues and bindings
                                   from a RabbitMQ definitions file at every start; a fresh data
                                   directory then gets no default user or vhost
@@ -46,6 +49,8 @@ internal sealed class BrokerSettings
 
     public string DefaultPassword { get; private set; } = "guest";
 
+    public string DefaultVirtualHost { get; private set; } = "/";
+
     public string? DefinitionsFile { get; private set; }
 
     public ushort Heartbeat { get; private set; } = 60;
@@ -69,6 +74,14 @@ internal sealed class BrokerSettings
     public static BrokerSettings Parse(string[] args, Func<string, string?> environment)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (variable, option) in RabbitMqVariables)
+        {
+            if (environment(variable) is { Length: > 0 } value)
+            {
+                values[option] = value;
+            }
+        }
+
         foreach (var name in Names)
         {
             if (environment("BROKER_" + name.Replace('-', '_').ToUpperInvariant()) is { Length: > 0 } value)
@@ -127,7 +140,11 @@ internal sealed class BrokerSettings
 
     private static readonly string[] Names =
         ["port", "bind", "data-dir", "default-user", "default-pass", "heartbeat", "frame-max", "channel-max", "max-message-size", "log-level",
-            "memory-high-watermark", "disk-free-limit", "load-definitions"];
+            "memory-high-watermark", "disk-free-limit", "load-definitions", "default-vhost"];
+
+    /// <summary>The variables of RabbitMQ's Docker image, so compose files written for it work unchanged.</summary>
+    private static readonly (string Variable, string Option)[] RabbitMqVariables =
+        [("RABBITMQ_DEFAULT_USER", "default-user"), ("RABBITMQ_DEFAULT_PASS", "default-pass"), ("RABBITMQ_DEFAULT_VHOST", "default-vhost")];
 
     private void Set(string name, string value)
     {
@@ -147,6 +164,9 @@ internal sealed class BrokerSettings
                 break;
             case "default-pass":
                 DefaultPassword = value;
+                break;
+            case "default-vhost":
+                DefaultVirtualHost = value;
                 break;
             case "load-definitions":
                 DefinitionsFile = File.Exists(value) ? value : throw new ArgumentException($"--load-definitions: no file '{value}'");

@@ -48,6 +48,7 @@ DurableStorage storage;
             {
                 DefaultUser = settings.DefaultUser,
                 DefaultPassword = settings.DefaultPassword,
+                DefaultVirtualHost = settings.DefaultVirtualHost,
                 MaxMessageSize = settings.MaxMessageSize,
             },
             storageLoggerFactory,

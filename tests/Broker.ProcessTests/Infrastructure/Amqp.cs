@@ -100,6 +100,20 @@ public static class Amqp
     }
 
     /// <summary>The number of messages ready in a queue (queue.declare passive); throws if it does not exist.</summary>
+    /// <summary>Whether the broker refuses the URI's credentials (403 ACCESS_REFUSED during the handshake).</summary>
+    public static async Task<bool> LoginRefusedAsync(Uri uri)
+    {
+        try
+        {
+            await using var connection = await ConnectAsync(uri);
+            return false;
+        }
+        catch (RabbitMQ.Client.Exceptions.BrokerUnreachableException ex) when (ex.InnerException is RabbitMQ.Client.Exceptions.AuthenticationFailureException)
+        {
+            return true;
+        }
+    }
+
     public static async Task<uint> MessageCountAsync(IChannel channel, string queue) =>
         (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
 }

@@ -60,9 +60,13 @@ public sealed partial class BrokerProcess : IDisposable
     }
 
     /// <summary>Starts the broker and waits until it logs the address it listens on.</summary>
-    public static async Task<BrokerProcess> StartAsync(string dataDirectory, string name, params string[] extraArguments)
+    public static Task<BrokerProcess> StartAsync(string dataDirectory, string name, params string[] extraArguments) =>
+        StartAsync(dataDirectory, name, null, extraArguments);
+
+    /// <summary>Starts the broker with extra environment variables and waits until it listens.</summary>
+    public static async Task<BrokerProcess> StartAsync(string dataDirectory, string name, IReadOnlyDictionary<string, string>? environment, params string[] extraArguments)
     {
-        var broker = Launch(dataDirectory, name, extraArguments);
+        var broker = Launch(dataDirectory, name, extraArguments, environment);
         var listening = broker._listening.Task;
         var exited = broker._process.WaitForExitAsync();
         var finished = await Task.WhenAny(listening, exited, Task.Delay(StartTimeout));
@@ -177,7 +181,7 @@ public sealed partial class BrokerProcess : IDisposable
         _process.Dispose();
     }
 
-    private static BrokerProcess Launch(string dataDirectory, string name, string[] extraArguments)
+    private static BrokerProcess Launch(string dataDirectory, string name, string[] extraArguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo(ExecutablePath)
         {
@@ -192,10 +196,15 @@ public sealed partial class BrokerProcess : IDisposable
             startInfo.ArgumentList.Add(argument);
         }
 
-        // The broker reads BROKER_* variables as defaults: the tests' runs must not inherit any.
-        foreach (var variable in startInfo.Environment.Keys.Where(key => key.StartsWith("BROKER_", StringComparison.Ordinal)).ToList())
+        // The broker reads BROKER_* and RABBITMQ_DEFAULT_* variables as defaults: the tests' runs must not inherit any.
+        foreach (var variable in startInfo.Environment.Keys.Where(key => key.StartsWith("BROKER_", StringComparison.Ordinal) || key.StartsWith("RABBITMQ_DEFAULT_", StringComparison.Ordinal)).ToList())
         {
             startInfo.Environment.Remove(variable);
+        }
+
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[variable] = value;
         }
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };

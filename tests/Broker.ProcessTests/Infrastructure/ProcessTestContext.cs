@@ -34,12 +34,16 @@ public sealed class ProcessTestContext : IDisposable
     public IReadOnlyList<BrokerProcess> Runs => _runs;
 
     /// <summary>Starts a broker on this test's data directory (or another one) and keeps its log.</summary>
-    public async Task<BrokerProcess> StartBrokerAsync(string? dataDirectory = null, params string[] extraArguments)
+    public Task<BrokerProcess> StartBrokerAsync(string? dataDirectory = null, params string[] extraArguments) =>
+        StartBrokerAsync(dataDirectory, null, extraArguments);
+
+    /// <summary>Starts a broker with extra environment variables on this test's data directory (or another one).</summary>
+    public async Task<BrokerProcess> StartBrokerAsync(string? dataDirectory, IReadOnlyDictionary<string, string>? environment, params string[] extraArguments)
     {
         var name = $"run {_runs.Count + 1}";
         try
         {
-            var broker = await BrokerProcess.StartAsync(dataDirectory ?? DataDirectory, name, extraArguments);
+            var broker = await BrokerProcess.StartAsync(dataDirectory ?? DataDirectory, name, environment, extraArguments);
             _runs.Add(broker);
             return broker;
         }
