@@ -62,7 +62,14 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             options.DefinitionsFile);
         var server = new BrokerServer(
             storage.Engine,
-            new ServerOptions { Port = options.Port, BindAddress = IPAddress.Loopback, Heartbeat = options.Heartbeat, DataDirectory = dataDirectory },
+            new ServerOptions
+            {
+                Port = options.Port,
+                BindAddress = IPAddress.Loopback,
+                Heartbeat = options.Heartbeat,
+                ConsumerTimeout = options.ConsumerTimeout,
+                DataDirectory = dataDirectory,
+            },
             loggerFactory);
         try
         {

@@ -27,6 +27,9 @@ public sealed class EmbeddedBrokerOptions
     /// </summary>
     public string? DefinitionsFile { get; set; }
 
+    /// <summary>How long a delivery may stay unacknowledged before its channel is closed (RabbitMQ's 30 minutes).</summary>
+    public TimeSpan ConsumerTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Heartbeat interval proposed to clients, in seconds (RabbitMQ's 60 by default).</summary>
     public ushort Heartbeat { get; set; } = 60;
 }

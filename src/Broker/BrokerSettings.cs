@@ -29,6 +29,8 @@ internal sealed class BrokerSettings
           --frame-max BYTES       largest frame accepted (default 131072)
           --channel-max N         channels per connection (default 2047)
           --max-message-size N    largest message body in bytes (default 134217728)
+          --consumer-timeout MS   close a channel (406) whose delivery waits longer for its ack
+                                  (default 1800000, RabbitMQ's 30 minutes; 0 turns it off)
           --memory-high-watermark X
                                   block publishers above this much memory: a fraction of what the
                                   process may use (the container's limit if any), or bytes if > 1
@@ -50,6 +52,8 @@ internal sealed class BrokerSettings
     public string DefaultPassword { get; private set; } = "guest";
 
     public string DefaultVirtualHost { get; private set; } = "/";
+
+    public long ConsumerTimeoutMs { get; private set; } = 1_800_000;
 
     public string? DefinitionsFile { get; private set; }
 
@@ -140,7 +144,7 @@ internal sealed class BrokerSettings
 
     private static readonly string[] Names =
         ["port", "bind", "data-dir", "default-user", "default-pass", "heartbeat", "frame-max", "channel-max", "max-message-size", "log-level",
-            "memory-high-watermark", "disk-free-limit", "load-definitions", "default-vhost"];
+            "memory-high-watermark", "disk-free-limit", "load-definitions", "default-vhost", "consumer-timeout"];
 
     /// <summary>The variables of RabbitMQ's Docker image, so compose files written for it work unchanged.</summary>
     private static readonly (string Variable, string Option)[] RabbitMqVariables =
@@ -164,6 +168,9 @@ internal sealed class BrokerSettings
                 break;
             case "default-pass":
                 DefaultPassword = value;
+                break;
+            case "consumer-timeout":
+                ConsumerTimeoutMs = ParseNumber<long>(name, value, 0, int.MaxValue);
                 break;
             case "default-vhost":
                 DefaultVirtualHost = value;

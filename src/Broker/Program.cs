@@ -81,6 +81,7 @@ try
             MemoryHighWatermark = settings.MemoryHighWatermark,
             MemoryHighWatermarkBytes = settings.MemoryHighWatermarkBytes,
             DiskFreeLimit = settings.DiskFreeLimit,
+            ConsumerTimeout = TimeSpan.FromMilliseconds(settings.ConsumerTimeoutMs),
             DataDirectory = settings.DataDirectory,
         },
         provider.GetRequiredService<ILoggerFactory>()));

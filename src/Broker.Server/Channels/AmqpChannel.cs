@@ -177,6 +177,15 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
         }
     }
 
+    /// <summary>Whether its oldest unacknowledged delivery was made more than <paramref name="timeoutMs"/> ago (any thread).</summary>
+    public bool AckTimedOut(long nowTicks, long timeoutMs)
+    {
+        lock (_lock)
+        {
+            return _state == ChannelState.Open && _unacked.TryGetOldest(out var deliveredAt) && nowTicks - deliveredAt > timeoutMs;
+        }
+    }
+
     /// <summary>Marks the channel as closing after a channel error: frames are ignored until close-ok.</summary>
     public void BeginServerClose()
     {

@@ -11,9 +11,13 @@ internal readonly struct UnackedDelivery
         Queue = queue;
         Entry = entry;
         Consumer = consumer;
+        DeliveredAt = Environment.TickCount64;
     }
 
     public ulong Tag { get; }
+
+    /// <summary>When it was delivered (<see cref="Environment.TickCount64"/>), for the consumer timeout.</summary>
+    public long DeliveredAt { get; }
 
     public MessageQueue Queue { get; }
 
@@ -52,6 +56,20 @@ internal sealed class UnackedMessages
     }
 
     public bool Contains(ulong tag) => IndexOf(tag) >= 0;
+
+    /// <summary>When the oldest unacknowledged delivery was made; false when there is none.</summary>
+    public bool TryGetOldest(out long deliveredAt)
+    {
+        // The head is live (removals trim it), and tags grow with time, so it is the oldest.
+        if (Count == 0)
+        {
+            deliveredAt = 0;
+            return false;
+        }
+
+        deliveredAt = _items[_head].DeliveredAt;
+        return true;
+    }
 
     /// <summary>Removes one delivery by tag.</summary>
     public bool TryRemove(ulong tag, out UnackedDelivery delivery)

@@ -34,6 +34,7 @@ internal sealed partial class AmqpConnection
                 return;
         }
 
+        CheckConsumerTimeout(nowTicks);
         if (Heartbeat == 0)
         {
             return;

@@ -126,9 +126,16 @@ internal sealed partial class AmqpConnection
                     EndBatch();
                 }
 
-                if (result.IsCompleted || result.IsCanceled || _state == ConnectionState.Closed)
+                if (result.IsCompleted || _abort || _state == ConnectionState.Closed)
                 {
                     break;
+                }
+
+                if (result.IsCanceled)
+                {
+                    // The server timer woke the loop: channel errors are raised here, on the loop's thread.
+                    CloseTimedOutChannels();
+                    EndBatch();
                 }
             }
         }

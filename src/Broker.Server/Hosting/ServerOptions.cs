@@ -23,6 +23,12 @@ public sealed class ServerOptions
     /// <summary>How long to wait for close-ok after sending connection.close before dropping the socket.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// How long a delivery may stay unacknowledged before its channel is closed with 406 (RabbitMQ's
+    /// consumer_timeout, 30 minutes); zero or negative turns the check off.
+    /// </summary>
+    public TimeSpan ConsumerTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Bytes queued for a connection's socket beyond which its consumers are skipped until it drains.</summary>
     public long OutputSaturationBytes { get; set; } = 1024 * 1024;
 
