@@ -65,7 +65,13 @@ public sealed class DefinitionStore : IDefinitionStore, IStoreWork, IDisposable
             }
         }
 
+        var created = !File.Exists(logPath);
         var log = File.OpenHandle(logPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        if (created)
+        {
+            DirectorySync.Sync(directory);
+        }
+
         var store = new DefinitionStore(directory, writer, model, log, RandomAccess.GetLength(log));
         if (replayed > 0 || store._logLength > 0)
         {

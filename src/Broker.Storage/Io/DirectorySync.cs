@@ -17,15 +17,19 @@ internal static partial class DirectorySync
             return;
         }
 
+        // Failures are thrown: a caller that cannot make an entry durable must not report it durable.
         var fd = Open(directory, ReadOnly);
         if (fd < 0)
         {
-            return;
+            throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
         }
 
         try
         {
-            _ = Fsync(fd);
+            if (Fsync(fd) != 0)
+            {
+                throw new IOException($"cannot sync directory {directory} (errno {Marshal.GetLastPInvokeError()})");
+            }
         }
         finally
         {

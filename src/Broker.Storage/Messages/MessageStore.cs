@@ -46,7 +46,12 @@ public sealed class MessageStore : IMessageStore, IDisposable
             Directory.Delete(_transientRoot, recursive: true);
         }
 
-        Directory.CreateDirectory(_durableRoot);
+        if (!Directory.Exists(_durableRoot))
+        {
+            Directory.CreateDirectory(_durableRoot);
+            Io.DirectorySync.Sync(dataDirectory);
+        }
+
         _writer = new Thread(WriterLoop) { IsBackground = true, Name = "broker-store-writer" };
         _writer.Start();
     }
@@ -240,6 +245,18 @@ public sealed class MessageStore : IMessageStore, IDisposable
                 }
             }
 
+            // Definitions (e.g. the declaration of the queue a message went to) reach the disk before
+            // any message of this pass is confirmed: a confirmed message must not outlive its queue.
+            lock (_extraWork)
+            {
+                work.AddRange(_extraWork);
+            }
+
+            foreach (var item in work)
+            {
+                item.Run();
+            }
+
             foreach (var message in persisted)
             {
                 if (message.CompletePersist(success) is { } listener && !listeners.Contains(listener))
@@ -254,16 +271,6 @@ public sealed class MessageStore : IMessageStore, IDisposable
             foreach (var listener in listeners)
             {
                 listener.OnPersistBatchCompleted();
-            }
-
-            lock (_extraWork)
-            {
-                work.AddRange(_extraWork);
-            }
-
-            foreach (var item in work)
-            {
-                item.Run();
             }
 
             logs.Clear();

@@ -62,9 +62,10 @@ internal sealed partial class QueueLog
         long written = 0;
         try
         {
-            if (chunks.Count > 0 || acks.Count > 0)
+            if ((chunks.Count > 0 || acks.Count > 0) && !System.IO.Directory.Exists(Directory))
             {
                 System.IO.Directory.CreateDirectory(Directory);
+                _createdDirectory = true;
             }
 
             foreach (var chunk in chunks)
@@ -96,9 +97,20 @@ internal sealed partial class QueueLog
                 File.Delete(segment.AckPath);
             }
 
-            if (createdFiles && needsSync)
+            // A created file or directory survives a crash only once its parent directory is synced:
+            // done in the first pass that syncs records, even if the files were created in an earlier
+            // pass that had only transient ones.
+            _entriesUnsynced |= createdFiles || _createdDirectory;
+            if (_entriesUnsynced && needsSync)
             {
                 DirectorySync.Sync(Directory);
+                if (_createdDirectory)
+                {
+                    DirectorySync.Sync(Path.GetDirectoryName(Directory)!);
+                }
+
+                _entriesUnsynced = false;
+                _createdDirectory = false;
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

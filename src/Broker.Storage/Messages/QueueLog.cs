@@ -28,6 +28,12 @@ internal sealed partial class QueueLog : IQueueLog
     private bool _needsSync;
     private bool _deleted;
     private bool _failed;
+
+    /// <summary>Files or the queue's directory were created since its entries were last synced (writer thread only).</summary>
+    private bool _entriesUnsynced;
+
+    /// <summary>This log created its directory, whose entry in queues/ is not synced yet (writer thread only).</summary>
+    private bool _createdDirectory;
     private int _queuedForWrite;
 
     public QueueLog(MessageStore store, string directory, bool durable)
@@ -158,9 +164,11 @@ internal sealed partial class QueueLog : IQueueLog
             }
 
             // Every unread record is in the tail being dropped; the range record makes recovery agree.
+            // Segments with nothing unread get it too: a refill may have read their records without the
+            // queue having taken them yet, and it settles those as transient when it sees the purge.
             foreach (var segment in _segments.ToArray())
             {
-                if (segment.Number < from.Segment || segment.Unread == 0)
+                if (segment.Number < from.Segment)
                 {
                     continue;
                 }
