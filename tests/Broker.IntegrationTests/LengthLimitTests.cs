@@ -102,6 +102,53 @@ public sealed class LengthLimitTests(BrokerFixture fixture) : BrokerTestBase(fix
     }
 
     [Fact]
+    public async Task Reject_publish_queue_left_over_its_limit_by_a_requeue_keeps_every_message_while_it_drains()
+    {
+        // More than a queue keeps in memory, so draining reads the rest back from the queue's store.
+        const int limit = 20_000;
+        var queue = await DeclareQueueAsync(arguments: MaxLength(limit, "reject-publish"));
+        await using var publisher = await NewChannelAsync(Tracked);
+        await PublishNumberedAsync(publisher, queue, 0, limit);
+
+        // Take 12,000 unacknowledged, fill their room, then give them back: 12,000 over the limit, more
+        // than the queue delivers before it next reads from its store.
+        const int taken = 12_000;
+        var taker = await NewChannelAsync();
+        await taker.BasicQosAsync(0, taken, false);
+        var holding = await taker.ConsumeAsync(queue);
+        await holding.NextAsync(taken);
+        await PublishNumberedAsync(publisher, queue, limit, taken);
+        await taker.CloseAsync();
+        Assert.Equal((uint)(limit + taken), await Channel.ReadyCountAsync(queue));
+
+        var consumer = await Channel.ConsumeAsync(queue, autoAck: true);
+        var received = 0;
+        while (received < limit + taken)
+        {
+            await consumer.NextAsync();
+            received++;
+        }
+
+        Assert.Equal(0u, await Channel.ReadyCountAsync(queue));
+    }
+
+    private static async Task PublishNumberedAsync(IChannel publisher, string queue, int from, int count)
+    {
+        var pending = new List<Task>(1000);
+        for (var i = from; i < from + count; i++)
+        {
+            pending.Add(publisher.BasicPublishAsync("", queue, Amqp.Body(i.ToString(System.Globalization.CultureInfo.InvariantCulture))).AsTask());
+            if (pending.Count == pending.Capacity)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+
+        await Task.WhenAll(pending);
+    }
+
+    [Fact]
     public async Task Max_length_bytes_accepts_a_body_exactly_at_the_limit()
     {
         var queue = await DeclareQueueAsync(arguments: MaxBytes(10));

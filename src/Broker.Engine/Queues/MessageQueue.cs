@@ -355,7 +355,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
             if (action == SettleAction.Requeue)
             {
                 // A requeue into a full drop-head queue drops from the head: possibly the requeued message.
-                if (Settings.HasLengthLimit && Settings.Overflow == OverflowBehaviour.DropHead)
+                if (Settings.HasLengthLimit)
                 {
                     DropOverLimitLocked();
                 }
@@ -518,10 +518,17 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
             || (settings.MaxLengthBytes >= 0 && _readyBodyBytes + message.BodyLength > settings.MaxLengthBytes);
     }
 
-    /// <summary>x-overflow drop-head: the oldest ready messages go (dead-lettered as maxlen) until within the limits.</summary>
+    /// <summary>
+    /// x-overflow drop-head: the oldest ready messages go (dead-lettered as maxlen) until within the limits.
+    /// A reject-publish queue never drops what it holds: a requeue may leave it over its limit, as in RabbitMQ.
+    /// </summary>
     private void DropOverLimitLocked()
     {
         var settings = Settings;
+        if (settings.Overflow != OverflowBehaviour.DropHead)
+        {
+            return;
+        }
         while ((settings.MaxLength >= 0 && _ready.Count + _tailCount > settings.MaxLength)
             || (settings.MaxLengthBytes >= 0 && _readyBodyBytes > settings.MaxLengthBytes))
         {
