@@ -1,3 +1,4 @@
+using Broker.IntegrationTests.Helpers;
 using Broker.ProcessTests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -38,7 +39,9 @@ public sealed class StalledConsumerTests(ITestOutputHelper output)
             }
 
             var baseRss = broker.ReadResidentBytes();
-            using var stalled = await StalledConsumer.SubscribeAsync(broker.Uri, Queue);
+            await using var stalled = await RawAmqpConnection.ConnectAsync(broker.Uri, receiveBufferSize: 16 * 1024);
+            await stalled.OpenChannelAsync(1);
+            await stalled.ConsumeAsync(1, Queue, noAck: true);
             long maxRss = baseRss;
             var publisher = await WindowedPublisher.CreateAsync(connection, window: 2000);
             for (var id = 0; id < Count; id++)
@@ -62,7 +65,7 @@ public sealed class StalledConsumerTests(ITestOutputHelper output)
             context.Check(maxRss < baseRss + AllowedGrowth, $"the broker's RSS reached {Mib(maxRss)} (before {Mib(baseRss)}) while its consumer read nothing");
 
             // The consumer goes away; what it never got is still there, in order, for the next one.
-            stalled.Dispose();
+            await stalled.DisposeAsync();
             var consumer = await QueueConsumer.StartAsync(channel, Queue, prefetch: 1000);
             var first = (await consumer.NextAsync(Amqp.Patience)).Id;
             context.Check(first == Count - queued, $"the first message after the stalled consumer is {first}, expected {Count - queued}");

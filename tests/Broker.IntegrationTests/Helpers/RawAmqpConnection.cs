@@ -67,9 +67,15 @@ public sealed class RawAmqpConnection : IAsyncDisposable
     /// Connects, authenticates with PLAIN using the URI's credentials, answers tune with the given limits
     /// (0 = accept the broker's), and opens the URI's vhost unless <paramref name="open"/> is false.
     /// </summary>
-    public static async Task<RawAmqpConnection> ConnectAsync(Uri uri, ushort channelMax = 0, uint frameMax = 0, bool open = true)
+    public static async Task<RawAmqpConnection> ConnectAsync(Uri uri, ushort channelMax = 0, uint frameMax = 0, bool open = true, int receiveBufferSize = 0)
     {
         var tcp = new TcpClient { NoDelay = true };
+        if (receiveBufferSize > 0)
+        {
+            // Set before connecting, so the window the broker sees is small from the start.
+            tcp.ReceiveBufferSize = receiveBufferSize;
+        }
+
         await tcp.ConnectAsync(uri.Host, uri.Port);
         var connection = new RawAmqpConnection(tcp);
         try
@@ -263,6 +269,13 @@ public sealed class RawAmqpConnection : IAsyncDisposable
     {
         await SendMethodAsync(channel, 40, 10, w => w.Short(0).ShortString(name).ShortString(type).Bits(false, false, autoDelete, @internal, false).Table(null));
         await ExpectMethodAsync(channel, 40, 11);
+    }
+
+    /// <summary>basic.consume with a server-generated tag; waits for consume-ok.</summary>
+    public async Task ConsumeAsync(ushort channel, string queue, bool noAck)
+    {
+        await SendMethodAsync(channel, 60, 20, w => w.Short(0).ShortString(queue).ShortString("").Bits(false, noAck, false, false).Table(null));
+        await ExpectMethodAsync(channel, 60, 21);
     }
 
     /// <summary>basic.publish of a body through the given exchange.</summary>
