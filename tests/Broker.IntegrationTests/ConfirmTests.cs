@@ -282,4 +282,43 @@ public sealed class ConfirmTests(BrokerFixture fixture) : BrokerTestBase(fixture
 
         Assert.Equal(1ul, ack.Arguments().ReadLongLong());
     }
+    [Fact]
+    public async Task Raw_confirms_come_before_close_ok_and_never_after_it()
+    {
+        await using var raw = await RawAmqpConnection.ConnectAsync(Fixture.Uri);
+        await raw.OpenChannelAsync(2);
+        var queue = await raw.DeclareQueueAsync(2, "");
+        await raw.OpenChannelAsync(1);
+        await raw.SendMethodAsync(1, 85, 10, w => w.Bits(false));
+        await raw.ExpectMethodAsync(1, 85, 11);
+
+        // Publishes and the close back to back: acks may come, but only before close-ok.
+        for (var i = 0; i < 50; i++)
+        {
+            await raw.PublishAsync(1, "", queue, "m"u8.ToArray());
+        }
+
+        await raw.SendMethodAsync(1, 20, 40, w => w.Short(200).ShortString("bye").Short(0).Short(0));
+        while (true)
+        {
+            var frame = await raw.ReadFrameAsync() ?? throw new Xunit.Sdk.XunitException("socket closed before close-ok");
+            if ((frame.Channel, frame.ClassId, frame.MethodId) == (1, 20, 41))
+            {
+                break;
+            }
+
+            Assert.Equal((1, 60, 80), (frame.Channel, frame.ClassId, frame.MethodId));
+        }
+
+        // The number is free again: the new channel hears nothing of the old one's publishes.
+        await raw.OpenChannelAsync(1);
+        try
+        {
+            var stray = await raw.ReadFrameAsync(Wait.Quiet);
+            Assert.Fail($"after reopening the channel the broker sent {stray}");
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 }

@@ -18,15 +18,15 @@ internal sealed partial class AmqpChannel
     /// </summary>
     public void WritePendingConfirms()
     {
-        var confirms = _confirms;
-        if (confirms is null)
+        if (_confirms is null)
         {
             return;
         }
 
         lock (_lock)
         {
-            if (!confirms.HasWork)
+            // Read under the lock: a released (closed) channel has dropped its tracker and sends nothing.
+            if (_confirms is not { HasWork: true } confirms)
             {
                 return;
             }

@@ -36,6 +36,8 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
     private bool _released;
     private ulong _deliveryTag;
     private int _consumerUnacked;
+    private ulong _watchedTag;
+    private long _watchedSince;
     private int _prefetchCount;
     private int _globalPrefetch;
     private string _lastDeclaredQueue = string.Empty;
@@ -177,18 +179,37 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
         }
     }
 
-    /// <summary>Whether its oldest unacknowledged delivery was made more than <paramref name="timeoutMs"/> ago (any thread).</summary>
+    /// <summary>
+    /// Whether its oldest unacknowledged delivery has been waiting longer than <paramref name="timeoutMs"/>.
+    /// Called about once a second (any thread): the first call that sees a delivery at the head starts
+    /// its clock, so deliveries carry no timestamp and the check costs the hot path nothing.
+    /// </summary>
     public bool AckTimedOut(long nowTicks, long timeoutMs)
     {
         lock (_lock)
         {
-            return _state == ChannelState.Open && _unacked.TryGetOldest(out var deliveredAt) && nowTicks - deliveredAt > timeoutMs;
+            if (_state != ChannelState.Open || !_unacked.TryGetOldestTag(out var tag))
+            {
+                _watchedTag = 0;
+                return false;
+            }
+
+            if (tag != _watchedTag)
+            {
+                _watchedTag = tag;
+                _watchedSince = nowTicks;
+                return false;
+            }
+
+            return nowTicks - _watchedSince > timeoutMs;
         }
     }
 
     /// <summary>Marks the channel as closing after a channel error: frames are ignored until close-ok.</summary>
     public void BeginServerClose()
     {
+        // Confirms already due go out before the close, as RabbitMQ's would; none after it.
+        WritePendingConfirms();
         Release();
         _state = ChannelState.Closing;
     }
@@ -211,6 +232,7 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
         lock (_lock)
         {
             _state = ChannelState.Closed;
+            _confirms = null;
             consumers = [.. _consumers.Values];
             _consumers.Clear();
             _unacked.RemoveAll(unacked);

@@ -11,13 +11,9 @@ internal readonly struct UnackedDelivery
         Queue = queue;
         Entry = entry;
         Consumer = consumer;
-        DeliveredAt = Environment.TickCount64;
     }
 
     public ulong Tag { get; }
-
-    /// <summary>When it was delivered (<see cref="Environment.TickCount64"/>), for the consumer timeout.</summary>
-    public long DeliveredAt { get; }
 
     public MessageQueue Queue { get; }
 
@@ -57,18 +53,12 @@ internal sealed class UnackedMessages
 
     public bool Contains(ulong tag) => IndexOf(tag) >= 0;
 
-    /// <summary>When the oldest unacknowledged delivery was made; false when there is none.</summary>
-    public bool TryGetOldest(out long deliveredAt)
+    /// <summary>The tag of the oldest unacknowledged delivery; false when there is none.</summary>
+    public bool TryGetOldestTag(out ulong tag)
     {
-        // The head is live (removals trim it), and tags grow with time, so it is the oldest.
-        if (Count == 0)
-        {
-            deliveredAt = 0;
-            return false;
-        }
-
-        deliveredAt = _items[_head].DeliveredAt;
-        return true;
+        // The head is live: removals trim it.
+        tag = Count == 0 ? 0 : _items[_head].Tag;
+        return Count > 0;
     }
 
     /// <summary>Removes one delivery by tag.</summary>

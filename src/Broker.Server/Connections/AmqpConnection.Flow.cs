@@ -42,17 +42,33 @@ internal sealed partial class AmqpConnection
         }
 
         var alarms = Engine.Alarms;
-        while (alarms.IsActive && !_abort)
+        var limit = _server.Options.StorePendingLimit;
+        if (!alarms.IsActive && Engine.Store.PendingBytes <= limit)
         {
-            SendBlocked();
-            await Task.WhenAny(alarms.WhenCleared(), _aborted.Task);
+            return;
         }
 
-        // Internal flow control, without a notification (RabbitMQ's credit flow does the same).
-        var limit = _server.Options.StorePendingLimit;
-        while (Engine.Store.PendingBytes > limit && !_abort)
+        // The socket is not read meanwhile: the peer's heartbeats go unseen, so the missed-heartbeat
+        // check is paused (RabbitMQ pauses its heartbeat monitor while a connection is blocked).
+        Volatile.Write(ref _readingPaused, true);
+        try
         {
-            await Task.Delay(1);
+            while (alarms.IsActive && !_abort)
+            {
+                SendBlocked();
+                await Task.WhenAny(alarms.WhenCleared(), _aborted.Task);
+            }
+
+            // Internal flow control, without a notification (RabbitMQ's credit flow does the same).
+            while (Engine.Store.PendingBytes > limit && !_abort)
+            {
+                await Task.Delay(1);
+            }
+        }
+        finally
+        {
+            _lastReceivedTicks = Environment.TickCount64;
+            Volatile.Write(ref _readingPaused, false);
         }
     }
 

@@ -4,6 +4,9 @@ namespace Broker.Server.Connections;
 
 internal sealed partial class AmqpConnection
 {
+    /// <summary>The read loop is holding back (alarm, store backlog): silence from the peer proves nothing.</summary>
+    private bool _readingPaused;
+
     /// <summary>
     /// Called about once a second by the server's timer: sends heartbeats when the connection has been
     /// quiet for half the interval, drops peers silent for two intervals, and enforces the handshake
@@ -41,7 +44,7 @@ internal sealed partial class AmqpConnection
         }
 
         var intervalMs = Heartbeat * 1000L;
-        if (nowTicks - Volatile.Read(ref _lastReceivedTicks) > 2 * intervalMs)
+        if (!Volatile.Read(ref _readingPaused) && nowTicks - Volatile.Read(ref _lastReceivedTicks) > 2 * intervalMs)
         {
             Log.MissedHeartbeats(_logger, RemoteEndPoint, Heartbeat);
             Abort();

@@ -109,7 +109,11 @@ internal sealed partial class AmqpConnection
                         break;
                     }
 
-                    _lastReceivedTicks = Environment.TickCount64;
+                    if (!buffer.IsEmpty)
+                    {
+                        _lastReceivedTicks = Environment.TickCount64;
+                    }
+
                     consumed = ProcessBuffer(buffer, out var pending);
                     while (pending is not null)
                     {
@@ -318,7 +322,8 @@ internal sealed partial class AmqpConnection
         switch (methodId)
         {
             case MethodIds.ChannelClose:
-                // The client closes: give back its resources and confirm.
+                // The client closes: confirms already due first, then give back its resources and confirm.
+                channel.WritePendingConfirms();
                 channel.Release();
                 RemoveChannel(channel.Number);
                 WriteMethod(channel.Number, default(ChannelCloseOk));
