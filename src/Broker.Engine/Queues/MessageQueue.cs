@@ -30,6 +30,9 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     private readonly HeadMemory _memory;
     private readonly Refiller _refiller;
     private readonly List<(QueueEntry Entry, DeadLetterReason Reason)> _deadLetters = [];
+
+    /// <summary><see cref="_deadLetters"/>'s count, readable without the lock.</summary>
+    private int _deadLetterCount;
     private int _roundRobin;
     private Dictionary<int, int>? _roundRobinByPriority;
     private long _nextSequence;
@@ -175,6 +178,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
             {
                 message.AddReference();
                 _deadLetters.Add((new QueueEntry(-1, message, redelivered: false), DeadLetterReason.MaxLength));
+                Volatile.Write(ref _deadLetterCount, _deadLetters.Count);
             }
 
             return EnqueueResult.Rejected;
@@ -555,6 +559,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
         if (Settings.DeadLetterExchange is not null)
         {
             _deadLetters.Add((entry, reason));
+            Volatile.Write(ref _deadLetterCount, _deadLetters.Count);
         }
         else
         {
@@ -739,6 +744,14 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
     /// <summary>Routes what was queued for dead-lettering, outside the lock (the target may be this queue).</summary>
     private void DeadLetterPending(FlushBatch batch)
     {
+        // Unlocked look first: this runs after every enqueue, settle and pump, and the list is nearly
+        // always empty. Missing an entry another thread just added is harmless: that thread calls this
+        // itself once it leaves the lock.
+        if (Volatile.Read(ref _deadLetterCount) == 0)
+        {
+            return;
+        }
+
         List<(QueueEntry Entry, DeadLetterReason Reason)> pending;
         lock (_lock)
         {
@@ -749,6 +762,7 @@ public sealed partial class MessageQueue : IThreadPoolWorkItem
 
             pending = [.. _deadLetters];
             _deadLetters.Clear();
+            Volatile.Write(ref _deadLetterCount, 0);
         }
 
         VirtualHost.DeadLetter(this, pending, batch);
