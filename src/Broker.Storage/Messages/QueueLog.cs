@@ -113,6 +113,7 @@ internal sealed partial class QueueLog : IQueueLog
             return;
         }
 
+        bool writerHasWork;
         lock (_lock)
         {
             var segment = Find(RecordLocation.Unpack(location).Segment);
@@ -122,15 +123,20 @@ internal sealed partial class QueueLog : IQueueLog
             }
 
             segment.Live--;
-            if (persistent && _durable)
+            writerHasWork = persistent && _durable;
+            if (writerHasWork)
             {
                 _acks.Add(new PendingAck(segment, AckKind.Settled, sequence, sequence));
             }
 
-            DeleteIfDeadLocked(segment);
+            writerHasWork |= DeleteIfDeadLocked(segment);
         }
 
-        _store.MarkDirty(this);
+        // Most settles of transient records give the writer nothing to do: do not wake it for them.
+        if (writerHasWork)
+        {
+            _store.MarkDirty(this);
+        }
     }
 
     public void MarkDelivered(long location, long sequence)
@@ -268,16 +274,18 @@ internal sealed partial class QueueLog : IQueueLog
         return null;
     }
 
-    private void DeleteIfDeadLocked(Segment segment)
+    /// <summary>Queues a segment with no live record left for deletion; true if it did.</summary>
+    private bool DeleteIfDeadLocked(Segment segment)
     {
         if (segment.Live > 0 || ReferenceEquals(segment, _active) || segment.IsDeleted)
         {
-            return;
+            return false;
         }
 
         segment.IsDeleted = true;
         _segments.Remove(segment);
         _toDelete.Add(segment);
+        return true;
     }
 
     private sealed class PendingChunk
