@@ -55,7 +55,7 @@ DurableStorage storage;
             typeof(BrokerServer).Assembly.GetName().Version?.ToString() ?? "0",
             settings.DefinitionsFile);
     }
-    catch (Exception ex) when (ex is InvalidDataException or IOException)
+    catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
     {
         Log.Fatal("broker cannot start: {Reason}", ex.Message);
         await Log.CloseAndFlushAsync();

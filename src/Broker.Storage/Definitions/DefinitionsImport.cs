@@ -150,7 +150,7 @@ public static class DefinitionsImport
 
     private static List<string> Tags(JsonNode? node) => node?["tags"] switch
     {
-        JsonArray array => [.. array.Select(t => t?.GetValue<string>() ?? string.Empty).Where(t => t.Length > 0)],
+        JsonArray array => [.. array.Select(t => t is JsonValue value && value.TryGetValue<string>(out var tag) ? tag : string.Empty).Where(t => t.Length > 0)],
         JsonValue value when value.TryGetValue<string>(out var text) => [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
         _ => [],
     };
