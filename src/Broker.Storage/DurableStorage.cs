@@ -147,6 +147,15 @@ public sealed class DurableStorage : IDisposable
                 ? vhost.BindQueue(binding.Destination, binding.Source, binding.RoutingKey, binding.Arguments, connection: RestoreOwner)
                 : vhost.BindExchange(binding.Destination, binding.Source, binding.RoutingKey, binding.Arguments);
         }
+
+        // Only now, with bindings in place for dead-lettering: expire what expired while stopped.
+        foreach (var vhost in engine.VirtualHosts)
+        {
+            foreach (var queue in vhost.Queues)
+            {
+                queue.StartRecovered();
+            }
+        }
     }
 
     private static readonly object RestoreOwner = new();

@@ -46,6 +46,18 @@ public sealed partial class MessageQueue
         expired.Clear();
     }
 
+    /// <summary>
+    /// After recovery: a queue with a message TTL drops what expired while the broker was down, at once,
+    /// as RabbitMQ does when it starts a queue, instead of waiting for traffic to read its tail.
+    /// </summary>
+    public void StartRecovered()
+    {
+        lock (_lock)
+        {
+            ArmExpiryTimerLocked();
+        }
+    }
+
     /// <summary>Wakes the queue when its earliest head message expires, so expiry does not wait for traffic.</summary>
     private void ArmExpiryTimerLocked()
     {
