@@ -23,6 +23,15 @@ internal sealed partial class AmqpChannel
         if (!declare.Passive && name.Length > 0)
         {
             CheckConfigure(name, isQueue: true, MethodIds.QueueDeclare);
+
+            // Dead-lettering reads from the queue and writes to the exchange on the declarer's behalf, so
+            // RabbitMQ asks for both here (a value of the wrong type is the engine's 406 instead).
+            if (declare.Arguments?.TryGetValue("x-dead-letter-exchange", out var value) == true && FieldValues.AsString(value) is { } deadLetterExchange
+                && value is byte[] or string)
+            {
+                CheckRead(name, isQueue: true, MethodIds.QueueDeclare);
+                CheckWrite(deadLetterExchange, isQueue: false, MethodIds.QueueDeclare);
+            }
         }
 
         var result = _virtualHost.DeclareQueue(
