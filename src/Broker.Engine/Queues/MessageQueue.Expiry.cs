@@ -120,6 +120,14 @@ public sealed partial class MessageQueue
 
     private void TouchLocked() => _lastUsed = Environment.TickCount64;
 
+    private bool IsIdleFor(long milliseconds)
+    {
+        lock (_lock)
+        {
+            return _consumers.Count == 0 && Environment.TickCount64 - _lastUsed >= milliseconds;
+        }
+    }
+
     private void OnIdleTimer()
     {
         bool expire;
@@ -141,9 +149,15 @@ public sealed partial class MessageQueue
 
         if (expire)
         {
-            // Messages of an expired queue are not dead-lettered (RabbitMQ's ttl.md).
-            VirtualHost.DeleteQueue(this);
-            return;
+            // Messages of an expired queue are not dead-lettered (RabbitMQ's ttl.md). Idleness is asked
+            // again under the vhost's lock: a consumer, get or redeclaration since then keeps the queue.
+            VirtualHost.DeleteQueue(this, static queue => !queue.IsIdleFor(queue.Settings.Expires));
+            if (IsDeleted)
+            {
+                return;
+            }
+
+            remaining = Settings.Expires;
         }
 
         _idleTimer?.Change(Math.Clamp(remaining, 1, MaxIdleTimerDelay), Timeout.Infinite);

@@ -300,12 +300,19 @@ public sealed class VirtualHost
     }
 
     /// <summary>Deletes a queue the engine itself gave up on: auto-delete, or an exclusive owner gone.</summary>
-    public void DeleteQueue(MessageQueue queue)
+    public void DeleteQueue(MessageQueue queue) => DeleteQueue(queue, stillWanted: null);
+
+    /// <summary>
+    /// Deletes the queue unless <paramref name="stillWanted"/>, asked under the vhost's lock (which
+    /// redeclarations take), says otherwise: x-expires decides with the queue's lock released.
+    /// </summary>
+    public void DeleteQueue(MessageQueue queue, Func<MessageQueue, bool>? stillWanted)
     {
         List<Consumer> cancelled = [];
         lock (_lock)
         {
-            if (queue.IsDeleted || !_queues.TryGetValue(queue.Name, out var current) || !ReferenceEquals(current, queue))
+            if (queue.IsDeleted || !_queues.TryGetValue(queue.Name, out var current) || !ReferenceEquals(current, queue)
+                || stillWanted?.Invoke(queue) == true)
             {
                 return;
             }
