@@ -47,6 +47,7 @@ internal sealed partial class AmqpConnection
         _logger = server.Logger;
         Output = new ConnectionOutput(transport.Output, server.Options.OutputSaturationBytes);
         Output.Drained += ResumeConsumers;
+        Output.Failed += OnOutputFailed;
         StartedTicks = Environment.TickCount64;
     }
 
@@ -491,6 +492,12 @@ internal sealed partial class AmqpConnection
 
         Batch.FlushAll();
         Output.Flush();
+    }
+
+    private void OnOutputFailed(Exception exception)
+    {
+        Engine.ReportUnexpected(exception, $"the output of connection {RemoteEndPoint}");
+        Abort();
     }
 
     /// <summary>Wakes the queues of this connection's consumers after its output drained.</summary>

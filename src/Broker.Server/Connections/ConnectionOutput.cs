@@ -37,6 +37,9 @@ internal sealed class ConnectionOutput : IFlushTarget
     /// <summary>Raised (on any thread, no locks held) when a saturated output drained and consumers were skipped.</summary>
     public event Action? Drained;
 
+    /// <summary>Raised when flushing or waking consumers after a flush failed unexpectedly (a broker bug, not a broken socket).</summary>
+    public event Action<Exception>? Failed;
+
     /// <summary>Environment.TickCount64 of the last flush that sent something; for heartbeats.</summary>
     public long LastSentTicks { get; private set; } = Environment.TickCount64;
 
@@ -124,11 +127,12 @@ internal sealed class ConnectionOutput : IFlushTarget
                 Drained?.Invoke();
             }
         }
-        catch (Exception)
+        catch (Exception ex)
         {
-            // Runs as a pipe continuation: a failure here must not take the process down. The
-            // connection's read loop notices a broken transport on its own.
+            // Runs as a pipe continuation: a failure here must not take the process down, nor leave a
+            // connection that silently drops every reply: the owner reports it and ends the connection.
             MarkCompleted();
+            Failed?.Invoke(ex);
         }
     }
 
