@@ -100,6 +100,7 @@ public sealed class BrokerServer : IAsyncDisposable
 
         await _stopping.CancelAsync();
         Engine.Alarms.Changed -= OnAlarmChanged;
+        Engine.UnexpectedError -= OnUnexpectedError;
         if (_listener is not null)
         {
             await _listener.UnbindAsync();
@@ -129,6 +130,16 @@ public sealed class BrokerServer : IAsyncDisposable
             foreach (var connection in _context.Connections.Snapshot())
             {
                 connection.Abort();
+            }
+
+            // Aborted connections still give back what they hold (requeues, auto-delete queues) before
+            // the caller closes the store under them: wait for that, briefly.
+            try
+            {
+                await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(2));
+            }
+            catch (TimeoutException)
+            {
             }
         }
 
