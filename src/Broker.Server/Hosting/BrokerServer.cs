@@ -100,7 +100,6 @@ public sealed class BrokerServer : IAsyncDisposable
 
         await _stopping.CancelAsync();
         Engine.Alarms.Changed -= OnAlarmChanged;
-        Engine.UnexpectedError -= OnUnexpectedError;
         if (_listener is not null)
         {
             await _listener.UnbindAsync();
@@ -148,6 +147,7 @@ public sealed class BrokerServer : IAsyncDisposable
             await _acceptLoop;
         }
 
+        Engine.UnexpectedError -= OnUnexpectedError;
         if (_timer is not null)
         {
             await _timer.DisposeAsync();
