@@ -20,7 +20,8 @@ public sealed class RoutingTests(BrokerFixture fixture) : BrokerTestBase(fixture
         var returns = System.Threading.Channels.Channel.CreateUnbounded<BasicReturnEventArgs>();
         Channel.BasicReturnAsync += (_, e) =>
         {
-            returns.Writer.TryWrite(e);
+            // The body is the client's buffer, reused once the handler returns: keep a copy.
+            returns.Writer.TryWrite(new BasicReturnEventArgs(e.ReplyCode, e.ReplyText, e.Exchange, e.RoutingKey, e.BasicProperties, e.Body.ToArray()));
             return Task.CompletedTask;
         };
         return returns.Reader;
