@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Generates the AMQP 0-9-1 method structs of Broker.Protocol from RabbitMQ's machine-readable spec.
 
-Usage: tools/generate_protocol.py <path to amqp-rabbitmq-0.9.1.json> [output dir]
+Usage: tools/generate_protocol.py [path to amqp-rabbitmq-0.9.1.json] [output dir]
 
-The output is committed; the build never reads the spec.
+The spec defaults to the copy beside this script (tools/amqp-rabbitmq-0.9.1.json, RabbitMQ's
+machine-readable protocol with its extensions). The output is committed; the build never reads the
+spec, and a test (GeneratedCodeDriftTests) regenerates it and fails when the committed files differ.
 """
 import json
 import os
@@ -180,7 +182,7 @@ def gen_method(cls, method, domains):
 
 
 def main():
-    spec_path = sys.argv[1]
+    spec_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "amqp-rabbitmq-0.9.1.json")
     out_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "src", "Broker.Protocol", "Methods", "Generated")
     with open(spec_path) as f:
         spec = json.load(f)
@@ -189,7 +191,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     ids = []
     for cls in spec["classes"]:
-        parts = [header, "using Broker.Protocol.Encoding;", "", "namespace Broker.Protocol.Methods;", ""]
+        parts = [header, "using Broker.DataModel.Encoding;", "", "namespace Broker.Protocol.Methods;", ""]
         for m in cls["methods"]:
             name, text = gen_method(cls, m, domains)
             ids.append((name, cls["id"], m["id"], f'{cls["name"]}.{m["name"]}', bool(m.get("content"))))

@@ -1,5 +1,5 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.Arguments;
 

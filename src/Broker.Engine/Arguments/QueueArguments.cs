@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
+using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.Arguments;
 

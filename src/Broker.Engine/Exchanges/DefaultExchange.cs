@@ -1,6 +1,6 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.Routing;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.Exchanges;
 

@@ -1,7 +1,7 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
 using Broker.Engine.Routing;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.Exchanges;
 

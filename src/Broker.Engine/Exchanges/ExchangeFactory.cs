@@ -1,5 +1,5 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.Exchanges;
 

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 
 namespace Broker.Engine.Exchanges;
 
@@ -26,7 +26,12 @@ internal readonly ref struct HeaderValue
         {
             var name = reader.ReadShortStringBytes();
             var type = reader.ReadOctet();
-            var raw = ReadRaw(ref reader, type);
+            if (!TryReadRaw(ref reader, type, out var raw))
+            {
+                // Tables were validated when the message was published: a type we cannot skip matches nothing.
+                break;
+            }
+
             if (name.SequenceEqual(key))
             {
                 value = new HeaderValue(type, raw);
@@ -154,31 +159,40 @@ internal readonly ref struct HeaderValue
     }
 
     /// <summary>The value's bytes: for strings and binaries the content, for tables and arrays the
-    /// length-prefixed encoding, for numbers their big-endian bytes.</summary>
-    private static ReadOnlySpan<byte> ReadRaw(scoped ref AmqpReader reader, byte type)
+    /// length-prefixed encoding, for numbers their big-endian bytes. False for an unknown type.</summary>
+    private static bool TryReadRaw(scoped ref AmqpReader reader, byte type, out ReadOnlySpan<byte> raw)
     {
         switch (type)
         {
             case (byte)'t' or (byte)'b' or (byte)'B':
-                return reader.ReadBytes(1);
+                raw = reader.ReadBytes(1);
+                return true;
             case (byte)'s' or (byte)'u':
-                return reader.ReadBytes(2);
+                raw = reader.ReadBytes(2);
+                return true;
             case (byte)'I' or (byte)'i' or (byte)'f':
-                return reader.ReadBytes(4);
+                raw = reader.ReadBytes(4);
+                return true;
             case (byte)'l' or (byte)'d' or (byte)'T':
-                return reader.ReadBytes(8);
+                raw = reader.ReadBytes(8);
+                return true;
             case (byte)'D':
-                return reader.ReadBytes(5);
+                raw = reader.ReadBytes(5);
+                return true;
             case (byte)'S' or (byte)'x':
-                return reader.ReadLongString();
+                raw = reader.ReadLongString();
+                return true;
             case (byte)'A' or (byte)'F':
                 var start = reader.RemainingSpan;
                 var body = reader.ReadLongString();
-                return start[..(4 + body.Length)];
+                raw = start[..(4 + body.Length)];
+                return true;
             case (byte)'V':
-                return default;
+                raw = default;
+                return true;
             default:
-                throw Broker.Protocol.AmqpProtocolException.Syntax($"unknown field type '{(char)type}'");
+                raw = default;
+                return false;
         }
     }
 }

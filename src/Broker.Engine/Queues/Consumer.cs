@@ -1,4 +1,4 @@
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 using TextEncoding = System.Text.Encoding;
 
 namespace Broker.Engine.Queues;

@@ -1,6 +1,6 @@
+using Broker.DataModel.Content;
+using Broker.DataModel.Encoding;
 using Broker.Engine.Messages;
-using Broker.Protocol.Content;
-using Broker.Protocol.Encoding;
 using TextEncoding = System.Text.Encoding;
 
 namespace Broker.Engine.Queues;

@@ -1,9 +1,9 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.Delivery;
 using Broker.Engine.Errors;
 using Broker.Engine.Messages;
 using Broker.Engine.Stores;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.Queues;
 

@@ -1,6 +1,6 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Queues;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.Routing;
 

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Broker.DataModel.Encoding;
 using Broker.Engine.Arguments;
 using Broker.Engine.Errors;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Queues;
 using Broker.Engine.Routing;
 using Broker.Engine.Stores;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.VirtualHosts;
 
@@ -421,7 +421,7 @@ public sealed class VirtualHost
             original.Release();
             try
             {
-                var headers = Protocol.Content.MessageProperties.Parse(message.Properties).HeadersBody;
+                var headers = Broker.DataModel.Content.MessageProperties.Parse(message.Properties).HeadersBody;
                 targets.Clear();
                 foreach (var key in keys)
                 {

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
+using Broker.DataModel;
+
 namespace Broker.Protocol.Framing;
 
 /// <summary>

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 using Broker.Protocol.Methods;
 
 namespace Broker.Protocol.Framing;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
-using Broker.Protocol.Encoding;
+using Broker.DataModel;
+using Broker.DataModel.Encoding;
 
 namespace Broker.Protocol.Methods;
 

@@ -1,7 +1,7 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.Delivery;
 using Broker.Engine.Queues;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol.Encoding;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 using Broker.Server.Errors;

@@ -1,7 +1,7 @@
+using Broker.DataModel.Content;
 using Broker.Engine.Messages;
 using Broker.Engine.Routing;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol.Content;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 using Broker.Server.Errors;

@@ -1,11 +1,12 @@
 using System.Buffers;
+using Broker.DataModel;
+using Broker.DataModel.Content;
+using Broker.DataModel.Encoding;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Messages;
 using Broker.Engine.Queues;
 using Broker.Engine.Routing;
 using Broker.Protocol;
-using Broker.Protocol.Content;
-using Broker.Protocol.Encoding;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 using Broker.Server.Errors;

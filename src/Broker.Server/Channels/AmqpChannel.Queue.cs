@@ -1,4 +1,4 @@
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 using Broker.Protocol.Methods;
 using Broker.Server.Errors;
 

@@ -1,5 +1,5 @@
 using System.Buffers;
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 using Broker.Server.Errors;

@@ -1,11 +1,11 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Broker.DataModel;
 using Broker.Engine;
 using Broker.Engine.Delivery;
 using Broker.Engine.Queues;
 using Broker.Engine.Security;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 using Broker.Server.Channels;

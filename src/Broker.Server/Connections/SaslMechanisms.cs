@@ -1,4 +1,4 @@
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 using TextEncoding = System.Text.Encoding;
 
 namespace Broker.Server.Connections;
@@ -42,7 +42,7 @@ internal static class SaslMechanisms
             {
                 table = FieldTableCodec.DecodeTableBody(response);
             }
-            catch (Broker.Protocol.AmqpProtocolException)
+            catch (Broker.DataModel.AmqpProtocolException)
             {
                 return false;
             }

@@ -1,5 +1,5 @@
 using System.Reflection;
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 
 namespace Broker.Server.Connections;
 

@@ -1,5 +1,5 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine;
-using Broker.Protocol.Encoding;
 using Broker.Server.Connections;
 using Microsoft.Extensions.Logging;
 

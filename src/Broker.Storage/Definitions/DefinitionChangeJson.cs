@@ -75,7 +75,7 @@ internal static class DefinitionChangeJson
         };
     }
 
-    private static JsonObject Binding(string op, string virtualHost, string source, string destination, bool toQueue, string routingKey, Broker.Protocol.Encoding.FieldTable arguments) => new()
+    private static JsonObject Binding(string op, string virtualHost, string source, string destination, bool toQueue, string routingKey, Broker.DataModel.Encoding.FieldTable arguments) => new()
     {
         ["op"] = op,
         ["vhost"] = virtualHost,

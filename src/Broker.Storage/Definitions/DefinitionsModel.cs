@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
+using Broker.DataModel.Encoding;
 using Broker.Engine.Stores;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Storage.Definitions;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 
 namespace Broker.Storage.Definitions;
 

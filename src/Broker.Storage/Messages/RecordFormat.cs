@@ -12,7 +12,8 @@ namespace Broker.Storage.Messages;
 /// <remarks>
 /// Segment header (32 bytes): "BRKSEG01", u32 segment number, u32 incarnation, 16 reserved bytes.
 /// Record: u32 length (of what follows the CRC), u32 crc32c (of what follows it), u64 sequence,
-/// u32 incarnation, u8 flags, u8 exchange length, u8 routing key length, u8 reserved,
+/// u32 incarnation, u8 flags, u8 exchange length, u8 routing key length, u8 priority (what a priority
+/// queue orders by, so recovery need not parse AMQP properties; 0 in records of earlier versions),
 /// u32 properties length, u32 body length, i64 expiry (Unix ms, long.MaxValue for none),
 /// then exchange, routing key, properties, body.
 /// Ack record (24 bytes): u64 first sequence, u64 last sequence, u32 kind, u32 crc32c of the first 20.
@@ -57,7 +58,7 @@ internal static class RecordFormat
         destination[20] = (byte)((persistent ? FlagPersistent : 0) | (message.IsPersistent ? FlagPersistentMessage : 0));
         destination[21] = (byte)exchange.Length;
         destination[22] = (byte)routingKey.Length;
-        destination[23] = 0;
+        destination[23] = message.Priority;
         BinaryPrimitives.WriteInt32LittleEndian(destination[24..], properties.Length);
         BinaryPrimitives.WriteInt32LittleEndian(destination[28..], body.Length);
         BinaryPrimitives.WriteInt64LittleEndian(destination[32..], expiresAt);
@@ -120,7 +121,7 @@ internal static class RecordFormat
         var properties = record.Slice(at, propertiesLength);
         at += propertiesLength;
         var persistent = (record[20] & (FlagPersistent | FlagPersistentMessage)) != 0;
-        var message = pool.Rent(exchange, routingKey, properties, bodyLength, persistent, MessagePriority(properties));
+        var message = pool.Rent(exchange, routingKey, properties, bodyLength, persistent, priority: record[23]);
         message.AppendBody(record.Slice(at, bodyLength));
         return message;
     }
@@ -140,18 +141,6 @@ internal static class RecordFormat
         kind = (AckKind)BinaryPrimitives.ReadUInt32LittleEndian(record[16..]);
         return BinaryPrimitives.ReadUInt32LittleEndian(record[20..]) == Crc32C.Compute(record[..20])
             && kind is AckKind.Settled or AckKind.Delivered or AckKind.SettledRange;
-    }
-
-    private static byte MessagePriority(ReadOnlySpan<byte> properties)
-    {
-        try
-        {
-            return Broker.Protocol.Content.MessageProperties.Parse(properties).Priority;
-        }
-        catch (Broker.Protocol.AmqpProtocolException)
-        {
-            return 0;
-        }
     }
 }
 

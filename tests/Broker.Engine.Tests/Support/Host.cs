@@ -1,9 +1,9 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Queues;
 using Broker.Engine.Routing;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.Tests.Support;
 

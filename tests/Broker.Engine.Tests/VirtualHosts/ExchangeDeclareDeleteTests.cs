@@ -1,7 +1,7 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Tests.Support;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.Tests.VirtualHosts;
 

@@ -1,8 +1,8 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Tests.Support;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol.Encoding;
 
 namespace Broker.Engine.Tests.VirtualHosts;
 

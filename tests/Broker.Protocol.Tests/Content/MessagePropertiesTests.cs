@@ -1,5 +1,6 @@
-using Broker.Protocol.Content;
-using Broker.Protocol.Encoding;
+using Broker.DataModel;
+using Broker.DataModel.Content;
+using Broker.DataModel.Encoding;
 
 namespace Broker.Protocol.Tests.Content;
 

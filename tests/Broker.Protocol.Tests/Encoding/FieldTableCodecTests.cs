@@ -1,4 +1,4 @@
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 
 namespace Broker.Protocol.Tests.Encoding;
 

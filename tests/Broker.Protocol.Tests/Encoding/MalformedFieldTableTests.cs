@@ -1,4 +1,5 @@
-using Broker.Protocol.Encoding;
+using Broker.DataModel;
+using Broker.DataModel.Encoding;
 
 namespace Broker.Protocol.Tests.Encoding;
 

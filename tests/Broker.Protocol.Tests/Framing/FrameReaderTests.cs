@@ -1,5 +1,6 @@
 using System.Buffers;
-using Broker.Protocol.Content;
+using Broker.DataModel;
+using Broker.DataModel.Content;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 using Broker.Protocol.Tests.Support;

@@ -1,6 +1,7 @@
 using System.Buffers;
-using Broker.Protocol.Content;
-using Broker.Protocol.Encoding;
+using Broker.DataModel;
+using Broker.DataModel.Content;
+using Broker.DataModel.Encoding;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 using Broker.Protocol.Tests.Support;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Broker.DataModel;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 using Broker.Protocol.Tests.Support;

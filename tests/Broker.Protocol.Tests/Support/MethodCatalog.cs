@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
+using Broker.DataModel.Encoding;
 using Broker.Engine.Stores;
-using Broker.Protocol.Encoding;
 using Broker.Storage.Definitions;
 
 namespace Broker.Storage.Tests.Definitions;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 using Broker.Storage.Definitions;
 
 namespace Broker.Storage.Tests.Definitions;

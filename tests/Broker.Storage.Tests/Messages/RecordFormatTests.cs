@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.Text;
+using Broker.DataModel.Content;
+using Broker.DataModel.Encoding;
 using Broker.Engine.Messages;
 using Broker.Engine.Queues;
-using Broker.Protocol.Content;
-using Broker.Protocol.Encoding;
 using Broker.Storage.Messages;
 using Broker.Storage.Tests.Support;
 

@@ -1,8 +1,8 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine;
 using Broker.Engine.Delivery;
 using Broker.Engine.Queues;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol.Encoding;
 using Broker.Storage.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,9 +1,9 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine;
 using Broker.Engine.Delivery;
 using Broker.Engine.Messages;
 using Broker.Engine.Queues;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol.Encoding;
 using Broker.Storage.Messages;
 using Broker.Storage.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;

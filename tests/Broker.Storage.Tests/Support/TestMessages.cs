@@ -1,8 +1,8 @@
 using System.Reflection;
 using System.Text;
+using Broker.DataModel.Content;
 using Broker.Engine.Messages;
 using Broker.Engine.Queues;
-using Broker.Protocol.Content;
 
 namespace Broker.Storage.Tests.Support;
 

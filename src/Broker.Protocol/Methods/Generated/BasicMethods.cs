@@ -4,7 +4,7 @@
 
 #nullable enable
 
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 
 namespace Broker.Protocol.Methods;
 

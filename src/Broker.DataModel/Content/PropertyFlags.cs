@@ -1,4 +1,4 @@
-namespace Broker.Protocol.Content;
+namespace Broker.DataModel.Content;
 
 /// <summary>Bits of the basic class's property flags word, in wire order (bit 15 first).</summary>
 [Flags]

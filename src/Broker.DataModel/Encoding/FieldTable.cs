@@ -1,7 +1,7 @@
 using System.Collections;
 using TextEncoding = System.Text.Encoding;
 
-namespace Broker.Protocol.Encoding;
+namespace Broker.DataModel.Encoding;
 
 /// <summary>
 /// An AMQP field table: ordered name/value pairs. Values are <c>bool</c>, <c>sbyte</c>, <c>byte</c>,

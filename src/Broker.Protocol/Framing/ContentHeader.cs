@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 
-namespace Broker.Protocol.Content;
+using Broker.DataModel;
+
+namespace Broker.Protocol.Framing;
 
 /// <summary>A content header frame's payload: class id, weight, body size, then the encoded properties.</summary>
 public readonly ref struct ContentHeader

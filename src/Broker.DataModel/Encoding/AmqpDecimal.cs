@@ -1,4 +1,4 @@
-namespace Broker.Protocol.Encoding;
+namespace Broker.DataModel.Encoding;
 
 /// <summary>An AMQP decimal field value ('D'): an unsigned scale (decimal places) and a signed 32-bit value.</summary>
 public readonly record struct AmqpDecimal(byte Scale, int Value)

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Runtime.CompilerServices;
 using TextEncoding = System.Text.Encoding;
 
-namespace Broker.Protocol.Encoding;
+namespace Broker.DataModel.Encoding;
 
 /// <summary>
 /// Field tables and arrays with every type RabbitMQ sends and accepts: t b B s u I i l f d D S A T F V x.

@@ -1,4 +1,4 @@
-namespace Broker.Protocol.Encoding;
+namespace Broker.DataModel.Encoding;
 
 /// <summary>A byte-array field value ('x'), distinct from a longstr ('S', decoded as <c>byte[]</c>).</summary>
 public sealed class AmqpBinary : IEquatable<AmqpBinary>

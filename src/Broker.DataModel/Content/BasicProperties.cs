@@ -1,6 +1,6 @@
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 
-namespace Broker.Protocol.Content;
+namespace Broker.DataModel.Content;
 
 /// <summary>
 /// The 14 properties of the basic class, decoded. The hot path never builds one: it keeps the

@@ -1,6 +1,6 @@
-using Broker.Protocol.Encoding;
+using Broker.DataModel.Encoding;
 
-namespace Broker.Protocol.Content;
+namespace Broker.DataModel.Content;
 
 /// <summary>
 /// One pass over encoded basic properties that finds the fields the broker acts on, without decoding

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using TextEncoding = System.Text.Encoding;
 
-namespace Broker.Protocol.Encoding;
+namespace Broker.DataModel.Encoding;
 
 /// <summary>
 /// Writes AMQP primitive types into a span sized beforehand (methods know their exact size),
