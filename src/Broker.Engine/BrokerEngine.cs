@@ -57,6 +57,9 @@ public sealed class BrokerEngine
     /// <summary>Message bytes held in memory by all queues.</summary>
     public HeadMemory HeadMemory { get; }
 
+    /// <summary>The queue types declarations may ask for (x-queue-type); classic and quorum to begin with.</summary>
+    public QueueTypeRegistry QueueTypes { get; } = new();
+
     /// <summary>Memory and disk alarms that block publishers.</summary>
     public ResourceAlarms Alarms { get; } = new();
 

@@ -144,7 +144,7 @@ public sealed class DurableStorage : IDisposable
             }
 
             _ = binding.ToQueue
-                ? vhost.BindQueue(binding.Destination, binding.Source, binding.RoutingKey, binding.Arguments, connection: RestoreOwner)
+                ? vhost.BindQueue(binding.Destination, binding.Source, binding.RoutingKey, binding.Arguments, connection: null)
                 : vhost.BindExchange(binding.Destination, binding.Source, binding.RoutingKey, binding.Arguments);
         }
 
@@ -157,8 +157,6 @@ public sealed class DurableStorage : IDisposable
             }
         }
     }
-
-    private static readonly object RestoreOwner = new();
 
     private sealed class MessagePoolHolder
     {

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
+using Broker.Engine.Queues;
 
 namespace Broker.Engine.Arguments;
 
@@ -24,52 +25,54 @@ public static partial class QueueArguments
         "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator",
     ];
 
-    private static readonly string[] ClassicArguments =
+    // Every argument some RabbitMQ queue type knows (classic, quorum, stream): one a type does not
+    // support is refused for it rather than ignored.
+    private static readonly HashSet<string> TypedArguments =
     [
         "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-length",
         "x-max-length-bytes", "x-max-priority", "x-overflow", "x-queue-mode", "x-single-active-consumer",
-        "x-queue-type", "x-queue-master-locator", "x-queue-version",
+        "x-queue-type", "x-queue-master-locator", "x-queue-version", "x-dead-letter-strategy", "x-max-in-memory-length",
+        "x-max-in-memory-bytes", "x-quorum-initial-group-size", "x-delivery-limit", "x-queue-leader-locator",
+        "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
     ];
-
-    private static readonly string[] QuorumArguments =
-    [
-        "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-dead-letter-strategy", "x-expires", "x-max-length",
-        "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes", "x-overflow", "x-single-active-consumer",
-        "x-queue-type", "x-quorum-initial-group-size", "x-delivery-limit", "x-message-ttl", "x-queue-leader-locator",
-    ];
-
-    private static readonly string[] StreamArguments =
-    [
-        "x-max-length-bytes", "x-queue-type", "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
-        "x-queue-leader-locator",
-    ];
-
-    /// <summary>Every argument some queue type knows: those a type does not support are refused for it.</summary>
-    private static readonly HashSet<string> TypedArguments =
-        [.. ClassicArguments, .. QuorumArguments, .. StreamArguments, "x-max-in-memory-length", "x-max-in-memory-bytes"];
 
     /// <summary>The queue type the arguments ask for: classic (also when absent), quorum or stream.</summary>
     public static string QueueType(FieldTable arguments) => arguments.GetString("x-queue-type") ?? "classic";
 
-    /// <summary>Checks arguments of a queue about to be created.</summary>
-    public static EngineError Validate(FieldTable arguments, string resource)
+    /// <summary>
+    /// The type x-queue-type names (classic when absent), from the types this engine offers; a value of
+    /// the wrong type, or a type it does not offer, is RabbitMQ's 406.
+    /// </summary>
+    public static EngineError ResolveType(FieldTable arguments, string resource, QueueTypeRegistry types, out QueueType type)
     {
-        if (arguments.TryGetValue("x-queue-type", out var typeValue) && CheckQueueType(typeValue) is { } badType)
+        if (!arguments.TryGetValue("x-queue-type", out var value))
         {
-            return Invalid("x-queue-type", resource, badType);
+            type = types.Default;
+            return EngineError.None;
         }
 
-        var type = QueueType(arguments);
-        var supported = type switch
+        if (FieldValues.AsString(value) is not { } name)
         {
-            "quorum" => QuorumArguments,
-            "stream" => StreamArguments,
-            _ => ClassicArguments,
-        };
+            type = types.Default;
+            return Invalid("x-queue-type", resource, UnacceptableType(value));
+        }
 
+        if (!types.TryGet(name, out type))
+        {
+            type = types.Default;
+            return Invalid("x-queue-type", resource, $"\"unsupported queue type '{name}'\"");
+        }
+
+        return EngineError.None;
+    }
+
+    /// <summary>Checks the arguments of a queue of <paramref name="type"/> about to be created.</summary>
+    public static EngineError Validate(FieldTable arguments, string resource, QueueType type)
+    {
+        var supported = type.SupportedArguments;
         foreach (var key in Known)
         {
-            if (Array.IndexOf(supported, key) < 0 || !arguments.TryGetValue(key, out var value))
+            if (!Contains(supported, key) || !arguments.TryGetValue(key, out var value))
             {
                 continue;
             }
@@ -82,13 +85,26 @@ public static partial class QueueArguments
 
         foreach (var (key, _) in arguments)
         {
-            if (TypedArguments.Contains(key) && Array.IndexOf(supported, key) < 0)
+            if (TypedArguments.Contains(key) && !Contains(supported, key))
             {
-                return EngineError.PreconditionFailed($"invalid arg '{key}' for {resource} of queue type rabbit_{type}_queue");
+                return EngineError.PreconditionFailed($"invalid arg '{key}' for {resource} of queue type {type.ModuleName}");
             }
         }
 
         return EngineError.None;
+    }
+
+    private static bool Contains(IReadOnlyList<string> list, string key)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] == key)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static EngineError Invalid(string key, string resource, string problem) =>
@@ -116,13 +132,6 @@ public static partial class QueueArguments
         "x-max-age" => FieldValues.AsString(value) is { } age && MaxAgePattern().IsMatch(age) ? null : "invalid_max_age",
         "x-queue-leader-locator" => FieldValues.AsString(value) is "client-local" or "balanced" or "random" or "least-leaders" ? null : "invalid_queue_leader_locator",
         _ => null,
-    };
-
-    private static string? CheckQueueType(object? value) => FieldValues.AsString(value) switch
-    {
-        null => UnacceptableType(value),
-        "classic" or "quorum" or "stream" => null,
-        var other => $"\"unsupported queue type '{other}'\"",
     };
 
     private static string? IntegerType(object? value) =>

@@ -21,7 +21,7 @@ public sealed class DefaultExchange : Exchange
     {
     }
 
-    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<object> matches)
+    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches)
     {
         if (VirtualHost.TryGetQueue(routingKey.Chars, out var queue))
         {

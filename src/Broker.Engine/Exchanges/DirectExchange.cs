@@ -7,8 +7,8 @@ namespace Broker.Engine.Exchanges;
 /// <summary>Routes to the destinations bound with exactly the message's routing key.</summary>
 public sealed class DirectExchange : Exchange
 {
-    private readonly Dictionary<string, List<object>> _byKey = [];
-    private readonly Dictionary<string, List<object>>.AlternateLookup<ReadOnlySpan<char>> _byKeySpan;
+    private readonly Dictionary<string, List<IBindingDestination>> _byKey = [];
+    private readonly Dictionary<string, List<IBindingDestination>>.AlternateLookup<ReadOnlySpan<char>> _byKeySpan;
 
     public DirectExchange(VirtualHost virtualHost, string name, bool durable, bool autoDelete, bool @internal, FieldTable arguments)
         : base(virtualHost, name, ExchangeTypes.Direct, durable, autoDelete, @internal, arguments)
@@ -39,7 +39,7 @@ public sealed class DirectExchange : Exchange
         }
     }
 
-    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<object> matches)
+    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches)
     {
         if (_byKeySpan.TryGetValue(routingKey.Chars, out var destinations))
         {

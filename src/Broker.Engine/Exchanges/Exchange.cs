@@ -9,9 +9,10 @@ namespace Broker.Engine.Exchanges;
 /// An exchange and its bindings. Subclasses index bindings for their type's matching rule; routing
 /// and binding changes take the exchange's lock (short: no I/O, no other locks inside).
 /// </summary>
-public abstract class Exchange
+public abstract class Exchange : IBindingDestination
 {
     private readonly List<Binding> _bindings = [];
+    private string? _alternateExchange;
 
     protected Exchange(VirtualHost virtualHost, string name, string type, bool durable, bool autoDelete, bool @internal, FieldTable arguments)
     {
@@ -22,7 +23,7 @@ public abstract class Exchange
         AutoDelete = autoDelete;
         Internal = @internal;
         Arguments = arguments;
-        AlternateExchange = arguments.GetString("alternate-exchange");
+        _alternateExchange = arguments.GetString("alternate-exchange");
     }
 
     public VirtualHost VirtualHost { get; }
@@ -39,8 +40,15 @@ public abstract class Exchange
 
     public FieldTable Arguments { get; }
 
-    /// <summary>Where messages go that this exchange's own bindings do not route (the alternate-exchange argument).</summary>
-    public string? AlternateExchange { get; }
+    /// <summary>
+    /// Where messages go that this exchange's own bindings do not route: the alternate-exchange
+    /// argument now, a policy later (which may change it on the live exchange).
+    /// </summary>
+    public string? AlternateExchange
+    {
+        get => Volatile.Read(ref _alternateExchange);
+        set => Volatile.Write(ref _alternateExchange, value);
+    }
 
     public bool IsDeleted { get; internal set; }
 
@@ -88,7 +96,7 @@ public abstract class Exchange
     }
 
     /// <summary>Removes a binding; returns it, or null if there was none.</summary>
-    internal Binding? RemoveBinding(object destination, string routingKey, FieldTable arguments)
+    internal Binding? RemoveBinding(IBindingDestination destination, string routingKey, FieldTable arguments)
     {
         lock (SyncRoot)
         {
@@ -108,7 +116,7 @@ public abstract class Exchange
     }
 
     /// <summary>Removes every binding to <paramref name="destination"/> (it was deleted); returns how many remain.</summary>
-    internal int RemoveBindingsTo(object destination, List<Binding> removed)
+    internal int RemoveBindingsTo(IBindingDestination destination, List<Binding> removed)
     {
         lock (SyncRoot)
         {
@@ -128,7 +136,7 @@ public abstract class Exchange
     }
 
     /// <summary>Adds this exchange's matching destinations (queues and exchanges) to <paramref name="matches"/>.</summary>
-    public void Match(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<object> matches)
+    public void Match(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches)
     {
         lock (SyncRoot)
         {
@@ -143,5 +151,5 @@ public abstract class Exchange
 
     protected abstract void OnBindingRemoved(Binding binding);
 
-    protected abstract void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<object> matches);
+    protected abstract void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches);
 }

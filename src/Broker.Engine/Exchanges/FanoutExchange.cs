@@ -7,7 +7,7 @@ namespace Broker.Engine.Exchanges;
 /// <summary>Routes every message to every bound destination, whatever its key.</summary>
 public sealed class FanoutExchange : Exchange
 {
-    private readonly List<object> _destinations = [];
+    private readonly List<IBindingDestination> _destinations = [];
 
     public FanoutExchange(VirtualHost virtualHost, string name, bool durable, bool autoDelete, bool @internal, FieldTable arguments)
         : base(virtualHost, name, ExchangeTypes.Fanout, durable, autoDelete, @internal, arguments)
@@ -18,6 +18,6 @@ public sealed class FanoutExchange : Exchange
 
     protected override void OnBindingRemoved(Binding binding) => _destinations.Remove(binding.Destination);
 
-    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<object> matches) =>
+    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches) =>
         matches.AddRange(_destinations);
 }

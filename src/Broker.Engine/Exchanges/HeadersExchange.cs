@@ -52,7 +52,7 @@ public sealed class HeadersExchange : Exchange
         }
     }
 
-    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<object> matches)
+    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches)
     {
         foreach (var pattern in _patterns)
         {

@@ -57,7 +57,7 @@ public sealed class TopicExchange : Exchange
         }
     }
 
-    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<object> matches)
+    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches)
     {
         var key = routingKey.Chars;
         Span<Range> words = stackalloc Range[MaxWords];
@@ -65,7 +65,7 @@ public sealed class TopicExchange : Exchange
         Match(_root, key, words[..count], matches);
     }
 
-    private static void Match(TopicNode node, ReadOnlySpan<char> key, ReadOnlySpan<Range> words, List<object> matches)
+    private static void Match(TopicNode node, ReadOnlySpan<char> key, ReadOnlySpan<Range> words, List<IBindingDestination> matches)
     {
         if (words.IsEmpty)
         {
@@ -112,7 +112,7 @@ public sealed class TopicExchange : Exchange
 
         public TopicNode? Hash { get; private set; }
 
-        public List<object> Destinations { get; } = [];
+        public List<IBindingDestination> Destinations { get; } = [];
 
         public bool IsEmpty => Destinations.Count == 0 && Star is null && Hash is null && (_children is null || _children.Count == 0);
 

@@ -2,51 +2,68 @@ using Broker.DataModel.Encoding;
 
 namespace Broker.Engine.Queues;
 
-/// <summary>What a queue's arguments ask for (validated at declaration), read once.</summary>
-public sealed class QueueSettings
+/// <summary>
+/// What a queue does: its effective settings. Made from its arguments at declaration (validated
+/// there); policies will make others, which <see cref="MessageQueue.ApplySettings"/> puts in force on
+/// the live queue. Immutable: a queue reads one consistent set.
+/// </summary>
+public sealed record QueueSettings
 {
-    public static readonly QueueSettings Default = new(new FieldTable());
+    public static readonly QueueSettings Default = FromArguments(new FieldTable());
 
-    public QueueSettings(FieldTable arguments)
+    /// <summary>x-message-ttl in milliseconds, or -1.</summary>
+    public long MessageTtl { get; init; } = -1;
+
+    /// <summary>x-expires in milliseconds (the queue goes after that long unused), or -1.</summary>
+    public long Expires { get; init; } = -1;
+
+    /// <summary>x-max-length, or -1.</summary>
+    public long MaxLength { get; init; } = -1;
+
+    /// <summary>x-max-length-bytes (of bodies), or -1.</summary>
+    public long MaxLengthBytes { get; init; } = -1;
+
+    public bool HasLengthLimit => MaxLength >= 0 || MaxLengthBytes >= 0;
+
+    public OverflowBehaviour Overflow { get; init; }
+
+    public string? DeadLetterExchange { get; init; }
+
+    public string? DeadLetterRoutingKey { get; init; }
+
+    /// <summary>x-delivery-limit (quorum queues): deliveries after which a message is dropped or dead-lettered; -1 for none.</summary>
+    public long DeliveryLimit { get; init; } = -1;
+
+    /// <summary>x-max-priority; 0 for a queue without priorities. Fixed at declaration.</summary>
+    public byte MaxPriority { get; init; }
+
+    /// <summary>x-single-active-consumer. Fixed at declaration.</summary>
+    public bool SingleActiveConsumer { get; init; }
+
+    public static QueueSettings FromArguments(FieldTable arguments) => new()
     {
-        MessageTtl = Integer(arguments, "x-message-ttl") ?? -1;
-        Expires = Integer(arguments, "x-expires") ?? -1;
-        MaxLength = Integer(arguments, "x-max-length") ?? -1;
-        MaxLengthBytes = Integer(arguments, "x-max-length-bytes") ?? -1;
+        MessageTtl = Integer(arguments, "x-message-ttl") ?? -1,
+        Expires = Integer(arguments, "x-expires") ?? -1,
+        MaxLength = Integer(arguments, "x-max-length") ?? -1,
+        MaxLengthBytes = Integer(arguments, "x-max-length-bytes") ?? -1,
         Overflow = arguments.GetString("x-overflow") switch
         {
             "reject-publish" => OverflowBehaviour.RejectPublish,
             "reject-publish-dlx" => OverflowBehaviour.RejectPublishDeadLetter,
             _ => OverflowBehaviour.DropHead,
-        };
-        DeadLetterExchange = arguments.GetString("x-dead-letter-exchange");
-        DeadLetterRoutingKey = arguments.GetString("x-dead-letter-routing-key");
-        MaxPriority = (byte)Math.Clamp(Integer(arguments, "x-max-priority") ?? 0, 0, 255);
-        SingleActiveConsumer = arguments["x-single-active-consumer"] is true;
-    }
+        },
+        DeadLetterExchange = arguments.GetString("x-dead-letter-exchange"),
+        DeadLetterRoutingKey = arguments.GetString("x-dead-letter-routing-key"),
+        DeliveryLimit = Integer(arguments, "x-delivery-limit") ?? -1,
+        MaxPriority = (byte)Math.Clamp(Integer(arguments, "x-max-priority") ?? 0, 0, 255),
+        SingleActiveConsumer = arguments["x-single-active-consumer"] is true,
+    };
 
-    /// <summary>x-message-ttl in milliseconds, or -1.</summary>
-    public long MessageTtl { get; }
-
-    /// <summary>x-expires in milliseconds (the queue goes after that long unused), or -1.</summary>
-    public long Expires { get; }
-
-    public long MaxLength { get; }
-
-    public long MaxLengthBytes { get; }
-
-    public bool HasLengthLimit => MaxLength >= 0 || MaxLengthBytes >= 0;
-
-    public OverflowBehaviour Overflow { get; }
-
-    public string? DeadLetterExchange { get; }
-
-    public string? DeadLetterRoutingKey { get; }
-
-    /// <summary>x-max-priority; 0 for a queue without priorities.</summary>
-    public byte MaxPriority { get; }
-
-    public bool SingleActiveConsumer { get; }
+    /// <summary>These settings, with what cannot change on a live queue taken from <paramref name="current"/>.</summary>
+    public QueueSettings KeepingFixedFrom(QueueSettings current) =>
+        MaxPriority == current.MaxPriority && SingleActiveConsumer == current.SingleActiveConsumer
+            ? this
+            : this with { MaxPriority = current.MaxPriority, SingleActiveConsumer = current.SingleActiveConsumer };
 
     private static long? Integer(FieldTable arguments, string key) => FieldValues.AsInteger(arguments[key]);
 }

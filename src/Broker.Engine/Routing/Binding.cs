@@ -10,7 +10,7 @@ namespace Broker.Engine.Routing;
 /// </summary>
 public sealed class Binding
 {
-    public Binding(Exchange source, object destination, string routingKey, FieldTable arguments)
+    public Binding(Exchange source, IBindingDestination destination, string routingKey, FieldTable arguments)
     {
         Source = source;
         Destination = destination;
@@ -21,7 +21,7 @@ public sealed class Binding
     public Exchange Source { get; }
 
     /// <summary>A <see cref="MessageQueue"/> or an <see cref="Exchange"/>.</summary>
-    public object Destination { get; }
+    public IBindingDestination Destination { get; }
 
     public string RoutingKey { get; }
 
@@ -29,6 +29,6 @@ public sealed class Binding
 
     /// <remarks>Arguments compare up to number width, so a binding restored from stored definitions
     /// (where an int may come back as a long) is still the binding the client made.</remarks>
-    public bool Matches(object destination, string routingKey, FieldTable arguments) =>
+    public bool Matches(IBindingDestination destination, string routingKey, FieldTable arguments) =>
         ReferenceEquals(Destination, destination) && RoutingKey == routingKey && Arguments.EquivalentTo(arguments);
 }

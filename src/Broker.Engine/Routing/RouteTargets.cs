@@ -13,14 +13,14 @@ public sealed class RouteTargets
     private readonly List<MessageQueue> _queues = [];
     private readonly HashSet<MessageQueue> _queueSet = [];
     private readonly List<Exchange> _visited = [];
-    private readonly List<object> _pending = [];
-    private readonly List<object> _matches = [];
+    private readonly List<IBindingDestination> _pending = [];
+    private readonly List<IBindingDestination> _matches = [];
 
     public List<MessageQueue> Queues => _queues;
 
-    internal List<object> Matches => _matches;
+    internal List<IBindingDestination> Matches => _matches;
 
-    internal List<object> Pending => _pending;
+    internal List<IBindingDestination> Pending => _pending;
 
     /// <summary>Forgets the queues of the previous publish.</summary>
     public void Clear()

@@ -18,6 +18,9 @@ public readonly ref struct RoutingKey
     /// <summary>Most chars a shortstr of 255 UTF-8 bytes can decode to.</summary>
     public const int MaxChars = 255;
 
+    /// <summary>Longest routing key: a shortstr's 255 bytes.</summary>
+    public const int MaxBytes = 255;
+
     public static RoutingKey Decode(ReadOnlySpan<byte> utf8, Span<char> buffer)
     {
         var count = TextEncoding.UTF8.GetChars(utf8, buffer);

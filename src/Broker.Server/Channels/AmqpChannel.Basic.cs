@@ -1,7 +1,8 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Delivery;
+using Broker.Engine.Messages;
 using Broker.Engine.Queues;
-using Broker.Engine.VirtualHosts;
+using Broker.Engine.Sessions;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 using Broker.Server.Errors;
@@ -17,30 +18,9 @@ internal sealed partial class AmqpChannel
             throw AmqpException.NotImplemented($"prefetch_size!=0 ({qos.PrefetchSize})", MethodIds.BasicQos);
         }
 
-        bool raised;
-        lock (_lock)
-        {
-            if (qos.Global)
-            {
-                // RabbitMQ's reinterpretation: global applies to the channel, shared by its consumers.
-                raised = qos.PrefetchCount == 0 || (_globalPrefetch != 0 && qos.PrefetchCount > _globalPrefetch);
-                _globalPrefetch = qos.PrefetchCount;
-            }
-            else
-            {
-                // Applies to consumers created from now on, and (rabbit_channel: "ensures that if
-                // default was set, it's overridden") lifts a channel-wide limit.
-                _prefetchCount = qos.PrefetchCount;
-                raised = _globalPrefetch != 0;
-                _globalPrefetch = 0;
-            }
-        }
-
+        // qos-ok goes out before deliveries that a raised limit lets through.
         Reply(default(BasicQosOk));
-        if (raised)
-        {
-            PumpConsumerQueues();
-        }
+        _session.SetPrefetch(qos.PrefetchCount, qos.Global, Batch);
     }
 
     private void HandleBasicConsume(BasicConsume consume)
@@ -58,52 +38,16 @@ internal sealed partial class AmqpChannel
             throw AmqpException.From(_virtualHost.NotFoundQueue(queueName), MethodIds.BasicConsume);
         }
 
-        if (!queue.IsAccessibleBy(_connection))
+        var result = _session.Consume(queue, consume.ConsumerTag, consume.NoAck, consume.Exclusive, consume.Arguments ?? new FieldTable());
+        if (result.IsError)
         {
-            throw AmqpException.From(VirtualHost.ExclusiveLockedError(queue), MethodIds.BasicConsume);
-        }
-
-        var priority = 0;
-        var arguments = consume.Arguments ?? new FieldTable();
-        if (arguments.TryGetValue("x-priority", out var priorityArgument))
-        {
-            if (FieldValues.AsInteger(priorityArgument) is not { } value || value is < int.MinValue or > int.MaxValue)
-            {
-                throw AmqpException.PreconditionFailed(
-                    $"invalid arg 'x-priority' for {queue.DisplayName}: {{unacceptable_type,{FieldValues.TypeName(priorityArgument)}}}", MethodIds.BasicConsume);
-            }
-
-            priority = (int)value;
-        }
-
-        var tag = consume.ConsumerTag.Length > 0 ? consume.ConsumerTag : VirtualHost.GenerateName("amq.ctag-");
-        Consumer consumer;
-        lock (_lock)
-        {
-            if (_consumers.ContainsKey(tag))
-            {
-                throw AmqpException.NotAllowed($"attempt to reuse consumer tag '{tag}'", MethodIds.BasicConsume);
-            }
-
-            consumer = new Consumer(tag, queue, this, consume.NoAck, consume.Exclusive, priority, _prefetchCount, arguments);
-            _consumers.Add(tag, consumer);
-        }
-
-        var error = queue.AddConsumer(consumer);
-        if (error.IsError)
-        {
-            lock (_lock)
-            {
-                _consumers.Remove(tag);
-            }
-
-            throw AmqpException.From(error, MethodIds.BasicConsume);
+            throw AmqpException.From(result.Error, MethodIds.BasicConsume);
         }
 
         // consume-ok goes out before the first delivery, which the pump below may write.
         if (!consume.Nowait)
         {
-            Reply(new BasicConsumeOk(tag));
+            Reply(new BasicConsumeOk(result.Value!.Tag));
         }
 
         queue.Pump(Batch);
@@ -111,25 +55,9 @@ internal sealed partial class AmqpChannel
 
     private void HandleBasicCancel(BasicCancel cancel)
     {
-        if (CancelDirectReplies(cancel.ConsumerTag))
+        if (!CancelDirectReplies(cancel.ConsumerTag))
         {
-            if (!cancel.Nowait)
-            {
-                Reply(new BasicCancelOk(cancel.ConsumerTag));
-            }
-
-            return;
-        }
-
-        Consumer? consumer;
-        lock (_lock)
-        {
-            _consumers.Remove(cancel.ConsumerTag, out consumer);
-        }
-
-        if (consumer is not null && consumer.Queue.RemoveConsumer(consumer))
-        {
-            _virtualHost.DeleteQueue(consumer.Queue);
+            _session.Cancel(cancel.ConsumerTag);
         }
 
         if (!cancel.Nowait)
@@ -147,39 +75,15 @@ internal sealed partial class AmqpChannel
             throw AmqpException.From(_virtualHost.NotFoundQueue(queueName), MethodIds.BasicGet);
         }
 
-        if (!queue.IsAccessibleBy(_connection))
+        var result = _session.Get(queue, get.NoAck, Batch);
+        if (result.IsError)
         {
-            throw AmqpException.From(VirtualHost.ExclusiveLockedError(queue), MethodIds.BasicGet);
+            throw AmqpException.From(result.Error, MethodIds.BasicGet);
         }
 
-        if (!queue.TryGet(get.NoAck, out var entry, out var remaining, Batch))
+        if (!result.Value)
         {
             Reply(new BasicGetEmpty(ClusterId: string.Empty));
-            return;
-        }
-
-        var message = entry.Message;
-        lock (_lock)
-        {
-            var tag = ++_deliveryTag;
-            if (!get.NoAck)
-            {
-                _unacked.Add(new UnackedDelivery(tag, queue, entry, consumer: null));
-            }
-
-            lock (_output.SyncRoot)
-            {
-                if (!_output.IsCompleted)
-                {
-                    ContentFrames.WriteBasicGetOk(_output.Writer, Number, tag, entry.Redelivered, message.Exchange, message.RoutingKey, (uint)remaining);
-                    ContentFrames.WriteContent(_output.Writer, Number, message.Properties, message.Body, _connection.FrameMax);
-                }
-            }
-        }
-
-        if (get.NoAck)
-        {
-            message.Release();
         }
     }
 
@@ -192,7 +96,7 @@ internal sealed partial class AmqpChannel
             return;
         }
 
-        Settle(settled, SettleAction.Ack);
+        _session.Settle(settled, SettleAction.Ack, Batch);
     }
 
     private void HandleBasicNack(ulong deliveryTag, bool multiple, bool requeue, uint methodId)
@@ -205,7 +109,7 @@ internal sealed partial class AmqpChannel
             return;
         }
 
-        Settle(settled, action);
+        _session.Settle(settled, action, Batch);
     }
 
     private void HandleBasicRecover(bool requeue, uint methodId, bool reply)
@@ -215,187 +119,75 @@ internal sealed partial class AmqpChannel
             throw AmqpException.NotImplemented("requeue=false", methodId);
         }
 
-        var all = new List<UnackedDelivery>();
-        lock (_lock)
-        {
-            _unacked.RemoveAll(all);
-        }
-
-        Settle(all, SettleAction.Requeue);
+        var all = _settleScratch;
+        all.Clear();
+        _session.TakeAllUnacked(all);
+        _session.Settle(all, SettleAction.Requeue, Batch);
         if (reply)
         {
             Reply(default(BasicRecoverOk));
         }
     }
 
-    /// <summary>
-    /// Removes acknowledged deliveries from the unacked set (as rabbit_channel:collect_acks): tag 0
-    /// with multiple means all; an unknown tag fails the whole call with 406 and changes nothing.
-    /// </summary>
     private List<UnackedDelivery> TakeUnacked(ulong deliveryTag, bool multiple, uint methodId)
     {
         var taken = _settleScratch;
         taken.Clear();
-        lock (_lock)
+        var error = _session.TakeUnacked(deliveryTag, multiple, taken);
+        if (error.IsError)
         {
-            if (multiple && deliveryTag == 0)
-            {
-                _unacked.RemoveAll(taken);
-                return taken;
-            }
-
-            if (!_unacked.Contains(deliveryTag))
-            {
-                throw AmqpException.PreconditionFailed($"unknown delivery tag {deliveryTag}", methodId);
-            }
-
-            if (multiple)
-            {
-                _unacked.RemoveUpTo(deliveryTag, taken);
-            }
-            else
-            {
-                _unacked.TryRemove(deliveryTag, out var delivery);
-                taken.Add(delivery);
-            }
+            throw AmqpException.From(error, methodId);
         }
 
         return taken;
     }
 
-    /// <summary>Returns credit for settled deliveries and settles them in their queues.</summary>
-    private void Settle(List<UnackedDelivery> settled, SettleAction action)
+    /// <summary>Wakes this channel's consumers' queues from the thread pool (after the output drained).</summary>
+    public void ScheduleConsumerPumps() => _session.ScheduleConsumerPumps();
+
+    public bool TryWriteDelivery(ReadOnlySpan<byte> consumerTag, ulong deliveryTag, bool redelivered, Message message, bool yieldIfSaturated, FlushBatch batch)
     {
-        if (settled.Count == 0)
+        lock (_output.SyncRoot)
         {
-            return;
-        }
-
-        var freedGlobal = false;
-        lock (_lock)
-        {
-            foreach (var delivery in settled)
-            {
-                if (delivery.Consumer is { } consumer)
-                {
-                    consumer.Unacked--;
-                    _consumerUnacked--;
-                    freedGlobal = _globalPrefetch > 0;
-                }
-            }
-        }
-
-        SettleInQueues(settled, action);
-        settled.Clear();
-
-        // A channel-wide prefetch freed by an ack on one queue may let consumers on others proceed.
-        if (freedGlobal)
-        {
-            PumpConsumerQueues();
-        }
-    }
-
-    private void PumpConsumerQueues()
-    {
-        List<MessageQueue> queues = [];
-        lock (_lock)
-        {
-            foreach (var consumer in _consumers.Values)
-            {
-                if (!queues.Contains(consumer.Queue))
-                {
-                    queues.Add(consumer.Queue);
-                }
-            }
-        }
-
-        foreach (var queue in queues)
-        {
-            queue.Pump(Batch);
-        }
-    }
-
-    /// <summary>Pumps this channel's consumers' queues from the thread pool (after the output drained).</summary>
-    public void ScheduleConsumerPumps()
-    {
-        List<MessageQueue> queues = [];
-        lock (_lock)
-        {
-            foreach (var consumer in _consumers.Values)
-            {
-                queues.Add(consumer.Queue);
-            }
-        }
-
-        foreach (var queue in queues)
-        {
-            queue.SchedulePump();
-        }
-    }
-
-    public bool TryDeliver(Consumer consumer, MessageQueue queue, in QueueEntry entry, FlushBatch batch)
-    {
-        lock (_lock)
-        {
-            if (_state != ChannelState.Open)
+            if (_output.IsCompleted || (yieldIfSaturated && _output.RefuseIfSaturated()))
             {
                 return false;
             }
 
-            if (!consumer.NoAck
-                && ((consumer.PrefetchLimit > 0 && consumer.Unacked >= consumer.PrefetchLimit)
-                    || (_globalPrefetch > 0 && _consumerUnacked >= _globalPrefetch)))
-            {
-                return false;
-            }
-
-            var message = entry.Message;
-            lock (_output.SyncRoot)
-            {
-                if (_output.IsCompleted || _output.RefuseIfSaturated())
-                {
-                    return false;
-                }
-
-                // Tag assignment and the write happen under the channel lock, so tags reach the
-                // client in order and a multiple ack never covers a delivery it has not seen.
-                var tag = ++_deliveryTag;
-                ContentFrames.WriteBasicDeliver(_output.Writer, Number, consumer.TagBytes, tag, entry.Redelivered, message.Exchange, message.RoutingKey);
-                ContentFrames.WriteContent(_output.Writer, Number, message.Properties, message.Body, _connection.FrameMax);
-                if (!consumer.NoAck)
-                {
-                    _unacked.Add(new UnackedDelivery(tag, queue, entry, consumer));
-                    consumer.Unacked++;
-                    _consumerUnacked++;
-                }
-            }
+            ContentFrames.WriteBasicDeliver(_output.Writer, Number, consumerTag, deliveryTag, redelivered, message.Exchange, message.RoutingKey);
+            ContentFrames.WriteContent(_output.Writer, Number, message.Properties, message.Body, _connection.FrameMax);
         }
 
         batch.Add(_output);
         return true;
     }
 
+    public void WriteGetOk(ulong deliveryTag, bool redelivered, Message message, long remaining)
+    {
+        lock (_output.SyncRoot)
+        {
+            if (!_output.IsCompleted)
+            {
+                ContentFrames.WriteBasicGetOk(_output.Writer, Number, deliveryTag, redelivered, message.Exchange, message.RoutingKey, (uint)remaining);
+                ContentFrames.WriteContent(_output.Writer, Number, message.Properties, message.Body, _connection.FrameMax);
+            }
+        }
+    }
+
     public void OnConsumerCancelled(Consumer consumer)
     {
-        lock (_lock)
+        // Only clients that said they understand it get a server-sent basic.cancel (the session
+        // calls this only while it is open).
+        if (!_connection.ConsumerCancelNotify)
         {
-            if (!_consumers.Remove(consumer.Tag, out var current) || !ReferenceEquals(current, consumer) || _state != ChannelState.Open)
-            {
-                return;
-            }
+            return;
+        }
 
-            // Only clients that said they understand it get a server-sent basic.cancel.
-            if (!_connection.ConsumerCancelNotify)
+        lock (_output.SyncRoot)
+        {
+            if (!_output.IsCompleted)
             {
-                return;
-            }
-
-            lock (_output.SyncRoot)
-            {
-                if (!_output.IsCompleted)
-                {
-                    FrameWriter.WriteMethod(_output.Writer, Number, new BasicCancel(consumer.Tag, Nowait: true));
-                }
+                FrameWriter.WriteMethod(_output.Writer, Number, new BasicCancel(consumer.Tag, Nowait: true));
             }
         }
 

@@ -2,7 +2,6 @@ using Broker.DataModel.Content;
 using Broker.Engine.Messages;
 using Broker.Engine.Routing;
 using Broker.Engine.VirtualHosts;
-using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
 using Broker.Server.Errors;
 using TextEncoding = System.Text.Encoding;
@@ -26,7 +25,7 @@ internal sealed partial class AmqpChannel
         var tag = consume.ConsumerTag.Length > 0 ? consume.ConsumerTag : VirtualHost.GenerateName("amq.ctag-");
         lock (_lock)
         {
-            if (_consumers.ContainsKey(tag) || _replyConsumerTag == tag)
+            if (_session.HasConsumer(tag) || _replyConsumerTag == tag)
             {
                 throw AmqpException.NotAllowed($"attempt to reuse consumer tag '{tag}'", MethodIds.BasicConsume);
             }
@@ -91,17 +90,19 @@ internal sealed partial class AmqpChannel
     }
 
     /// <summary>A reply published through the default exchange to a reply address: straight to that channel.</summary>
-    private static bool IsReplyAddress(RoutingKey routingKey) =>
-        routingKey.Chars.StartsWith(DirectReplyRegistry.AddressPrefix, StringComparison.Ordinal);
+    private static bool IsReplyAddress(ReadOnlySpan<byte> routingKey) => routingKey.StartsWith(DirectReplyRegistry.AddressPrefixBytes);
 
-    private bool DeliverDirectReply(RoutingKey routingKey, Message message)
+    private bool DeliverDirectReply(Message message)
     {
+        Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
+        var routingKey = RoutingKey.Decode(message.RoutingKey, keyBuffer);
         return _connection.DirectReplies.TryGet(routingKey.Chars, out var channel) && channel.WriteDirectReply(message, Batch);
     }
 
     /// <summary>Writes a reply to this channel's reply consumer (no-ack: nothing to track).</summary>
     private bool WriteDirectReply(Message message, Broker.Engine.Delivery.FlushBatch batch)
     {
+        byte[] consumerTag;
         lock (_lock)
         {
             if (_state != ChannelState.Open || _replyConsumerTag is null)
@@ -109,21 +110,10 @@ internal sealed partial class AmqpChannel
                 return false;
             }
 
-            lock (_output.SyncRoot)
-            {
-                if (_output.IsCompleted)
-                {
-                    return false;
-                }
-
-                var tag = ++_deliveryTag;
-                ContentFrames.WriteBasicDeliver(_output.Writer, Number, _replyConsumerTagBytes, tag, redelivered: false, message.Exchange, message.RoutingKey);
-                ContentFrames.WriteContent(_output.Writer, Number, message.Properties, message.Body, _connection.FrameMax);
-            }
+            consumerTag = _replyConsumerTagBytes;
         }
 
-        batch.Add(_output);
-        return true;
+        return _session.TryDeliverUntracked(consumerTag, message, batch);
     }
 
     private bool IsDirectReplyQueueName(string name) =>

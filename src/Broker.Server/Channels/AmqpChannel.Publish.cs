@@ -1,11 +1,8 @@
 using System.Buffers;
 using Broker.DataModel;
 using Broker.DataModel.Content;
-using Broker.DataModel.Encoding;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Messages;
-using Broker.Engine.Queues;
-using Broker.Engine.Routing;
 using Broker.Protocol;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
@@ -124,99 +121,80 @@ internal sealed partial class AmqpChannel
                 confirmSequence = _confirms.Next();
                 _confirms.AddUnconfirmed(confirmSequence);
             }
-
-            message.BeginPersistTracking(this, confirmSequence);
         }
 
-        Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
-        var routingKey = RoutingKey.Decode(message.RoutingKey, keyBuffer);
-        var headers = properties.HeadersBody;
-        _routeTargets.Clear();
-        if (ReferenceEquals(exchange, _virtualHost.DefaultExchange) && IsReplyAddress(routingKey))
+        if (ReferenceEquals(exchange, _virtualHost.DefaultExchange) && IsReplyAddress(message.RoutingKey))
         {
             // A direct reply: no queue, straight to the requesting channel (or nowhere).
-            var replied = DeliverDirectReply(routingKey, message);
-            if (!replied && mandatory)
+            if (!DeliverDirectReply(message) && mandatory)
             {
-                Deliver(message, _routeTargets.Queues, mandatory: true);
+                WriteReturn(message);
             }
 
-            if (_confirms is not null && message.EndPersistTracking())
+            if (_confirms is not null)
             {
-                lock (_lock)
-                {
-                    _confirms.Confirm(confirmSequence);
-                }
-
-                _connection.AddPendingConfirms(this);
+                Confirmed(confirmSequence, rejected: false);
             }
 
             return;
-        }
-
-        _virtualHost.Route(exchange, routingKey, headers, _routeTargets);
-        if (properties.HasHeaders && HasSenderSelectedKeys(headers))
-        {
-            message = RouteSenderSelected(exchange, message, headers);
         }
 
         if (_transaction is not null)
         {
+            // Routed now, enqueued at commit (rabbit_channel routes a transactional publish at once too).
+            _virtualHost.Route(exchange, ref message, properties.HeadersBody, _routeTargets);
             _transaction.AddPublish(message, _routeTargets.Queues, mandatory);
             return;
         }
 
-        Deliver(message, _routeTargets.Queues, mandatory);
+        var outcome = _virtualHost.Publish(exchange, ref message, properties.HeadersBody, _routeTargets, Batch, _confirms is null ? null : this, confirmSequence);
+        if (!outcome.Routed && mandatory)
+        {
+            WriteReturn(message);
+        }
 
         // Confirmed now unless a durable queue is still writing it; then the store's writer confirms.
-        // A queue that refused it (reject-publish) turns the confirm into a nack.
-        if (_confirms is not null && message.EndPersistTracking())
+        if (_confirms is not null && !outcome.PersistPending)
         {
-            lock (_lock)
-            {
-                if (message.IsPersistFailed)
-                {
-                    _confirms.Reject(confirmSequence);
-                }
-                else
-                {
-                    _confirms.Confirm(confirmSequence);
-                }
-            }
-
-            _connection.AddPendingConfirms(this);
+            Confirmed(confirmSequence, outcome.Rejected);
         }
     }
 
-    /// <summary>Enqueues a routed message, or returns it to the publisher when mandatory and unroutable.</summary>
-    private void Deliver(Message message, List<Broker.Engine.Queues.MessageQueue> queues, bool mandatory)
+    private void Confirmed(ulong confirmSequence, bool rejected)
     {
-        var delivered = false;
-        foreach (var queue in queues)
+        lock (_lock)
         {
-            var result = queue.Enqueue(message, Batch);
-            if (result == EnqueueResult.Rejected)
+            if (_confirms is not { } confirms)
             {
-                message.MarkRejected();
+                return;
             }
 
-            // A queue that refused the message still counts as routed: no basic.return.
-            delivered |= result != EnqueueResult.Gone;
-        }
-
-        if (!delivered && mandatory)
-        {
-            lock (_output.SyncRoot)
+            if (rejected)
             {
-                if (!_output.IsCompleted)
-                {
-                    ContentFrames.WriteBasicReturn(_output.Writer, Number, ReplyCodes.NoRoute, "NO_ROUTE"u8, message.Exchange, message.RoutingKey);
-                    ContentFrames.WriteContent(_output.Writer, Number, message.Properties, message.Body, _connection.FrameMax);
-                }
+                confirms.Reject(confirmSequence);
             }
-
-            Batch.Add(_output);
+            else
+            {
+                confirms.Confirm(confirmSequence);
+            }
         }
+
+        _connection.AddPendingConfirms(this);
+    }
+
+    /// <summary>basic.return 312 NO_ROUTE: a mandatory message no queue took goes back to its publisher.</summary>
+    private void WriteReturn(Message message)
+    {
+        lock (_output.SyncRoot)
+        {
+            if (!_output.IsCompleted)
+            {
+                ContentFrames.WriteBasicReturn(_output.Writer, Number, ReplyCodes.NoRoute, "NO_ROUTE"u8, message.Exchange, message.RoutingKey);
+                ContentFrames.WriteContent(_output.Writer, Number, message.Properties, message.Body, _connection.FrameMax);
+            }
+        }
+
+        Batch.Add(_output);
     }
 
     private Exchange ResolveExchange(ReadOnlySpan<byte> name)
@@ -263,63 +241,6 @@ internal sealed partial class AmqpChannel
         }
 
         return -1;
-    }
-
-    private static bool HasSenderSelectedKeys(ReadOnlySpan<byte> headers) =>
-        FieldTableCodec.ContainsKey(headers, "CC"u8) || FieldTableCodec.ContainsKey(headers, "BCC"u8);
-
-    /// <summary>
-    /// Sender-selected distribution: the CC and BCC headers (arrays of strings) add routing keys; BCC
-    /// is removed before the message reaches any queue. Cold path: decodes the properties.
-    /// </summary>
-    private Message RouteSenderSelected(Exchange exchange, Message message, ReadOnlySpan<byte> headersBody)
-    {
-        var headers = FieldTableCodec.DecodeTableBody(headersBody);
-        Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
-        foreach (var header in (ReadOnlySpan<string>)["CC", "BCC"])
-        {
-            if (headers[header] is not List<object?> keys)
-            {
-                continue;
-            }
-
-            foreach (var key in keys)
-            {
-                if (key is byte[] bytes && bytes.Length <= 255)
-                {
-                    _virtualHost.Route(exchange, RoutingKey.Decode(bytes, keyBuffer), headersBody, _routeTargets);
-                }
-            }
-        }
-
-        if (!headers.ContainsKey("BCC"))
-        {
-            return message;
-        }
-
-        var bcc = new List<string>();
-        if (headers["BCC"] is List<object?> bccKeys)
-        {
-            foreach (var key in bccKeys)
-            {
-                if (FieldValues.AsString(key) is { } text)
-                {
-                    bcc.Add(text);
-                }
-            }
-        }
-
-        var properties = BasicProperties.Read(message.Properties);
-        properties.Headers!.Remove("BCC");
-        var encoded = properties.Encode();
-        var copy = _connection.Engine.Messages.Rent(message.Exchange, message.RoutingKey, encoded, message.BodyLength, message.IsPersistent, message.Priority);
-        copy.AppendBody(message.Body);
-        copy.TimeToLive = message.TimeToLive;
-        copy.HiddenRoutingKeys = bcc;
-
-        // The caller releases the reference it holds: swap the original's for the copy's.
-        message.Release();
-        return copy;
     }
 
     private static ReadOnlySpan<byte> Contiguous(in ReadOnlySequence<byte> payload, Span<byte> scratch)

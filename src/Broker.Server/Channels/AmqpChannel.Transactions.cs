@@ -1,5 +1,6 @@
 using Broker.Engine.Messages;
 using Broker.Engine.Queues;
+using Broker.Engine.Sessions;
 using Broker.Engine.Stores;
 using Broker.Protocol.Methods;
 using Broker.Server.Errors;
@@ -124,12 +125,16 @@ internal sealed partial class AmqpChannel
         {
             try
             {
-                message.BeginPersistTracking(waiter, 0);
                 waiter.Add();
-                Deliver(message, queues, mandatory);
-                if (message.EndPersistTracking())
+                var outcome = _virtualHost.Enqueue(message, queues, Batch, waiter);
+                if (!outcome.PersistPending)
                 {
                     waiter.OnPersisted(0, success: true);
+                }
+
+                if (!outcome.Routed && mandatory)
+                {
+                    WriteReturn(message);
                 }
             }
             finally
@@ -140,7 +145,7 @@ internal sealed partial class AmqpChannel
 
         foreach (var (deliveries, action) in transaction.Settles)
         {
-            Settle(deliveries, action);
+            _session.Settle(deliveries, action, Batch);
         }
 
         transaction.Clear();
@@ -195,11 +200,7 @@ internal sealed partial class AmqpChannel
             restored.AddRange(deliveries);
         }
 
-        lock (_lock)
-        {
-            _unacked.Restore(restored);
-        }
-
+        _session.RestoreUnacked(restored);
         foreach (var (message, _, _) in transaction.Publishes)
         {
             message.Release();
@@ -209,12 +210,15 @@ internal sealed partial class AmqpChannel
         Reply(default(TxRollbackOk));
     }
 
-    /// <summary>On channel close: uncommitted publishes are dropped, uncommitted acks leave the deliveries unacked.</summary>
-    private void ReleaseTransaction(List<UnackedDelivery> unacked)
+    /// <summary>
+    /// On channel close: uncommitted publishes are dropped; uncommitted acks leave their deliveries
+    /// unacknowledged, so they are returned for the session to requeue.
+    /// </summary>
+    private List<UnackedDelivery>? ReleaseTransaction()
     {
         if (_transaction is not { } transaction)
         {
-            return;
+            return null;
         }
 
         foreach (var (message, _, _) in transaction.Publishes)
@@ -222,13 +226,14 @@ internal sealed partial class AmqpChannel
             message.Release();
         }
 
+        var unacked = new List<UnackedDelivery>();
         foreach (var (deliveries, _) in transaction.Settles)
         {
             unacked.AddRange(deliveries);
         }
 
-        unacked.Sort(static (a, b) => a.Tag.CompareTo(b.Tag));
         transaction.Clear();
+        return unacked;
     }
 
     /// <summary>What a transactional channel has done since its last commit or rollback.</summary>

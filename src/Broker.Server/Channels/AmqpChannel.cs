@@ -1,9 +1,8 @@
 using System.Buffers;
 using Broker.Engine.Delivery;
-using Broker.Engine.Exchanges;
-using Broker.Engine.Queues;
 using Broker.Engine.Routing;
 using Broker.Engine.Security;
+using Broker.Engine.Sessions;
 using Broker.Engine.Stores;
 using Broker.Engine.VirtualHosts;
 using Broker.Protocol.Framing;
@@ -14,32 +13,26 @@ using Broker.Server.Errors;
 namespace Broker.Server.Channels;
 
 /// <summary>
-/// One AMQP channel: dispatches its methods to the engine, assembles published content, tracks
-/// deliveries and their acks, prefetch, confirms and transactions. Frames arrive on the connection's
-/// read loop; deliveries arrive from any thread through <see cref="TryDeliver"/> under the queue's lock.
-/// <see cref="_lock"/> guards what both touch (delivery tags, unacked deliveries, consumers, prefetch).
+/// One AMQP channel: dispatches its methods to the engine, assembles published content, writes
+/// deliveries as frames, and keeps what is AMQP's alone: confirms, transactions, direct reply-to,
+/// the last declared queue. Its engine <see cref="Session"/> owns consumers, prefetch credit,
+/// delivery tags and unacknowledged deliveries. Frames arrive on the connection's read loop;
+/// deliveries arrive from any thread through the session, which calls <see cref="TryWriteDelivery"/>
+/// under its lock. <see cref="_lock"/> guards the confirm tracker.
 /// </summary>
-internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
+internal sealed partial class AmqpChannel : IDeliveryTarget, IPersistListener
 {
     private readonly AmqpConnection _connection;
     private readonly ConnectionOutput _output;
     private readonly VirtualHost _virtualHost;
     private readonly Permissions _permissions;
     private readonly Lock _lock = new();
-    private readonly UnackedMessages _unacked = new();
-    private readonly Dictionary<string, Consumer> _consumers = [];
+    private readonly Session _session;
     private readonly ContentAssembler _assembler = new();
     private readonly RouteTargets _routeTargets = new();
     private readonly List<UnackedDelivery> _settleScratch = [];
-    private QueueEntry[] _settleEntries = [];
     private ChannelState _state = ChannelState.Open;
     private bool _released;
-    private ulong _deliveryTag;
-    private int _consumerUnacked;
-    private ulong _watchedTag;
-    private long _watchedSince;
-    private int _prefetchCount;
-    private int _globalPrefetch;
     private string _lastDeclaredQueue = string.Empty;
 
     public AmqpChannel(AmqpConnection connection, ushort number, VirtualHost virtualHost, Permissions permissions)
@@ -49,6 +42,7 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
         Number = number;
         _virtualHost = virtualHost;
         _permissions = permissions;
+        _session = new Session(virtualHost, connection, this);
     }
 
     public ushort Number { get; }
@@ -179,31 +173,8 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
         }
     }
 
-    /// <summary>
-    /// Whether its oldest unacknowledged delivery has been waiting longer than <paramref name="timeoutMs"/>.
-    /// Called about once a second (any thread): the first call that sees a delivery at the head starts
-    /// its clock, so deliveries carry no timestamp and the check costs the hot path nothing.
-    /// </summary>
-    public bool AckTimedOut(long nowTicks, long timeoutMs)
-    {
-        lock (_lock)
-        {
-            if (_state != ChannelState.Open || !_unacked.TryGetOldestTag(out var tag))
-            {
-                _watchedTag = 0;
-                return false;
-            }
-
-            if (tag != _watchedTag)
-            {
-                _watchedTag = tag;
-                _watchedSince = nowTicks;
-                return false;
-            }
-
-            return nowTicks - _watchedSince > timeoutMs;
-        }
-    }
+    /// <summary>Whether its oldest unacknowledged delivery has waited longer than <paramref name="timeoutMs"/>.</summary>
+    public bool AckTimedOut(long nowMs, long timeoutMs) => _session.AckTimedOut(nowMs, timeoutMs);
 
     /// <summary>Marks the channel as closing after a channel error: frames are ignored until close-ok.</summary>
     public void BeginServerClose()
@@ -227,30 +198,15 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
         }
 
         _released = true;
-        List<Consumer> consumers;
-        var unacked = new List<UnackedDelivery>();
         lock (_lock)
         {
             _state = ChannelState.Closed;
             _confirms = null;
-            consumers = [.. _consumers.Values];
-            _consumers.Clear();
-            _unacked.RemoveAll(unacked);
-            _consumerUnacked = 0;
-        }
-
-        foreach (var consumer in consumers)
-        {
-            if (consumer.Queue.RemoveConsumer(consumer))
-            {
-                _virtualHost.DeleteQueue(consumer.Queue);
-            }
         }
 
         StopDirectReplies();
         _assembler.Reset();
-        ReleaseTransaction(unacked);
-        SettleInQueues(unacked, SettleAction.Requeue);
+        _session.Close(ReleaseTransaction(), Batch);
     }
 
     private AmqpException UnexpectedFrameDuringContent() => _assembler.State == AssemblyState.ExpectingHeader
@@ -317,47 +273,6 @@ internal sealed partial class AmqpChannel : IConsumerChannel, IPersistListener
         Reply(new ChannelFlowOk(Active: true));
     }
 
-    /// <summary>Settles deliveries in their queues, grouping runs from the same queue into one call.</summary>
-    private void SettleInQueues(List<UnackedDelivery> deliveries, SettleAction action)
-    {
-        if (deliveries.Count == 0)
-        {
-            return;
-        }
-
-        // A per-channel scratch array: the shared pool for this struct type misses more than it hits.
-        if (_settleEntries.Length < Math.Min(deliveries.Count, 1024))
-        {
-            _settleEntries = new QueueEntry[Math.Min(1024, Math.Max(deliveries.Count, 16))];
-        }
-
-        var buffer = _settleEntries;
-        var used = 0;
-        try
-        {
-            var start = 0;
-            while (start < deliveries.Count)
-            {
-                var queue = deliveries[start].Queue;
-                var count = 0;
-                while (start + count < deliveries.Count && count < buffer.Length && ReferenceEquals(deliveries[start + count].Queue, queue))
-                {
-                    buffer[count] = deliveries[start + count].Entry;
-                    count++;
-                }
-
-                used = Math.Max(used, count);
-                queue.Settle(buffer.AsSpan(0, count), action, Batch);
-                start += count;
-            }
-        }
-        finally
-        {
-            buffer.AsSpan(0, used).Clear();
-        }
-    }
-
-    private Exchange? FindExchange(string name) => _virtualHost.TryGetExchange(name, out var exchange) ? exchange : null;
 }
 
 internal enum ChannelState : byte

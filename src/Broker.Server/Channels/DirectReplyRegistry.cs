@@ -12,6 +12,8 @@ internal sealed class DirectReplyRegistry
     public const string PseudoQueue = "amq.rabbitmq.reply-to";
     public const string AddressPrefix = "amq.rabbitmq.reply-to.";
 
+    public static ReadOnlySpan<byte> AddressPrefixBytes => "amq.rabbitmq.reply-to."u8;
+
     private readonly ConcurrentDictionary<string, AmqpChannel> _channels = new();
     private readonly ConcurrentDictionary<string, AmqpChannel>.AlternateLookup<ReadOnlySpan<char>> _byChars;
 

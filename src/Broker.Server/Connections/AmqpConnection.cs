@@ -5,6 +5,7 @@ using Broker.Engine;
 using Broker.Engine.Delivery;
 using Broker.Engine.Queues;
 using Broker.Engine.Security;
+using Broker.Engine.Sessions;
 using Broker.Engine.VirtualHosts;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
@@ -21,7 +22,7 @@ namespace Broker.Server.Connections;
 /// handshake, the channel table, and closing with RabbitMQ's reply codes. Everything a read batch
 /// writes (replies, confirms, deliveries to other connections) is flushed once when the batch ends.
 /// </summary>
-internal sealed partial class AmqpConnection
+internal sealed partial class AmqpConnection : IClientConnection
 {
     private readonly ServerContext _server;
     private readonly IDuplexPipe _transport;
@@ -52,6 +53,9 @@ internal sealed partial class AmqpConnection
     }
 
     public string RemoteEndPoint { get; }
+
+    /// <summary>The connection's name in logs and in the engine: its peer's address.</summary>
+    public string Name => RemoteEndPoint;
 
     public ConnectionOutput Output { get; }
 

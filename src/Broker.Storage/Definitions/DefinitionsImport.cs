@@ -21,9 +21,6 @@ public static class DefinitionsImport
 {
     private const string Sha256 = "rabbit_password_hashing_sha256";
 
-    /// <summary>Whoever declares imported queues (never a connection, so never exclusive).</summary>
-    private static readonly object ImportOwner = new();
-
     public static JsonObject Read(string path)
     {
         try
@@ -99,7 +96,7 @@ public static class DefinitionsImport
             }
 
             var declared = vhost.DeclareQueue(
-                name, passive: false, Flag(node, "durable", true), exclusive: false, Flag(node, "auto_delete", false), FieldTableJson.FromJson(node?["arguments"]), ImportOwner);
+                name, passive: false, Flag(node, "durable", true), exclusive: false, Flag(node, "auto_delete", false), FieldTableJson.FromJson(node?["arguments"]), connection: null);
             Check(declared.Error, $"queue '{name}' in vhost '{vhost.Name}'");
             queues++;
         }
@@ -112,7 +109,7 @@ public static class DefinitionsImport
             var arguments = FieldTableJson.FromJson(node?["arguments"]);
             var error = Text(node, "destination_type") == "exchange"
                 ? vhost.BindExchange(destination, source, routingKey, arguments)
-                : vhost.BindQueue(destination, source, routingKey, arguments, ImportOwner);
+                : vhost.BindQueue(destination, source, routingKey, arguments, connection: null);
             Check(error, $"binding of '{source}' to '{destination}' with key '{routingKey}' in vhost '{vhost.Name}'");
             bindings++;
         }

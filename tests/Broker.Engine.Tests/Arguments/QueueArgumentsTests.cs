@@ -1,6 +1,7 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Arguments;
 using Broker.Engine.Errors;
+using Broker.Engine.Queues;
 using Broker.Engine.Tests.Support;
 
 namespace Broker.Engine.Tests.Arguments;
@@ -9,8 +10,12 @@ public class QueueArgumentsTests
 {
     private const string Resource = "queue 'q' in vhost '/'";
 
-    private static EngineError Validate(params (string Key, object? Value)[] arguments) =>
-        QueueArguments.Validate(Host.Args(arguments), Resource);
+    private static EngineError Validate(params (string Key, object? Value)[] arguments)
+    {
+        var table = Host.Args(arguments);
+        var error = QueueArguments.ResolveType(table, Resource, new QueueTypeRegistry(), out var type);
+        return error.IsError ? error : QueueArguments.Validate(table, Resource, type);
+    }
 
     private static void AssertInvalid(EngineError error, string key, string problem) =>
         Host.AssertError(error, ErrorKind.PreconditionFailed, $"invalid arg '{key}' for {Resource}: {problem}");

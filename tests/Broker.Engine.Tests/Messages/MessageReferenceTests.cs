@@ -81,8 +81,8 @@ public class MessageReferenceTests
     public void No_ack_delivery_releases_the_queue_reference()
     {
         var queue = _host.Queue("q");
-        var channel = new FakeChannel();
-        Assert.False(queue.AddConsumer(FakeChannel.NewConsumer(queue, channel, "c", noAck: true)).IsError);
+        var channel = new FakeSession();
+        Assert.False(queue.AddConsumer(FakeSession.NewConsumer(queue, channel, "c", noAck: true)).IsError);
         var message = TestMessages.New(_host.Engine, "m");
 
         queue.Enqueue(message, new FlushBatch());

@@ -17,9 +17,9 @@ public class MessageQueueDeliveryTests
         return [.. ids];
     }
 
-    private static Consumer AddConsumer(MessageQueue queue, FakeChannel channel, string tag, int priority = 0, bool noAck = false)
+    private static Consumer AddConsumer(MessageQueue queue, FakeSession channel, string tag, int priority = 0, bool noAck = false)
     {
-        var consumer = FakeChannel.NewConsumer(queue, channel, tag, priority, noAck: noAck);
+        var consumer = FakeSession.NewConsumer(queue, channel, tag, priority, noAck: noAck);
         Assert.False(queue.AddConsumer(consumer).IsError);
         return consumer;
     }
@@ -61,7 +61,7 @@ public class MessageQueueDeliveryTests
     {
         var queue = Queue();
         var ids = Enqueue(queue, 10);
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         AddConsumer(queue, channel, "c");
 
         Assert.Empty(channel.Deliveries);
@@ -76,7 +76,7 @@ public class MessageQueueDeliveryTests
     public void A_message_enqueued_while_a_consumer_waits_is_delivered_at_once()
     {
         var queue = Queue();
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         var consumer = AddConsumer(queue, channel, "c");
 
         Enqueue(queue, 1);
@@ -92,7 +92,7 @@ public class MessageQueueDeliveryTests
     public void Consumers_of_equal_priority_take_turns()
     {
         var queue = Queue();
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         AddConsumer(queue, channel, "a");
         AddConsumer(queue, channel, "b");
         AddConsumer(queue, channel, "c");
@@ -107,7 +107,7 @@ public class MessageQueueDeliveryTests
     public void A_consumer_that_refuses_is_skipped_and_the_message_goes_to_the_next()
     {
         var queue = Queue();
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         AddConsumer(queue, channel, "a");
         var b = AddConsumer(queue, channel, "b");
         AddConsumer(queue, channel, "c");
@@ -123,7 +123,7 @@ public class MessageQueueDeliveryTests
     public void Messages_wait_while_no_consumer_accepts_and_flow_when_credit_returns()
     {
         var queue = Queue();
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         var a = AddConsumer(queue, channel, "a");
         channel.SetCredit(a, 0);
 
@@ -145,7 +145,7 @@ public class MessageQueueDeliveryTests
     public void Higher_priority_consumers_get_messages_while_they_accept()
     {
         var queue = Queue();
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         AddConsumer(queue, channel, "low1", priority: 0);
         var high = AddConsumer(queue, channel, "high", priority: 10);
         AddConsumer(queue, channel, "low2", priority: 0);
@@ -163,7 +163,7 @@ public class MessageQueueDeliveryTests
     public void A_higher_priority_consumer_does_not_make_lower_priority_consumers_skip_turns()
     {
         var queue = Queue();
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         var high = AddConsumer(queue, channel, "high", priority: 1);
         AddConsumer(queue, channel, "low1", priority: 0);
         AddConsumer(queue, channel, "low2", priority: 0);
@@ -183,7 +183,7 @@ public class MessageQueueDeliveryTests
     public void Consumers_are_ordered_by_priority_whatever_the_order_they_arrive_in()
     {
         var queue = Queue();
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         var consumers = new[] { ("p1", 1), ("p5", 5), ("n3", -3), ("p5b", 5), ("p0", 0) }
             .Select(c => AddConsumer(queue, channel, c.Item1, c.Item2)).ToList();
 
@@ -202,7 +202,7 @@ public class MessageQueueDeliveryTests
     public void Round_robin_stays_within_the_highest_accepting_priority()
     {
         var queue = Queue();
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         AddConsumer(queue, channel, "h1", priority: 2);
         AddConsumer(queue, channel, "h2", priority: 2);
         AddConsumer(queue, channel, "low", priority: 1);
@@ -216,7 +216,7 @@ public class MessageQueueDeliveryTests
     public void No_ack_deliveries_are_not_counted_as_unacknowledged()
     {
         var queue = Queue();
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         AddConsumer(queue, channel, "auto", noAck: true);
 
         Enqueue(queue, 3);
@@ -249,7 +249,7 @@ public class MessageQueueDeliveryTests
     public void A_requeued_message_goes_to_a_consumer_again_redelivered()
     {
         var queue = Queue();
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         var consumer = AddConsumer(queue, channel, "c");
         Enqueue(queue, 3);
         channel.SetCredit(consumer, 0);
@@ -272,7 +272,7 @@ public class MessageQueueDeliveryTests
         var queue = Queue();
         Enqueue(queue, 1);
         Assert.True(queue.TryGet(noAck: false, out var entry, out _));
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         AddConsumer(queue, channel, "c");
 
         queue.Settle(entry, SettleAction.Requeue, new FlushBatch());
@@ -334,24 +334,24 @@ public class MessageQueueDeliveryTests
     public void An_exclusive_consumer_refuses_company_and_company_refuses_it()
     {
         var queue = Queue();
-        var channel = new FakeChannel();
-        var exclusive = FakeChannel.NewConsumer(queue, channel, "ex", exclusive: true);
+        var channel = new FakeSession();
+        var exclusive = FakeSession.NewConsumer(queue, channel, "ex", exclusive: true);
         Assert.False(queue.AddConsumer(exclusive).IsError);
 
-        var refused = queue.AddConsumer(FakeChannel.NewConsumer(queue, channel, "other"));
+        var refused = queue.AddConsumer(FakeSession.NewConsumer(queue, channel, "other"));
         Host.AssertError(refused, Errors.ErrorKind.AccessRefused, "queue 'q' in vhost '/' in exclusive use");
         Assert.Equal(1, queue.ConsumerCount);
 
         queue.RemoveConsumer(exclusive);
-        Assert.False(queue.AddConsumer(FakeChannel.NewConsumer(queue, channel, "shared")).IsError);
-        var late = queue.AddConsumer(FakeChannel.NewConsumer(queue, channel, "ex2", exclusive: true));
+        Assert.False(queue.AddConsumer(FakeSession.NewConsumer(queue, channel, "shared")).IsError);
+        var late = queue.AddConsumer(FakeSession.NewConsumer(queue, channel, "ex2", exclusive: true));
         Host.AssertError(late, Errors.ErrorKind.AccessRefused, "queue 'q' in vhost '/' in exclusive use");
     }
 
     [Fact]
     public void RemoveConsumer_asks_for_deletion_only_for_the_last_consumer_of_an_auto_delete_queue()
     {
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         var autoDelete = Queue("ad", autoDelete: true);
         var first = AddConsumer(autoDelete, channel, "1");
         var second = AddConsumer(autoDelete, channel, "2");
@@ -362,7 +362,7 @@ public class MessageQueueDeliveryTests
         Assert.True(autoDelete.RemoveConsumer(second));
         Assert.False(autoDelete.RemoveConsumer(second));
         Assert.False(plain.RemoveConsumer(only));
-        Assert.False(plain.RemoveConsumer(FakeChannel.NewConsumer(plain, channel, "never-added")));
+        Assert.False(plain.RemoveConsumer(FakeSession.NewConsumer(plain, channel, "never-added")));
         Assert.Equal(0, autoDelete.ConsumerCount);
     }
 
@@ -370,7 +370,7 @@ public class MessageQueueDeliveryTests
     public void An_auto_delete_queue_deleted_after_its_last_consumer_goes_away()
     {
         var queue = Queue("ad", autoDelete: true);
-        var consumer = AddConsumer(queue, new FakeChannel(), "c");
+        var consumer = AddConsumer(queue, new FakeSession(), "c");
 
         Assert.True(queue.RemoveConsumer(consumer));
         _host.VHost.DeleteQueue(queue);
@@ -383,8 +383,8 @@ public class MessageQueueDeliveryTests
     public void Deleting_a_queue_cancels_its_consumers_and_refuses_later_work()
     {
         var queue = Queue();
-        var channel1 = new FakeChannel();
-        var channel2 = new FakeChannel();
+        var channel1 = new FakeSession();
+        var channel2 = new FakeSession();
         var c1 = AddConsumer(queue, channel1, "c1");
         var c2 = AddConsumer(queue, channel2, "c2");
         Enqueue(queue, 2);
@@ -397,7 +397,7 @@ public class MessageQueueDeliveryTests
         Assert.Equal(0, queue.ConsumerCount);
         Assert.NotEqual(EnqueueResult.Enqueued, queue.Enqueue(TestMessages.New(_host.Engine, "late"), new FlushBatch()));
         Assert.False(queue.TryGet(noAck: true, out _, out _));
-        Host.AssertError(queue.AddConsumer(FakeChannel.NewConsumer(queue, channel1, "c3")), Errors.ErrorKind.NotFound, "no queue 'q' in vhost '/'");
+        Host.AssertError(queue.AddConsumer(FakeSession.NewConsumer(queue, channel1, "c3")), Errors.ErrorKind.NotFound, "no queue 'q' in vhost '/'");
         Assert.False(queue.RemoveConsumer(c1));
     }
 
@@ -419,7 +419,7 @@ public class MessageQueueDeliveryTests
     public void Deleting_the_queue_object_twice_or_a_replaced_one_does_nothing()
     {
         var first = Queue();
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         AddConsumer(first, channel, "c");
         _host.VHost.DeleteQueue(first);
         var second = Queue();

@@ -3,6 +3,7 @@ using Broker.Engine.Errors;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Queues;
 using Broker.Engine.Routing;
+using Broker.Engine.Sessions;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Tests.Support;
@@ -27,7 +28,7 @@ internal sealed class Host
     public VirtualHost VHost { get; }
 
     /// <summary>The "connection" that owns exclusive queues declared through this host.</summary>
-    public object Connection { get; } = new();
+    public IClientConnection Connection { get; } = new TestConnection();
 
     public static FieldTable Args(params (string Key, object? Value)[] entries)
     {
@@ -50,7 +51,7 @@ internal sealed class Host
         return result.Value!;
     }
 
-    public MessageQueue Queue(string name, bool autoDelete = false, bool exclusive = false, FieldTable? arguments = null, object? connection = null, bool durable = false)
+    public MessageQueue Queue(string name, bool autoDelete = false, bool exclusive = false, FieldTable? arguments = null, IClientConnection? connection = null, bool durable = false)
     {
         var result = VHost.DeclareQueue(name, passive: false, durable, exclusive, autoDelete, arguments ?? new FieldTable(), connection ?? Connection);
         Assert.False(result.IsError, result.Error.Text);

@@ -1,6 +1,7 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
 using Broker.Engine.Exchanges;
+using Broker.Engine.Sessions;
 using Broker.Engine.Tests.Support;
 using Broker.Engine.VirtualHosts;
 
@@ -8,7 +9,7 @@ namespace Broker.Engine.Tests.VirtualHosts;
 
 public class QueueDeclareDeleteTests
 {
-    private static Result<QueueDeclareResult> Declare(Host host, string name, bool passive = false, bool durable = false, bool exclusive = false, bool autoDelete = false, FieldTable? arguments = null, object? connection = null) =>
+    private static Result<QueueDeclareResult> Declare(Host host, string name, bool passive = false, bool durable = false, bool exclusive = false, bool autoDelete = false, FieldTable? arguments = null, IClientConnection? connection = null) =>
         host.VHost.DeclareQueue(name, passive, durable, exclusive, autoDelete, arguments ?? new FieldTable(), connection ?? host.Connection);
 
     private static string Locked(string name) =>
@@ -26,7 +27,7 @@ public class QueueDeclareDeleteTests
         Assert.Equal("queue 'q' in vhost '/'", queue.DisplayName);
 
         TestMessages.Enqueue(host.Engine, queue, "m1", "m2");
-        queue.AddConsumer(FakeChannel.NewConsumer(queue, new FakeChannel(), "c", priority: 0));
+        queue.AddConsumer(FakeSession.NewConsumer(queue, new FakeSession(), "c", priority: 0));
 
         var again = Declare(host, "q", durable: true, arguments: Host.Args(("x-max-length", 10)));
         Assert.False(again.Value.Created);
@@ -160,8 +161,8 @@ public class QueueDeclareDeleteTests
     public void Exclusive_queues_belong_to_their_connection()
     {
         var host = new Host();
-        var owner = new object();
-        var other = new object();
+        var owner = new TestConnection();
+        var other = new TestConnection();
         var queue = Declare(host, "ex", exclusive: true, durable: true, connection: owner).Value.Queue;
 
         Assert.True(queue.Exclusive);
@@ -195,9 +196,9 @@ public class QueueDeclareDeleteTests
     public void Closing_a_connection_deletes_its_exclusive_queues_only()
     {
         var host = new Host();
-        var owner = new object();
+        var owner = new TestConnection();
         Declare(host, "mine", exclusive: true, connection: owner);
-        Declare(host, "theirs", exclusive: true, connection: new object());
+        Declare(host, "theirs", exclusive: true, connection: new TestConnection());
         Declare(host, "shared", connection: owner);
 
         host.VHost.DeleteExclusiveQueues(owner);
@@ -230,7 +231,7 @@ public class QueueDeclareDeleteTests
     {
         var host = new Host();
         var queue = host.Queue("q");
-        var consumer = FakeChannel.NewConsumer(queue, new FakeChannel(), "c");
+        var consumer = FakeSession.NewConsumer(queue, new FakeSession(), "c");
         Assert.False(queue.AddConsumer(consumer).IsError);
 
         Host.AssertError(host.VHost.DeleteQueue("q", ifUnused: true, ifEmpty: false, host.Connection).Error, ErrorKind.PreconditionFailed, "queue 'q' in vhost '/' in use");

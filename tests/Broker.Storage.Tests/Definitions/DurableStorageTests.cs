@@ -13,7 +13,7 @@ namespace Broker.Storage.Tests.Definitions;
 public sealed class DurableStorageTests : IDisposable
 {
     private readonly TempDirectory _directory = new();
-    private readonly object _connection = new();
+    private readonly TestConnection _connection = new();
     private DurableStorage? _storage;
 
     private DurableStorage Storage => _storage ?? throw new InvalidOperationException("not started");

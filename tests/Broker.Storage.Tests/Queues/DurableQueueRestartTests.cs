@@ -2,6 +2,7 @@ using Broker.DataModel.Encoding;
 using Broker.Engine;
 using Broker.Engine.Delivery;
 using Broker.Engine.Queues;
+using Broker.Engine.Queues.Classic;
 using Broker.Engine.VirtualHosts;
 using Broker.Storage.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,7 +15,7 @@ public sealed class DurableQueueRestartTests : IDisposable
     private const int BodySize = 300;
 
     private readonly TempDirectory _directory = new();
-    private readonly object _connection = new();
+    private readonly TestConnection _connection = new();
     private DurableStorage? _storage;
 
     private VirtualHost VHost
@@ -46,7 +47,7 @@ public sealed class DurableQueueRestartTests : IDisposable
             Publish(transientQueue, i, persistent: true);
         }
 
-        Assert.True(durable.TailCount > 0, "the test wants messages in the tail too");
+        Assert.True(((ClassicQueue)durable).TailCount > 0, "the test wants messages in the tail too");
 
         Restart();
 
@@ -236,7 +237,7 @@ public sealed class DurableQueueRestartTests : IDisposable
 
         Restart();
         Assert.True(VHost.TryGetQueue("dq", out var recovered));
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         Assert.False(recovered.AddConsumer(channel.Consume(recovered, "c", noAck: true)).IsError);
         recovered.Pump(new FlushBatch());
 
@@ -286,7 +287,7 @@ public sealed class DurableQueueRestartTests : IDisposable
             Publish(source, i, persistent: true);
         }
 
-        Assert.True(source.TailCount > 0);
+        Assert.True(((ClassicQueue)source).TailCount > 0);
         source.Settle(TakeAll(source).ToArray(), SettleAction.Discard, new FlushBatch());
         Assert.Equal(30, deadLetters.MessageCount);
 

@@ -3,6 +3,7 @@ using Broker.Engine;
 using Broker.Engine.Delivery;
 using Broker.Engine.Messages;
 using Broker.Engine.Queues;
+using Broker.Engine.Queues.Classic;
 using Broker.Engine.VirtualHosts;
 using Broker.Storage.Messages;
 using Broker.Storage.Tests.Support;
@@ -20,7 +21,7 @@ public sealed class MessageQueueOverDiskTests : IDisposable
     private readonly WriterGate _gate;
     private readonly BrokerEngine _engine;
     private readonly VirtualHost _vhost;
-    private readonly object _connection = new();
+    private readonly TestConnection _connection = new();
 
     public MessageQueueOverDiskTests()
     {
@@ -52,7 +53,7 @@ public sealed class MessageQueueOverDiskTests : IDisposable
         Publish(queue, 0, 1000, persistent);
 
         Assert.Equal(1000, queue.MessageCount);
-        Assert.True(queue.TailCount >= 990, $"only {queue.TailCount} of 1000 messages went to the tail");
+        Assert.True(((ClassicQueue)queue).TailCount >= 990, $"only {((ClassicQueue)queue).TailCount} of 1000 messages went to the tail");
 
         var ids = new List<string>();
         while (queue.TryGet(noAck: true, out var entry, out var remaining, new FlushBatch()))
@@ -65,7 +66,7 @@ public sealed class MessageQueueOverDiskTests : IDisposable
 
         Assert.Equal(Enumerable.Range(0, 1000).Select(Id), ids);
         Assert.Equal(0, queue.MessageCount);
-        Assert.Equal(0, queue.TailCount);
+        Assert.Equal(0, ((ClassicQueue)queue).TailCount);
 
         // Everything consumed: only the active segment may be left.
         _gate.Drain();
@@ -77,12 +78,12 @@ public sealed class MessageQueueOverDiskTests : IDisposable
     {
         var queue = Declare("q", durable: true);
         Publish(queue, 0, 100, persistent: true);
-        Assert.True(queue.TailCount > 0);
+        Assert.True(((ClassicQueue)queue).TailCount > 0);
 
         Assert.Equal(100, queue.Purge());
 
         Assert.Equal(0, queue.MessageCount);
-        Assert.Equal(0, queue.TailCount);
+        Assert.Equal(0, ((ClassicQueue)queue).TailCount);
         Assert.False(queue.TryGet(noAck: true, out _, out _, new FlushBatch()));
 
         // The queue goes on with a new tail.
@@ -142,14 +143,14 @@ public sealed class MessageQueueOverDiskTests : IDisposable
     public void Consumer_GetsDeliveriesInOrderAcrossHeadAndTail(bool noAck)
     {
         var queue = Declare("q", durable: true);
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         channel.SetCredit(0);
         Assert.False(queue.AddConsumer(channel.Consume(queue, "c1", noAck)).IsError);
 
         // With no credit nothing is delivered: the messages pile up, mostly in the tail.
         Publish(queue, 0, 1000, persistent: true);
         Assert.Equal(0, channel.Count);
-        Assert.True(queue.TailCount >= 990);
+        Assert.True(((ClassicQueue)queue).TailCount >= 990);
 
         channel.SetCredit(int.MaxValue);
         queue.Pump(new FlushBatch());
@@ -165,7 +166,7 @@ public sealed class MessageQueueOverDiskTests : IDisposable
     public void Consumer_KeepsOrderWhilePublishingContinues()
     {
         var queue = Declare("q", durable: false);
-        var channel = new FakeChannel();
+        var channel = new FakeSession();
         channel.SetCredit(3);
         Assert.False(queue.AddConsumer(channel.Consume(queue, "c1", noAck: true)).IsError);
 

@@ -92,7 +92,7 @@ public sealed class PurgeDuringRefillTests : IDisposable
     private MessageQueue Declare(bool durable)
     {
         Assert.True(_engine.TryGetVirtualHost("/", out var vhost));
-        var result = vhost.DeclareQueue("q", passive: false, durable, exclusive: false, autoDelete: false, new FieldTable(), new object());
+        var result = vhost.DeclareQueue("q", passive: false, durable, exclusive: false, autoDelete: false, new FieldTable(), new TestConnection());
         Assert.False(result.IsError, result.Error.Text);
         return result.Value.Queue;
     }

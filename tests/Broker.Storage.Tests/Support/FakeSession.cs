@@ -1,14 +1,15 @@
 using Broker.Engine.Delivery;
 using Broker.Engine.Queues;
+using Broker.Engine.Sessions;
 
 namespace Broker.Storage.Tests.Support;
 
 /// <summary>
-/// A consumer channel test double: records the ids of delivered messages in order (read at delivery time,
+/// A consumer session test double: records the ids of delivered messages in order (read at delivery time,
 /// as no-ack deliveries are released right after), accepts while the consumer has credit.
 /// Deliveries come from the queue's pump and refill threads, so it locks.
 /// </summary>
-internal sealed class FakeChannel : IConsumerChannel
+internal sealed class FakeSession : IConsumerSession
 {
     private readonly Lock _lock = new();
     private readonly List<(string Id, bool Redelivered)> _deliveries = [];

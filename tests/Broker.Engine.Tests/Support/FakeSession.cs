@@ -1,13 +1,14 @@
 using Broker.Engine.Delivery;
 using Broker.Engine.Queues;
+using Broker.Engine.Sessions;
 
 namespace Broker.Engine.Tests.Support;
 
 /// <summary>
-/// A consumer channel test double: records deliveries in order, accepts while a consumer has credit (unlimited
+/// A consumer session test double: records deliveries in order, accepts while a consumer has credit (unlimited
 /// unless set), and records cancellations.
 /// </summary>
-internal sealed class FakeChannel : IConsumerChannel
+internal sealed class FakeSession : IConsumerSession
 {
     private readonly Dictionary<Consumer, int> _credit = [];
 
@@ -18,7 +19,7 @@ internal sealed class FakeChannel : IConsumerChannel
     /// <summary>How many times TryDeliver was asked, accepted or not.</summary>
     public int Offers { get; private set; }
 
-    public static Consumer NewConsumer(MessageQueue queue, FakeChannel channel, string tag, int priority = 0, bool exclusive = false, bool noAck = false) =>
+    public static Consumer NewConsumer(MessageQueue queue, FakeSession channel, string tag, int priority = 0, bool exclusive = false, bool noAck = false) =>
         new(tag, queue, channel, noAck, exclusive, priority, prefetchLimit: 0, arguments: null);
 
     /// <summary>Limits how many more deliveries <paramref name="consumer"/> accepts (0 refuses everything).</summary>

@@ -1,4 +1,4 @@
-namespace Broker.Engine.Queues;
+namespace Broker.Engine.Queues.Classic;
 
 /// <summary>
 /// The ready messages of a queue in sequence order: a ring buffer that appends at the tail, takes from

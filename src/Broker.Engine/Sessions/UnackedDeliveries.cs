@@ -1,9 +1,9 @@
 using Broker.Engine.Queues;
 
-namespace Broker.Server.Channels;
+namespace Broker.Engine.Sessions;
 
 /// <summary>A delivery waiting for its ack: which queue it came from and which consumer got it.</summary>
-internal readonly struct UnackedDelivery
+public readonly struct UnackedDelivery
 {
     public UnackedDelivery(ulong tag, MessageQueue queue, QueueEntry entry, Consumer? consumer)
     {
@@ -24,11 +24,11 @@ internal readonly struct UnackedDelivery
 }
 
 /// <summary>
-/// A channel's unacknowledged deliveries in delivery-tag order. Tags only grow, so this is a ring
+/// A session's unacknowledged deliveries in delivery-tag order. Tags only grow, so this is a ring
 /// buffer: acks usually take from the head, an out-of-order ack leaves a hole that is skipped later.
-/// Guarded by the channel's lock.
+/// Guarded by the session's lock.
 /// </summary>
-internal sealed class UnackedMessages
+internal sealed class UnackedDeliveries
 {
     private UnackedDelivery[] _items = new UnackedDelivery[16];
     private bool[] _removed = new bool[16];

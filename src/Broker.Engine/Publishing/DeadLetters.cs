@@ -1,9 +1,10 @@
 using Broker.DataModel.Content;
 using Broker.DataModel.Encoding;
 using Broker.Engine.Messages;
+using Broker.Engine.Queues;
 using TextEncoding = System.Text.Encoding;
 
-namespace Broker.Engine.Queues;
+namespace Broker.Engine.Publishing;
 
 /// <summary>
 /// Builds the message a queue dead-letters, as RabbitMQ's rabbit_dead_letter does: the x-death header
@@ -21,9 +22,12 @@ internal static class DeadLetters
     };
 
     /// <summary>
-    /// A new message for the dead-letter exchange; <paramref name="routingKeys"/> receives the keys to route it with.
+    /// A new message for the dead-letter exchange. Its routing key is x-dead-letter-routing-key, or the
+    /// one it was published with, whose CC header and hidden BCC keys then route it too (the
+    /// publish operation routes those as it does a publisher's); with x-dead-letter-routing-key both go,
+    /// as RabbitMQ replaces the message's routing keys then.
     /// </summary>
-    public static Message Create(MessagePool pool, Message original, string queue, DeadLetterReason reason, string deadLetterExchange, string? deadLetterRoutingKey, List<string> routingKeys)
+    public static Message Create(MessagePool pool, Message original, string queue, DeadLetterReason reason, string deadLetterExchange, string? deadLetterRoutingKey)
     {
         var properties = BasicProperties.Read(original.Properties);
         var headers = properties.Headers ?? new FieldTable();
@@ -51,26 +55,9 @@ internal static class DeadLetters
         }
 
         UpdateDeaths(headers, info, queue, ReasonText(reason));
-        routingKeys.Clear();
         if (deadLetterRoutingKey is not null)
         {
             headers.Remove("CC");
-            routingKeys.Add(deadLetterRoutingKey);
-        }
-        else
-        {
-            foreach (var key in publishedKeys)
-            {
-                if (FieldValues.AsString(key) is { } text)
-                {
-                    routingKeys.Add(text);
-                }
-            }
-
-            if (original.HiddenRoutingKeys is { } bcc)
-            {
-                routingKeys.AddRange(bcc);
-            }
         }
 
         properties.Headers = headers;
@@ -78,13 +65,13 @@ internal static class DeadLetters
         var encoded = properties.Encode();
         var message = pool.Rent(
             TextEncoding.UTF8.GetBytes(deadLetterExchange),
-            TextEncoding.UTF8.GetBytes(routingKeys.Count > 0 ? routingKeys[0] : firstKey),
+            TextEncoding.UTF8.GetBytes(deadLetterRoutingKey ?? firstKey),
             encoded,
             original.BodyLength,
             original.IsPersistent,
             original.Priority);
         message.AppendBody(original.Body);
-        message.HiddenRoutingKeys = original.HiddenRoutingKeys;
+        message.HiddenRoutingKeys = deadLetterRoutingKey is null ? original.HiddenRoutingKeys : null;
         return message;
     }
 

@@ -1,9 +1,9 @@
 using Broker.Engine.Delivery;
 using Broker.Engine.Stores;
 
-namespace Broker.Engine.Queues;
+namespace Broker.Engine.Queues.Classic;
 
-public sealed partial class MessageQueue
+public sealed partial class ClassicQueue
 {
     /// <summary>
     /// Reads the tail back into the head on the thread pool, outside the queue's lock (the read may
@@ -11,13 +11,13 @@ public sealed partial class MessageQueue
     /// </summary>
     private sealed class Refiller : IThreadPoolWorkItem
     {
-        private readonly MessageQueue _queue;
+        private readonly ClassicQueue _queue;
         private readonly List<QueueEntry> _read = [];
         private readonly FlushBatch _batch = new();
         private readonly Lock _readLock = new();
         private bool _queued;
 
-        public Refiller(MessageQueue queue)
+        public Refiller(ClassicQueue queue)
         {
             _queue = queue;
         }

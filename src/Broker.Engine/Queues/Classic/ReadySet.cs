@@ -1,4 +1,4 @@
-namespace Broker.Engine.Queues;
+namespace Broker.Engine.Queues.Classic;
 
 /// <summary>
 /// A queue's ready messages in memory: one FIFO list, or one per priority level for a queue with

@@ -1,9 +1,9 @@
 using Broker.Engine.Delivery;
 using Broker.Engine.Messages;
 
-namespace Broker.Engine.Queues;
+namespace Broker.Engine.Queues.Classic;
 
-public sealed partial class MessageQueue
+public sealed partial class ClassicQueue
 {
     private readonly List<QueueEntry> _expiredScratch = [];
     private Timer? _expiryTimer;
@@ -50,7 +50,7 @@ public sealed partial class MessageQueue
     /// After recovery: a queue with a message TTL drops what expired while the broker was down, at once,
     /// as RabbitMQ does when it starts a queue, instead of waiting for traffic to read its tail.
     /// </summary>
-    public void StartRecovered()
+    public override void StartRecovered()
     {
         lock (_lock)
         {
@@ -83,7 +83,7 @@ public sealed partial class MessageQueue
         const long MaxTimerDelay = 3_600_000;
         var delay = Math.Clamp(next - Now, 0, MaxTimerDelay);
         _expiryTimerDue = Now + delay;
-        _expiryTimer ??= new Timer(static state => ((MessageQueue)state!).Guarded(static queue => queue.OnExpiryTimer(), "message expiry"), this, Timeout.Infinite, Timeout.Infinite);
+        _expiryTimer ??= new Timer(static state => ((ClassicQueue)state!).Guarded(static queue => queue.OnExpiryTimer(), "message expiry"), this, Timeout.Infinite, Timeout.Infinite);
         _expiryTimer.Change(delay, Timeout.Infinite);
     }
 
@@ -112,7 +112,7 @@ public sealed partial class MessageQueue
     {
         if (Settings.Expires > 0)
         {
-            _idleTimer = new Timer(static state => ((MessageQueue)state!).Guarded(static queue => queue.OnIdleTimer(), "queue expiry"), this, Math.Min(Settings.Expires, MaxIdleTimerDelay), Timeout.Infinite);
+            _idleTimer = new Timer(static state => ((ClassicQueue)state!).Guarded(static queue => queue.OnIdleTimer(), "queue expiry"), this, Math.Min(Settings.Expires, MaxIdleTimerDelay), Timeout.Infinite);
         }
     }
 
@@ -122,6 +122,11 @@ public sealed partial class MessageQueue
 
     private bool IsIdleFor(long milliseconds)
     {
+        if (milliseconds <= 0)
+        {
+            return false;
+        }
+
         lock (_lock)
         {
             return _consumers.Count == 0 && Environment.TickCount64 - _lastUsed >= milliseconds;
@@ -139,11 +144,18 @@ public sealed partial class MessageQueue
                 return;
             }
 
+            var expires = Settings.Expires;
+            if (expires <= 0)
+            {
+                // The setting went away since the timer was armed.
+                return;
+            }
+
             var idle = Environment.TickCount64 - _lastUsed;
-            expire = _consumers.Count == 0 && idle >= Settings.Expires;
+            expire = _consumers.Count == 0 && idle >= expires;
             if (!expire)
             {
-                remaining = _consumers.Count > 0 ? Settings.Expires : Settings.Expires - idle;
+                remaining = _consumers.Count > 0 ? expires : expires - idle;
             }
         }
 
@@ -151,7 +163,7 @@ public sealed partial class MessageQueue
         {
             // Messages of an expired queue are not dead-lettered (RabbitMQ's ttl.md). Idleness is asked
             // again under the vhost's lock: a consumer, get or redeclaration since then keeps the queue.
-            VirtualHost.DeleteQueue(this, static queue => !queue.IsIdleFor(queue.Settings.Expires));
+            VirtualHost.DeleteQueue(this, static queue => !((ClassicQueue)queue).IsIdleFor(queue.Settings.Expires));
             if (IsDeleted)
             {
                 return;
@@ -163,8 +175,17 @@ public sealed partial class MessageQueue
         _idleTimer?.Change(Math.Clamp(remaining, 1, MaxIdleTimerDelay), Timeout.Infinite);
     }
 
+    /// <summary>x-expires changed on the live queue: the idle clock starts again under the new value.</summary>
+    private void RestartIdleTimerLocked()
+    {
+        _idleTimer?.Dispose();
+        _idleTimer = null;
+        TouchLocked();
+        StartExpiryTimers();
+    }
+
     /// <summary>Runs timer work, reporting instead of crashing the process on failure.</summary>
-    private void Guarded(Action<MessageQueue> work, string what)
+    private void Guarded(Action<ClassicQueue> work, string what)
     {
         try
         {

@@ -1,0 +1,45 @@
+using Broker.Engine.Delivery;
+
+namespace Broker.Engine.Queues.Classic;
+
+public sealed partial class ClassicQueue
+{
+    /// <summary>
+    /// New effective settings on the live queue. Expiries already given to messages stay (RabbitMQ fixes
+    /// a message's expiry when it arrives); what is expired or over a new limit goes now, timers are
+    /// re-armed, and consumers get what the change lets through.
+    /// </summary>
+    protected override void OnSettingsChanged(QueueSettings previous)
+    {
+        var batch = new FlushBatch();
+        lock (_lock)
+        {
+            if (IsDeleted)
+            {
+                return;
+            }
+
+            var settings = Settings;
+            if (settings.Expires != previous.Expires)
+            {
+                RestartIdleTimerLocked();
+            }
+
+            if (settings.HasLengthLimit)
+            {
+                DropOverLimitLocked();
+            }
+
+            ExpireLocked();
+            _expiryTimerDue = QueueEntry.NoExpiry;
+            ArmExpiryTimerLocked();
+            if (_consumers.Count > 0)
+            {
+                DeliverLocked(batch);
+            }
+        }
+
+        DeadLetterPending(batch);
+        batch.FlushAll();
+    }
+}

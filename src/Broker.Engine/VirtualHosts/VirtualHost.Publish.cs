@@ -1,0 +1,242 @@
+using Broker.DataModel.Content;
+using Broker.DataModel.Encoding;
+using Broker.Engine.Delivery;
+using Broker.Engine.Exchanges;
+using Broker.Engine.Messages;
+using Broker.Engine.Publishing;
+using Broker.Engine.Queues;
+using Broker.Engine.Routing;
+using Broker.Engine.Stores;
+
+namespace Broker.Engine.VirtualHosts;
+
+/// <summary>
+/// The one publish operation: route, enqueue, outcome. A channel's basic.publish, a transaction's
+/// commit (routed at publish, enqueued at commit, as RabbitMQ does) and dead-lettering all come
+/// through here; so will the delayed exchange and the management API's publish. Nothing here knows
+/// frames or replies: the caller turns the outcome into basic.return, confirms or commit-ok.
+/// </summary>
+public sealed partial class VirtualHost
+{
+    /// <summary>
+    /// Routes <paramref name="message"/> from <paramref name="exchange"/> and enqueues it on every queue
+    /// reached. With a <paramref name="listener"/>, durable copies report to it when they are on disk
+    /// (unless the outcome says nothing is pending). <paramref name="message"/> may be replaced by a
+    /// copy without its BCC header; the caller releases whichever it holds afterwards.
+    /// </summary>
+    /// <param name="headers">The body of the message's headers table (empty when absent), as the caller parsed it.</param>
+    public PublishOutcome Publish(Exchange exchange, ref Message message, ReadOnlySpan<byte> headers, RouteTargets targets, FlushBatch batch, IPersistListener? listener = null, ulong confirmSequence = 0)
+    {
+        Route(exchange, ref message, headers, targets);
+        return Enqueue(message, targets.Queues, batch, listener, confirmSequence);
+    }
+
+    /// <summary>
+    /// Finds the queues a message reaches (into <paramref name="targets"/>, cleared first): its routing
+    /// key, then the keys of its CC and BCC headers (sender-selected distribution) and the BCC keys a
+    /// dead-lettered message still carries. A BCC header is removed: <paramref name="message"/> is then
+    /// replaced by a copy without it, and the original's reference released.
+    /// </summary>
+    public void Route(Exchange exchange, ref Message message, ReadOnlySpan<byte> headers, RouteTargets targets)
+    {
+        targets.Clear();
+        Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
+        if (message.RoutingKey.Length <= RoutingKey.MaxBytes)
+        {
+            Route(exchange, RoutingKey.Decode(message.RoutingKey, keyBuffer), headers, targets);
+        }
+
+        if (message.HiddenRoutingKeys is { } hidden)
+        {
+            RouteKeys(exchange, hidden, headers, targets);
+        }
+
+        if (!headers.IsEmpty && (FieldTableCodec.ContainsKey(headers, "CC"u8) || FieldTableCodec.ContainsKey(headers, "BCC"u8)))
+        {
+            message = RouteSenderSelected(exchange, message, headers, targets);
+        }
+    }
+
+    /// <summary>
+    /// Enqueues a routed message on <paramref name="queues"/> (a transaction commits what it routed at
+    /// publish time this way).
+    /// </summary>
+    public PublishOutcome Enqueue(Message message, List<MessageQueue> queues, FlushBatch batch, IPersistListener? listener = null, ulong confirmSequence = 0) =>
+        Enqueue(message, queues, batch, listener, confirmSequence, skipDeadLetterCycles: false);
+
+    private static PublishOutcome Enqueue(Message message, List<MessageQueue> queues, FlushBatch batch, IPersistListener? listener, ulong confirmSequence, bool skipDeadLetterCycles)
+    {
+        if (listener is not null)
+        {
+            message.BeginPersistTracking(listener, confirmSequence);
+        }
+
+        var reached = 0;
+        foreach (var queue in queues)
+        {
+            if (skipDeadLetterCycles && DeadLetters.IsCycle(message, queue.Name))
+            {
+                continue;
+            }
+
+            var result = queue.Enqueue(message, batch);
+            if (result == EnqueueResult.Rejected)
+            {
+                message.MarkRejected();
+            }
+
+            // A queue that refused the message still counts as routed: no basic.return.
+            reached += result != EnqueueResult.Gone ? 1 : 0;
+        }
+
+        // Without a listener there is nothing to wait for; with one, the log appends counted the copies.
+        var settled = message.EndPersistTracking();
+        return new PublishOutcome(reached, settled && message.IsPersistFailed, PersistPending: !settled);
+    }
+
+    /// <summary>
+    /// Routes a message from <paramref name="exchange"/> with one routing key as rabbit_exchange:route
+    /// does: follows exchange-to-exchange bindings (each exchange once), uses an exchange's alternate
+    /// exchange when its own bindings match nothing, and adds each queue to <paramref name="targets"/>
+    /// once. Routing again adds to what is there.
+    /// </summary>
+    public void Route(Exchange exchange, RoutingKey routingKey, ReadOnlySpan<byte> headersTable, RouteTargets targets)
+    {
+        targets.BeginTraversal();
+        var pending = targets.Pending;
+        var matches = targets.Matches;
+        targets.Visit(exchange);
+        pending.Add(exchange);
+        while (pending.Count > 0)
+        {
+            var current = (Exchange)pending[^1];
+            pending.RemoveAt(pending.Count - 1);
+            matches.Clear();
+            current.Match(routingKey, headersTable, matches);
+            if (matches.Count == 0 && current.AlternateExchange is { } alternateName && TryGetExchange(alternateName, out var alternate))
+            {
+                matches.Add(alternate);
+            }
+
+            foreach (var destination in matches)
+            {
+                if (destination is MessageQueue queue)
+                {
+                    if (!queue.IsDeleted)
+                    {
+                        targets.AddQueue(queue);
+                    }
+                }
+                else if (destination is Exchange next && !next.IsDeleted && targets.Visit(next))
+                {
+                    pending.Add(next);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Publishes messages a queue dead-letters to its dead-letter exchange (outside the queue's lock).
+    /// Routing follows the exchange's bindings as a publish would; queues that would close a cycle of
+    /// automatic dead-lettering do not get the message again.
+    /// </summary>
+    internal void DeadLetter(MessageQueue source, List<(QueueEntry Entry, DeadLetterReason Reason)> items, FlushBatch batch)
+    {
+        var settings = source.Settings;
+        Exchange? exchange = null;
+        if (settings.DeadLetterExchange is { } name)
+        {
+            TryGetExchange(name, out exchange);
+        }
+
+        var targets = new RouteTargets();
+        foreach (var (entry, reason) in items)
+        {
+            var original = entry.Message;
+            if (exchange is null || exchange.IsDeleted)
+            {
+                original.Release();
+                continue;
+            }
+
+            var message = DeadLetters.Create(Engine.Messages, original, source.Name, reason, exchange.Name, settings.DeadLetterRoutingKey);
+            original.Release();
+            try
+            {
+                Route(exchange, ref message, MessageProperties.Parse(message.Properties).HeadersBody, targets);
+                Enqueue(message, targets.Queues, batch, listener: null, confirmSequence: 0, skipDeadLetterCycles: reason != DeadLetterReason.Rejected);
+            }
+            finally
+            {
+                message.Release();
+            }
+        }
+    }
+
+    private void RouteKeys(Exchange exchange, IEnumerable<string> keys, ReadOnlySpan<byte> headers, RouteTargets targets)
+    {
+        Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
+        foreach (var key in keys)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(key);
+            if (bytes.Length <= RoutingKey.MaxBytes)
+            {
+                Route(exchange, RoutingKey.Decode(bytes, keyBuffer), headers, targets);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sender-selected distribution: the CC and BCC headers (arrays of strings) add routing keys; BCC
+    /// is removed before the message reaches any queue, and kept as hidden keys for dead-lettering.
+    /// Cold path: decodes the headers.
+    /// </summary>
+    private Message RouteSenderSelected(Exchange exchange, Message message, ReadOnlySpan<byte> headersBody, RouteTargets targets)
+    {
+        var headers = FieldTableCodec.DecodeTableBody(headersBody);
+        Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
+        foreach (var header in (ReadOnlySpan<string>)["CC", "BCC"])
+        {
+            if (headers[header] is not List<object?> keys)
+            {
+                continue;
+            }
+
+            foreach (var key in keys)
+            {
+                if (key is byte[] bytes && bytes.Length <= RoutingKey.MaxBytes)
+                {
+                    Route(exchange, RoutingKey.Decode(bytes, keyBuffer), headersBody, targets);
+                }
+            }
+        }
+
+        if (!headers.ContainsKey("BCC"))
+        {
+            return message;
+        }
+
+        var bcc = new List<string>();
+        if (headers["BCC"] is List<object?> bccKeys)
+        {
+            foreach (var key in bccKeys)
+            {
+                if (FieldValues.AsString(key) is { } text)
+                {
+                    bcc.Add(text);
+                }
+            }
+        }
+
+        var properties = BasicProperties.Read(message.Properties);
+        properties.Headers!.Remove("BCC");
+        var copy = Engine.Messages.Rent(message.Exchange, message.RoutingKey, properties.Encode(), message.BodyLength, message.IsPersistent, message.Priority);
+        copy.AppendBody(message.Body);
+        copy.TimeToLive = message.TimeToLive;
+        copy.HiddenRoutingKeys = bcc;
+
+        // The caller releases the reference it holds: swap the original's for the copy's.
+        message.Release();
+        return copy;
+    }
+}
