@@ -17,19 +17,26 @@ public sealed class BrokerEngine
 
     /// <param name="options">Engine settings.</param>
     /// <param name="store">Where queues keep messages; in memory when null.</param>
-    /// <param name="createDefaults">Create the default vhost and user (a fresh broker); false when definitions will be restored.</param>
     /// <param name="pool">The message pool, when the store was made before the engine and shares it.</param>
-    public BrokerEngine(EngineOptions options, IMessageStore? store = null, bool createDefaults = true, MessagePool? pool = null)
+    /// <remarks>
+    /// A new engine has no vhost and no user: the composition root recovers them from storage or, for a
+    /// fresh broker, calls <see cref="CreateDefaults"/>.
+    /// </remarks>
+    public BrokerEngine(EngineOptions options, IMessageStore? store = null, MessagePool? pool = null)
     {
         Options = options;
         Users = new UserStore();
         Messages = pool ?? new MessagePool();
         Store = store ?? new InMemoryMessageStore();
         HeadMemory = new HeadMemory(options.HeadMemoryLimit);
-        if (createDefaults)
-        {
-            CreateDefaults();
-        }
+    }
+
+    /// <summary>An engine with the default vhost and user, keeping everything in memory (engine tests, tools).</summary>
+    public static BrokerEngine InMemory(EngineOptions? options = null)
+    {
+        var engine = new BrokerEngine(options ?? new EngineOptions());
+        engine.CreateDefaults();
+        return engine;
     }
 
     /// <summary>Keeps definition changes across restarts; changes made before it is set are not recorded.</summary>

@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Broker.Engine;
+using Broker.Engine.Messages;
+using Broker.Engine.Stores;
 using Broker.Storage.Definitions;
 using Broker.Storage.Messages;
 using Microsoft.Extensions.Logging;
@@ -8,36 +11,42 @@ using Log = Broker.Storage.StorageLog;
 namespace Broker.Storage;
 
 /// <summary>
-/// A broker engine backed by its data directory: definitions and persistent messages recovered at
-/// start-up, every later durable change and persistent message kept. Dispose to write out and sync
-/// what is pending and release the directory.
+/// A broker's data directory: the message logs of its queues and its definitions, recovered at
+/// start-up and kept from then on. It supplies the engine's stores and the recovery step that rebuilds
+/// the engine (the composition root builds the engine). Dispose to write out and sync what is pending
+/// and release the directory.
 /// </summary>
-public sealed class DurableStorage : IDisposable
+public sealed class DurableStorage : IBrokerStorage
 {
     private readonly DataDirectory _directory;
     private readonly DefinitionStore _definitions;
+    private readonly ILogger _logger;
+    private readonly long _started;
     private int _disposed;
 
-    private DurableStorage(DataDirectory directory, MessageStore messages, DefinitionStore definitions, BrokerEngine engine)
+    private DurableStorage(DataDirectory directory, MessageStore messages, DefinitionStore definitions, ILogger logger, long started)
     {
         _directory = directory;
         Messages = messages;
         _definitions = definitions;
-        Engine = engine;
+        _logger = logger;
+        _started = started;
     }
-
-    public BrokerEngine Engine { get; }
 
     public MessageStore Messages { get; }
 
-    public DefinitionsModel Definitions => _definitions.Model;
+    IMessageStore IBrokerStorage.Messages => Messages;
+
+    public IDefinitionStore Definitions => _definitions;
+
+    /// <summary>What the definitions say now (users, vhosts, durable topology).</summary>
+    public DefinitionsModel Model => _definitions.Model;
 
     /// <summary>
-    /// Opens the data directory and recovers what it holds. With <paramref name="definitionsFile"/> the
-    /// file is imported after recovery on every start (RabbitMQ's load_definitions), and a fresh data
-    /// directory gets what it defines instead of the default user and vhost, as in RabbitMQ.
+    /// Opens (and locks) the data directory and reads what it holds: definitions, and the message logs of
+    /// the durable queues they name. <see cref="Recover"/> then puts it into an engine.
     /// </summary>
-    public static DurableStorage Open(string dataDirectory, EngineOptions options, ILoggerFactory loggerFactory, string productVersion, string? definitionsFile = null)
+    public static DurableStorage Open(string dataDirectory, MessagePool pool, ILoggerFactory loggerFactory, string productVersion)
     {
         var logger = loggerFactory.CreateLogger("Broker.Storage");
         var started = Stopwatch.GetTimestamp();
@@ -46,47 +55,45 @@ public sealed class DurableStorage : IDisposable
         DefinitionStore? definitions = null;
         try
         {
-            var engineWithoutStore = new MessagePoolHolder();
-            var import = definitionsFile is null ? null : DefinitionsImport.Read(definitionsFile);
-            messages = new MessageStore(directory.Path, engineWithoutStore.Pool, directory.Incarnation, logger);
+            messages = new MessageStore(directory.Path, pool, directory.Incarnation, logger);
             definitions = DefinitionStore.Open(directory.Path, messages, productVersion, text => Log.Recovery(logger, text));
-            var model = definitions.Model;
-            messages.Recover(model.Queues.Keys);
-
-            var engine = new BrokerEngine(options, messages, createDefaults: false, pool: engineWithoutStore.Pool);
-            var fresh = model.IsEmpty;
-            if (!fresh)
-            {
-                Restore(engine, model);
-            }
-
-            engine.Definitions = definitions;
-            if (fresh && import is null)
-            {
-                engine.CreateDefaults();
-            }
-
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            Log.Recovered(logger, model.VirtualHosts.Count, model.Users.Count, model.Exchanges.Count, model.Queues.Count, model.Bindings.Count, messages.RecoveredMessages, elapsed.TotalMilliseconds);
-            if (import is not null)
-            {
-                var imported = DefinitionsImport.Apply(engine, import);
-                Log.Imported(logger, definitionsFile!, imported.VirtualHosts, imported.Users, imported.Permissions, imported.Exchanges, imported.Queues, imported.Bindings);
-                if (imported.Ignored.Length > 0)
-                {
-                    Log.ImportIgnored(logger, definitionsFile!, imported.Ignored);
-                }
-            }
-
-            return new DurableStorage(directory, messages, definitions, engine);
+            messages.Recover(definitions.Model.Queues.Keys);
+            return new DurableStorage(directory, messages, definitions, logger, started);
         }
         catch
         {
-            // What was recovered or imported so far is written out; the directory is released.
+            // What was recovered so far is written out; the directory is released.
             messages?.Dispose();
             definitions?.Dispose();
             directory.Dispose();
             throw;
+        }
+    }
+
+    public bool Recover(BrokerEngine engine)
+    {
+        var model = Model;
+        var fresh = model.IsEmpty;
+        if (!fresh)
+        {
+            Restore(engine, model);
+        }
+
+        Log.Recovered(_logger, model.VirtualHosts.Count, model.Users.Count, model.Exchanges.Count, model.Queues.Count, model.Bindings.Count, Messages.RecoveredMessages, Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
+        return !fresh;
+    }
+
+    /// <summary>
+    /// Imports a RabbitMQ definitions file (read with <see cref="DefinitionsImport.Read"/>) into the engine,
+    /// as load_definitions does at every start; the changes are recorded like a client's.
+    /// </summary>
+    public void Import(BrokerEngine engine, string file, JsonObject definitions)
+    {
+        var imported = DefinitionsImport.Apply(engine, definitions);
+        Log.Imported(_logger, file, imported.VirtualHosts, imported.Users, imported.Permissions, imported.Exchanges, imported.Queues, imported.Bindings);
+        if (imported.Ignored.Length > 0)
+        {
+            Log.ImportIgnored(_logger, file, imported.Ignored);
         }
     }
 
@@ -156,10 +163,5 @@ public sealed class DurableStorage : IDisposable
                 queue.StartRecovered();
             }
         }
-    }
-
-    private sealed class MessagePoolHolder
-    {
-        public Engine.Messages.MessagePool Pool { get; } = new();
     }
 }

@@ -1,14 +1,17 @@
 using System.Net;
 using Broker.Engine;
+using Broker.Hosting;
 using Broker.Server.Hosting;
-using Broker.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.Testing;
 
 /// <summary>
 /// A broker started inside the current process, for tests: it listens on 127.0.0.1 on a free port
-/// and keeps its data in its own temporary directory. Several can run in one process.
+/// and keeps its data in its own temporary directory. Several can run in one process. It is composed
+/// exactly as the broker executable is (<c>services.AddBroker</c>), without the generic host.
 /// </summary>
 /// <example>
 /// <code>
@@ -19,15 +22,18 @@ namespace Broker.Testing;
 /// </example>
 public sealed class EmbeddedBroker : IAsyncDisposable
 {
-    private readonly BrokerServer _server;
-    private readonly DurableStorage _storage;
+    private readonly ServiceProvider _services;
+    private readonly IHostedService[] _components;
+    private readonly BrokerRuntime _runtime;
     private readonly bool _ownsDataDirectory;
+    private int _stopped;
     private int _disposed;
 
-    private EmbeddedBroker(BrokerServer server, DurableStorage storage, Uri amqpUri, string dataDirectory, bool ownsDataDirectory)
+    private EmbeddedBroker(ServiceProvider services, IHostedService[] components, Uri amqpUri, string dataDirectory, bool ownsDataDirectory)
     {
-        _server = server;
-        _storage = storage;
+        _services = services;
+        _components = components;
+        _runtime = services.GetRequiredService<BrokerRuntime>();
         AmqpUri = amqpUri;
         DataDirectory = dataDirectory;
         _ownsDataDirectory = ownsDataDirectory;
@@ -37,13 +43,13 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     public Uri AmqpUri { get; }
 
     /// <summary>The TCP port the broker listens on.</summary>
-    public int Port => _server.Port;
+    public int Port => _runtime.Server.Port;
 
     /// <summary>The broker's data directory.</summary>
     public string DataDirectory { get; }
 
     /// <summary>Connections currently open (handshake completed).</summary>
-    public int ConnectionCount => _server.ConnectionCount;
+    public int ConnectionCount => _runtime.Server.ConnectionCount;
 
     /// <summary>Starts a broker and returns once it accepts connections.</summary>
     public static async Task<EmbeddedBroker> StartAsync(EmbeddedBrokerOptions? options = null, CancellationToken cancellationToken = default)
@@ -51,49 +57,67 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         options ??= new EmbeddedBrokerOptions();
         var ownsDataDirectory = options.DataDirectory is null;
         var dataDirectory = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), "broker-test-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dataDirectory);
-
-        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
-        var storage = DurableStorage.Open(
-            dataDirectory,
-            new EngineOptions { DefaultUser = options.User, DefaultPassword = options.Password },
-            loggerFactory,
-            typeof(EmbeddedBroker).Assembly.GetName().Version?.ToString() ?? "0",
-            options.DefinitionsFile);
-        var server = new BrokerServer(
-            storage.Engine,
-            new ServerOptions
+        var brokerOptions = new BrokerOptions
+        {
+            DataDirectory = dataDirectory,
+            DefinitionsFile = options.DefinitionsFile,
+            Engine = new EngineOptions { DefaultUser = options.User, DefaultPassword = options.Password },
+            Server = new ServerOptions
             {
                 Port = options.Port,
                 BindAddress = IPAddress.Loopback,
                 Heartbeat = options.Heartbeat,
                 ConsumerTimeout = options.ConsumerTimeout,
-                DataDirectory = dataDirectory,
             },
-            loggerFactory);
+        };
+
+        var services = new ServiceCollection();
+        services.AddSingleton(options.LoggerFactory ?? NullLoggerFactory.Instance);
+        services.AddBroker(brokerOptions);
+        var provider = services.BuildServiceProvider();
+
+        // The broker first, then whatever plugged in beside it, as the generic host would start them.
+        var components = provider.GetServices<IHostedService>().ToArray();
+        var started = 0;
         try
         {
-            await server.StartAsync(cancellationToken);
+            for (; started < components.Length; started++)
+            {
+                await components[started].StartAsync(cancellationToken);
+            }
         }
         catch
         {
-            storage.Dispose();
+            for (var i = started - 1; i >= 0; i--)
+            {
+                await components[i].StopAsync(CancellationToken.None);
+            }
+
+            await provider.DisposeAsync();
             throw;
         }
 
-        var uri = new UriBuilder("amqp", "127.0.0.1", server.Port, "/")
+        var runtime = provider.GetRequiredService<BrokerRuntime>();
+        var uri = new UriBuilder("amqp", "127.0.0.1", runtime.Server.Port, "/")
         {
             UserName = Uri.EscapeDataString(options.User),
             Password = Uri.EscapeDataString(options.Password),
         }.Uri;
-        return new EmbeddedBroker(server, storage, uri, dataDirectory, ownsDataDirectory);
+        return new EmbeddedBroker(provider, components, uri, dataDirectory, ownsDataDirectory);
     }
 
     /// <summary>Stops the broker: open connections are closed with 320 CONNECTION_FORCED.</summary>
     public async Task StopAsync()
     {
-        await _server.StopAsync();
-        _storage.Dispose();
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        for (var i = _components.Length - 1; i >= 0; i--)
+        {
+            await _components[i].StopAsync(CancellationToken.None);
+        }
     }
 
     /// <summary>Stops the broker and deletes its data directory if it created it.</summary>
@@ -104,8 +128,8 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             return;
         }
 
-        await _server.DisposeAsync();
-        _storage.Dispose();
+        await StopAsync();
+        await _services.DisposeAsync();
         if (_ownsDataDirectory)
         {
             try

@@ -1,10 +1,9 @@
 using Broker;
 using Broker.Engine;
+using Broker.Hosting;
 using Broker.Server.Hosting;
-using Broker.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Serilog;
 
 BrokerSettings settings;
@@ -32,63 +31,58 @@ Log.Logger = new LoggerConfiguration()
     .WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}{Exception}")
     .CreateLogger();
 
-Log.Information("broker {Version} starting, data in {DataDirectory}", typeof(BrokerServer).Assembly.GetName().Version, Path.GetFullPath(settings.DataDirectory));
-DurableStorage storage;
+var options = new BrokerOptions
 {
-    // Lives as long as the process: storage keeps the loggers it creates.
-    var storageLoggerFactory = new Serilog.Extensions.Logging.SerilogLoggerFactory(Log.Logger);
-    try
+    DataDirectory = settings.DataDirectory,
+    DefinitionsFile = settings.DefinitionsFile,
+    Engine = new EngineOptions
     {
-        // Opened before the host, so a data directory in use or a definitions file that cannot be
-        // applied ends the start with one clear line instead of the host's stack trace.
-        Directory.CreateDirectory(settings.DataDirectory);
-        storage = DurableStorage.Open(
-            settings.DataDirectory,
-            new EngineOptions
-            {
-                DefaultUser = settings.DefaultUser,
-                DefaultPassword = settings.DefaultPassword,
-                DefaultVirtualHost = settings.DefaultVirtualHost,
-                MaxMessageSize = settings.MaxMessageSize,
-            },
-            storageLoggerFactory,
-            typeof(BrokerServer).Assembly.GetName().Version?.ToString() ?? "0",
-            settings.DefinitionsFile);
-    }
-    catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        DefaultUser = settings.DefaultUser,
+        DefaultPassword = settings.DefaultPassword,
+        DefaultVirtualHost = settings.DefaultVirtualHost,
+        MaxMessageSize = settings.MaxMessageSize,
+    },
+    Server = new ServerOptions
     {
-        Log.Fatal("broker cannot start: {Reason}", ex.Message);
-        await Log.CloseAndFlushAsync();
-        return 1;
-    }
+        Port = settings.Port,
+        BindAddress = settings.Bind,
+        Heartbeat = settings.Heartbeat,
+        FrameMax = settings.FrameMax,
+        ChannelMax = settings.ChannelMax,
+        MemoryHighWatermark = settings.MemoryHighWatermark,
+        MemoryHighWatermarkBytes = settings.MemoryHighWatermarkBytes,
+        DiskFreeLimit = settings.DiskFreeLimit,
+        ConsumerTimeout = TimeSpan.FromMilliseconds(settings.ConsumerTimeoutMs),
+    },
+};
+
+Log.Information("broker {Version} starting, data in {DataDirectory}", options.ProductVersion, Path.GetFullPath(options.DataDirectory));
+var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
+builder.Services.AddSerilog();
+builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
+builder.Services.AddBroker(options);
+builder.Services.AddSingleton<IHostLifetime, ConsoleLifetimeWithoutBanner>();
+var host = builder.Build();
+var runtime = host.Services.GetRequiredService<BrokerRuntime>();
+try
+{
+    // Opened before the host starts, so a data directory in use or a definitions file that cannot be
+    // applied ends the start with one clear line instead of the host's stack trace.
+    runtime.Open();
+}
+catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+{
+    Log.Fatal("broker cannot start: {Reason}", ex.Message);
+    await DisposeAsync(host);
+    await Log.CloseAndFlushAsync();
+    return 1;
 }
 
 try
 {
-    var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
-    builder.Services.AddSerilog();
-    builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(10));
-    builder.Services.AddSingleton(storage);
-    builder.Services.AddSingleton(provider => new BrokerServer(
-        storage.Engine,
-        new ServerOptions
-        {
-            Port = settings.Port,
-            BindAddress = settings.Bind,
-            Heartbeat = settings.Heartbeat,
-            FrameMax = settings.FrameMax,
-            ChannelMax = settings.ChannelMax,
-            MemoryHighWatermark = settings.MemoryHighWatermark,
-            MemoryHighWatermarkBytes = settings.MemoryHighWatermarkBytes,
-            DiskFreeLimit = settings.DiskFreeLimit,
-            ConsumerTimeout = TimeSpan.FromMilliseconds(settings.ConsumerTimeoutMs),
-            DataDirectory = settings.DataDirectory,
-        },
-        provider.GetRequiredService<ILoggerFactory>()));
-    builder.Services.AddHostedService<BrokerHostedService>();
-    builder.Services.AddSingleton<IHostLifetime, ConsoleLifetimeWithoutBanner>();
-
-    await builder.Build().RunAsync();
+    // Runs until SIGTERM or Ctrl+C; the host then stops the broker (320 to every connection, storage
+    // synced) and disposes itself.
+    await host.RunAsync();
     return 0;
 }
 catch (Exception ex)
@@ -99,6 +93,19 @@ catch (Exception ex)
 finally
 {
     // Idempotent: also when the host failed to start, what storage has pending is written out.
-    storage.Dispose();
+    await runtime.DisposeAsync();
+    await DisposeAsync(host);
     await Log.CloseAndFlushAsync();
+}
+
+static async ValueTask DisposeAsync(IHost host)
+{
+    if (host is IAsyncDisposable asyncHost)
+    {
+        await asyncHost.DisposeAsync();
+    }
+    else
+    {
+        host.Dispose();
+    }
 }

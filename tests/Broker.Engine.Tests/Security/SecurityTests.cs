@@ -75,9 +75,9 @@ public class PasswordHashTests
 public class UserStoreTests
 {
     [Fact]
-    public void The_engine_starts_with_the_default_user_as_administrator_of_the_default_vhost()
+    public void A_fresh_engine_gets_the_default_user_as_administrator_of_the_default_vhost()
     {
-        var engine = new BrokerEngine(new EngineOptions());
+        var engine = BrokerEngine.InMemory();
 
         var guest = engine.Users.Authenticate("guest", "guest");
 
@@ -92,7 +92,7 @@ public class UserStoreTests
     [Fact]
     public void The_default_user_vhost_and_password_come_from_the_options()
     {
-        var engine = new BrokerEngine(new EngineOptions { DefaultUser = "admin", DefaultPassword = "s3cret", DefaultVirtualHost = "prod" });
+        var engine = BrokerEngine.InMemory(new EngineOptions { DefaultUser = "admin", DefaultPassword = "s3cret", DefaultVirtualHost = "prod" });
 
         Assert.NotNull(engine.Users.Authenticate("admin", "s3cret"));
         Assert.Null(engine.Users.Authenticate("guest", "guest"));

@@ -18,7 +18,7 @@ internal sealed class Host
 
     public Host()
     {
-        Engine = new BrokerEngine(new EngineOptions());
+        Engine = BrokerEngine.InMemory();
         Assert.True(Engine.TryGetVirtualHost("/", out var vhost));
         VHost = vhost;
     }

@@ -5,7 +5,6 @@ using Broker.Engine.Delivery;
 using Broker.Engine.Queues;
 using Broker.Engine.VirtualHosts;
 using Broker.Storage.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.Storage.Tests.Definitions;
 
@@ -14,9 +13,9 @@ public sealed class DurableStorageTests : IDisposable
 {
     private readonly TempDirectory _directory = new();
     private readonly TestConnection _connection = new();
-    private DurableStorage? _storage;
+    private StorageUnderTest? _storage;
 
-    private DurableStorage Storage => _storage ?? throw new InvalidOperationException("not started");
+    private StorageUnderTest Storage => _storage ?? throw new InvalidOperationException("not started");
 
     private VirtualHost VHost
     {
@@ -207,7 +206,7 @@ public sealed class DurableStorageTests : IDisposable
     {
         Restart();
 
-        Assert.Throws<IOException>(() => DurableStorage.Open(_directory.Path, new EngineOptions(), NullLoggerFactory.Instance, "test"));
+        Assert.Throws<IOException>(() => StorageUnderTest.Open(_directory.Path, new EngineOptions()));
 
         Restart();
         Assert.True(Storage.Engine.TryGetVirtualHost("/", out _));
@@ -273,6 +272,6 @@ public sealed class DurableStorageTests : IDisposable
     {
         _storage?.Dispose();
         _storage = null;
-        _storage = DurableStorage.Open(_directory.Path, options ?? new EngineOptions(), NullLoggerFactory.Instance, "test");
+        _storage = StorageUnderTest.Open(_directory.Path, options ?? new EngineOptions());
     }
 }

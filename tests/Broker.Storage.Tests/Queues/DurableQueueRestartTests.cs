@@ -5,7 +5,6 @@ using Broker.Engine.Queues;
 using Broker.Engine.Queues.Classic;
 using Broker.Engine.VirtualHosts;
 using Broker.Storage.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.Storage.Tests.Queues;
 
@@ -16,7 +15,7 @@ public sealed class DurableQueueRestartTests : IDisposable
 
     private readonly TempDirectory _directory = new();
     private readonly TestConnection _connection = new();
-    private DurableStorage? _storage;
+    private StorageUnderTest? _storage;
 
     private VirtualHost VHost
     {
@@ -27,7 +26,7 @@ public sealed class DurableQueueRestartTests : IDisposable
         }
     }
 
-    private DurableStorage Storage => _storage ?? throw new InvalidOperationException("not started");
+    private StorageUnderTest Storage => _storage ?? throw new InvalidOperationException("not started");
 
     public void Dispose()
     {
@@ -316,7 +315,7 @@ public sealed class DurableQueueRestartTests : IDisposable
         _storage?.Dispose();
         _storage = null;
         var options = new EngineOptions { QueueLimits = limits ?? new QueueLimits { HeadMaxCount = 10, RefillBelow = 5, RefillBatchCount = 20 } };
-        _storage = DurableStorage.Open(_directory.Path, options, NullLoggerFactory.Instance, "test");
+        _storage = StorageUnderTest.Open(_directory.Path, options);
     }
 
     private static FieldTable Args(params (string Key, object? Value)[] entries) => Definitions.DefinitionsModelTests.Args(entries);

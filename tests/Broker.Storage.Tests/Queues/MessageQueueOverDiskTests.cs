@@ -32,6 +32,7 @@ public sealed class MessageQueueOverDiskTests : IDisposable
             QueueLimits = new QueueLimits { HeadMaxCount = 10, RefillBelow = 5, RefillBatchCount = 20, RefillBatchBytes = 16 * 1024 },
         };
         _engine = new BrokerEngine(options, _store, pool: _store.Pool);
+        _engine.CreateDefaults();
         Assert.True(_engine.TryGetVirtualHost("/", out _vhost));
     }
 

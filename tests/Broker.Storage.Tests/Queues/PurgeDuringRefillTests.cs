@@ -28,6 +28,7 @@ public sealed class PurgeDuringRefillTests : IDisposable
             QueueLimits = new QueueLimits { HeadMaxCount = 10, RefillBelow = 5, RefillBatchCount = 20, RefillBatchBytes = 1024 * 1024 },
         };
         _engine = new BrokerEngine(options, _gated, pool: _store.Pool);
+        _engine.CreateDefaults();
     }
 
     public void Dispose()
