@@ -4,6 +4,7 @@ using Broker.Hosting;
 using Broker.Server.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.Testing;
@@ -23,15 +24,17 @@ namespace Broker.Testing;
 public sealed class EmbeddedBroker : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
+    private readonly ErrorRecorder _errors;
     private readonly IHostedService[] _components;
     private readonly BrokerRuntime _runtime;
     private readonly bool _ownsDataDirectory;
     private int _stopped;
     private int _disposed;
 
-    private EmbeddedBroker(ServiceProvider services, IHostedService[] components, Uri amqpUri, string dataDirectory, bool ownsDataDirectory)
+    private EmbeddedBroker(ServiceProvider services, ErrorRecorder errors, IHostedService[] components, Uri amqpUri, string dataDirectory, bool ownsDataDirectory)
     {
         _services = services;
+        _errors = errors;
         _components = components;
         _runtime = services.GetRequiredService<BrokerRuntime>();
         AmqpUri = amqpUri;
@@ -50,6 +53,15 @@ public sealed class EmbeddedBroker : IAsyncDisposable
 
     /// <summary>Connections currently open (handshake completed).</summary>
     public int ConnectionCount => _runtime.Server.ConnectionCount;
+
+    /// <summary>
+    /// What the broker logged at error level since it started (or since <see cref="TakeErrors"/>): its
+    /// own failures, never a client's mistakes. A test that caused one should fail.
+    /// </summary>
+    public IReadOnlyList<BrokerLogEntry> Errors => _errors.Snapshot();
+
+    /// <summary>Returns the errors logged since the last call and forgets them (for a check after each test).</summary>
+    public IReadOnlyList<BrokerLogEntry> TakeErrors() => _errors.Take();
 
     /// <summary>Starts a broker and returns once it accepts connections.</summary>
     public static async Task<EmbeddedBroker> StartAsync(EmbeddedBrokerOptions? options = null, CancellationToken cancellationToken = default)
@@ -71,8 +83,9 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             },
         };
 
+        var errors = new ErrorRecorder(options.LoggerFactory ?? NullLoggerFactory.Instance);
         var services = new ServiceCollection();
-        services.AddSingleton(options.LoggerFactory ?? NullLoggerFactory.Instance);
+        services.AddSingleton<ILoggerFactory>(errors);
         services.AddBroker(brokerOptions);
         var provider = services.BuildServiceProvider();
 
@@ -103,7 +116,7 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             UserName = Uri.EscapeDataString(options.User),
             Password = Uri.EscapeDataString(options.Password),
         }.Uri;
-        return new EmbeddedBroker(provider, components, uri, dataDirectory, ownsDataDirectory);
+        return new EmbeddedBroker(provider, errors, components, uri, dataDirectory, ownsDataDirectory);
     }
 
     /// <summary>Stops the broker: open connections are closed with 320 CONNECTION_FORCED.</summary>

@@ -1,4 +1,5 @@
 using Broker.IntegrationTests.Helpers;
+using Broker.RawClient;
 using RabbitMQ.Client;
 
 namespace Broker.IntegrationTests;

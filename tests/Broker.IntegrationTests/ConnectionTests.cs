@@ -1,4 +1,5 @@
 using Broker.IntegrationTests.Helpers;
+using Broker.RawClient;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
@@ -210,7 +211,7 @@ public sealed class ConnectionTests(BrokerFixture fixture) : BrokerTestBase(fixt
     [Fact]
     public async Task Raw_connection_start_advertises_0_9_1_with_plain_and_amqplain()
     {
-        await using var raw = await RawAmqpConnection.ConnectAsync(Fixture.Uri, open: false);
+        await using var raw = await RawAmqpConnection.ConnectAsync(Fixture.Uri, new RawConnectOptions { Open = false });
 
         Assert.Equal((0, 9), (raw.VersionMajor, raw.VersionMinor));
         var mechanisms = raw.Mechanisms.Split(' ');
@@ -223,7 +224,7 @@ public sealed class ConnectionTests(BrokerFixture fixture) : BrokerTestBase(fixt
     [Fact]
     public async Task Raw_connection_tune_proposes_rabbitmq_defaults()
     {
-        await using var raw = await RawAmqpConnection.ConnectAsync(Fixture.Uri, open: false);
+        await using var raw = await RawAmqpConnection.ConnectAsync(Fixture.Uri, new RawConnectOptions { Open = false });
 
         Assert.Equal(((ushort)2047, 131072u, (ushort)60), raw.Tune);
     }
@@ -231,7 +232,7 @@ public sealed class ConnectionTests(BrokerFixture fixture) : BrokerTestBase(fixt
     [Fact]
     public async Task Raw_opening_more_channels_than_channel_max_is_a_connection_error()
     {
-        await using var raw = await RawAmqpConnection.ConnectAsync(Fixture.Uri, channelMax: 3);
+        await using var raw = await RawAmqpConnection.ConnectAsync(Fixture.Uri, new RawConnectOptions { ChannelMax = 3 });
 
         // RabbitMQ limits how many channels are open, not the channel number: 100 is fine as one of three.
         await raw.OpenChannelAsync(100);

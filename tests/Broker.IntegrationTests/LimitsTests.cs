@@ -1,4 +1,5 @@
 using Broker.IntegrationTests.Helpers;
+using Broker.RawClient;
 
 namespace Broker.IntegrationTests;
 
@@ -22,11 +23,11 @@ public sealed class LimitsTests(BrokerFixture fixture) : BrokerTestBase(fixture)
     [Fact]
     public async Task Raw_frame_larger_than_frame_max_is_a_frame_error()
     {
-        await using var raw = await RawAmqpConnection.ConnectAsync(Fixture.Uri, frameMax: 4096);
+        await using var raw = await RawAmqpConnection.ConnectAsync(Fixture.Uri, new RawConnectOptions { FrameMax = 4096 });
         await raw.OpenChannelAsync(1);
         var queue = await raw.DeclareQueueAsync(1, "");
         await raw.SendMethodAsync(1, 60, 40, w => w.Short(0).ShortString("").ShortString(queue).Bits(false, false));
-        await raw.SendFrameAsync(2, 1, new AmqpWriter().Short(60).Short(0).LongLong(10000).Short(0).ToArray());
+        await raw.SendFrameAsync(2, 1, new RawWriter().Short(60).Short(0).LongLong(10000).Short(0).ToArray());
 
         await raw.SendFrameAsync(3, 1, new byte[10000]);
         var close = await raw.ExpectConnectionCloseAsync();

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Broker.IntegrationTests.Helpers;
+using Broker.RawClient;
 using RabbitMQ.Client;
 
 namespace Broker.IntegrationTests;

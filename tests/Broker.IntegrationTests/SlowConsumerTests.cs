@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Broker.IntegrationTests.Helpers;
+using Broker.RawClient;
 using RabbitMQ.Client;
 
 namespace Broker.IntegrationTests;
@@ -21,7 +22,7 @@ public sealed class SlowConsumerTests(BrokerFixture fixture) : BrokerTestBase(fi
     public async Task A_no_ack_consumer_that_stops_reading_gets_what_its_socket_takes_and_the_rest_stays_queued_in_order()
     {
         var queue = await DeclareQueueAsync();
-        await using (var stalled = await RawAmqpConnection.ConnectAsync(Fixture.Uri, receiveBufferSize: 16 * 1024))
+        await using (var stalled = await RawAmqpConnection.ConnectAsync(Fixture.Uri, new RawConnectOptions { ReceiveBufferSize = 16 * 1024 }))
         {
             await stalled.OpenChannelAsync(1);
             await stalled.ConsumeAsync(1, queue, noAck: true);

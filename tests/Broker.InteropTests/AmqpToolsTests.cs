@@ -1,7 +1,7 @@
 namespace Broker.InteropTests;
 
 /// <summary>amqp-tools 0.11 (librabbitmq-c command-line tools): clients/shell/amqp_tools_scenarios.sh.</summary>
-public sealed class AmqpToolsTests(InteropBrokerFixture fixture, ITestOutputHelper output) : IClassFixture<InteropBrokerFixture>
+public sealed class AmqpToolsTests(BrokerFixture fixture, ITestOutputHelper output) : IClassFixture<BrokerFixture>
 {
     [Fact]
     public Task Declare_queue_publish_and_get() => RunAsync("declare_publish_get");
@@ -12,11 +12,14 @@ public sealed class AmqpToolsTests(InteropBrokerFixture fixture, ITestOutputHelp
     [Fact]
     public Task Consume_from_an_exclusive_queue_bound_to_amq_topic() => RunAsync("consume_exchange");
 
-    private Task RunAsync(string scenario, TimeSpan? timeout = null)
+    private async Task RunAsync(string scenario, TimeSpan? timeout = null)
     {
         var directory = Path.Combine(ClientRunner.ClientsDirectory, "shell");
-        return ClientRunner.AssertScenarioPassesAsync(
+        await ClientRunner.AssertScenarioPassesAsync(
             output, "amqp-tools", scenario, "/bin/bash",
             [Path.Combine(directory, "amqp_tools_scenarios.sh"), fixture.Uri.ToString(), scenario], directory, timeout);
+
+        // A failure the broker logged while the client ran fails the scenario too.
+        fixture.ThrowIfBrokerErrors($"{GetType().Name} {scenario}");
     }
 }

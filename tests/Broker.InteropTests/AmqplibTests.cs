@@ -1,7 +1,7 @@
 namespace Broker.InteropTests;
 
 /// <summary>amqplib 0.10 on Node.js (npm ci in clients/node): clients/node/amqplib_scenarios.js.</summary>
-public sealed class AmqplibTests(InteropBrokerFixture fixture, ITestOutputHelper output) : IClassFixture<InteropBrokerFixture>
+public sealed class AmqplibTests(BrokerFixture fixture, ITestOutputHelper output) : IClassFixture<BrokerFixture>
 {
     [Fact]
     public Task Connect_server_properties_capabilities_and_channels() => RunAsync("connect");
@@ -39,7 +39,7 @@ public sealed class AmqplibTests(InteropBrokerFixture fixture, ITestOutputHelper
     [Fact]
     public Task Deleting_a_consumed_queue_cancels_the_consumer() => RunAsync("cancel_notify");
 
-    private Task RunAsync(string scenario, TimeSpan? timeout = null)
+    private async Task RunAsync(string scenario, TimeSpan? timeout = null)
     {
         var directory = Path.Combine(ClientRunner.ClientsDirectory, "node");
         if (!File.Exists(Path.Combine(directory, "node_modules", "amqplib", "package.json")))
@@ -47,8 +47,11 @@ public sealed class AmqplibTests(InteropBrokerFixture fixture, ITestOutputHelper
             Assert.Fail($"amqplib is not installed in {directory}: run tests/Broker.InteropTests/install-clients.sh (npm ci)");
         }
 
-        return ClientRunner.AssertScenarioPassesAsync(
+        await ClientRunner.AssertScenarioPassesAsync(
             output, "amqplib", scenario, ClientRunner.Node,
             [Path.Combine(directory, "amqplib_scenarios.js"), fixture.Uri.ToString(), scenario], directory, timeout);
+
+        // A failure the broker logged while the client ran fails the scenario too.
+        fixture.ThrowIfBrokerErrors($"{GetType().Name} {scenario}");
     }
 }

@@ -1,7 +1,7 @@
 namespace Broker.InteropTests;
 
 /// <summary>Bunny 2.19 (ruby-bunny): clients/ruby/bunny_scenarios.rb.</summary>
-public sealed class BunnyTests(InteropBrokerFixture fixture, ITestOutputHelper output) : IClassFixture<InteropBrokerFixture>
+public sealed class BunnyTests(BrokerFixture fixture, ITestOutputHelper output) : IClassFixture<BrokerFixture>
 {
     [Fact]
     public Task Topic_exchange_routes_with_wildcards() => RunAsync("topic");
@@ -21,11 +21,14 @@ public sealed class BunnyTests(InteropBrokerFixture fixture, ITestOutputHelper o
     [Fact]
     public Task Exclusive_server_named_queue() => RunAsync("exclusive_server_named");
 
-    private Task RunAsync(string scenario, TimeSpan? timeout = null)
+    private async Task RunAsync(string scenario, TimeSpan? timeout = null)
     {
         var directory = Path.Combine(ClientRunner.ClientsDirectory, "ruby");
-        return ClientRunner.AssertScenarioPassesAsync(
+        await ClientRunner.AssertScenarioPassesAsync(
             output, "bunny", scenario, ClientRunner.Ruby,
             [Path.Combine(directory, "bunny_scenarios.rb"), fixture.Uri.ToString(), scenario], directory, timeout);
+
+        // A failure the broker logged while the client ran fails the scenario too.
+        fixture.ThrowIfBrokerErrors($"{GetType().Name} {scenario}");
     }
 }

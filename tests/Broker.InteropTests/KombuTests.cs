@@ -1,7 +1,7 @@
 namespace Broker.InteropTests;
 
 /// <summary>kombu 5.2 over py-amqp 5.1 (python3-kombu, python3-amqp): clients/python/kombu_scenarios.py.</summary>
-public sealed class KombuTests(InteropBrokerFixture fixture, ITestOutputHelper output) : IClassFixture<InteropBrokerFixture>
+public sealed class KombuTests(BrokerFixture fixture, ITestOutputHelper output) : IClassFixture<BrokerFixture>
 {
     [Fact]
     public Task Producer_and_consumer_through_a_direct_exchange() => RunAsync("direct");
@@ -27,11 +27,14 @@ public sealed class KombuTests(InteropBrokerFixture fixture, ITestOutputHelper o
     [Fact]
     public Task Reject_with_requeue_redelivers_and_without_drops() => RunAsync("reject_requeue");
 
-    private Task RunAsync(string scenario, TimeSpan? timeout = null)
+    private async Task RunAsync(string scenario, TimeSpan? timeout = null)
     {
         var directory = Path.Combine(ClientRunner.ClientsDirectory, "python");
-        return ClientRunner.AssertScenarioPassesAsync(
+        await ClientRunner.AssertScenarioPassesAsync(
             output, "kombu", scenario, ClientRunner.Python,
             [Path.Combine(directory, "kombu_scenarios.py"), fixture.Uri.ToString(), scenario], directory, timeout);
+
+        // A failure the broker logged while the client ran fails the scenario too.
+        fixture.ThrowIfBrokerErrors($"{GetType().Name} {scenario}");
     }
 }

@@ -1,7 +1,7 @@
 namespace Broker.InteropTests;
 
 /// <summary>pika 1.2 (python3-pika): clients/python/pika_scenarios.py.</summary>
-public sealed class PikaTests(InteropBrokerFixture fixture, ITestOutputHelper output) : IClassFixture<InteropBrokerFixture>
+public sealed class PikaTests(BrokerFixture fixture, ITestOutputHelper output) : IClassFixture<BrokerFixture>
 {
     [Fact]
     public Task Exchanges_of_the_four_types_route_through_bindings() => RunAsync("exchanges");
@@ -39,11 +39,14 @@ public sealed class PikaTests(InteropBrokerFixture fixture, ITestOutputHelper ou
     [Fact]
     public Task Queue_purge_and_delete_with_conditions() => RunAsync("queue_ops");
 
-    private Task RunAsync(string scenario, TimeSpan? timeout = null)
+    private async Task RunAsync(string scenario, TimeSpan? timeout = null)
     {
         var directory = Path.Combine(ClientRunner.ClientsDirectory, "python");
-        return ClientRunner.AssertScenarioPassesAsync(
+        await ClientRunner.AssertScenarioPassesAsync(
             output, "pika", scenario, ClientRunner.Python,
             [Path.Combine(directory, "pika_scenarios.py"), fixture.Uri.ToString(), scenario], directory, timeout);
+
+        // A failure the broker logged while the client ran fails the scenario too.
+        fixture.ThrowIfBrokerErrors($"{GetType().Name} {scenario}");
     }
 }

@@ -1,5 +1,5 @@
-using Broker.IntegrationTests.Helpers;
 using Broker.ProcessTests.Infrastructure;
+using Broker.RawClient;
 using Xunit.Abstractions;
 
 namespace Broker.ProcessTests;
@@ -39,7 +39,7 @@ public sealed class StalledConsumerTests(ITestOutputHelper output)
             }
 
             var baseRss = broker.ReadResidentBytes();
-            await using var stalled = await RawAmqpConnection.ConnectAsync(broker.Uri, receiveBufferSize: 16 * 1024);
+            await using var stalled = await RawAmqpConnection.ConnectAsync(broker.Uri, new RawConnectOptions { ReceiveBufferSize = 16 * 1024 });
             await stalled.OpenChannelAsync(1);
             await stalled.ConsumeAsync(1, Queue, noAck: true);
             long maxRss = baseRss;

@@ -21,7 +21,7 @@ internal sealed partial class AmqpConnection
         var wasOpen = _state == ConnectionState.Open;
         ReleaseResources();
         WriteMethod(0, new ConnectionClose(replyCode, replyText, (ushort)(methodId >> 16), (ushort)methodId));
-        _closingSinceTicks = Environment.TickCount64;
+        _closingSinceMs = _server.Clock.NowMs;
         _state = wasOpen || replyCode != ReplyCodes.AccessRefused ? ConnectionState.Closing : ConnectionState.Closed;
         _ = explanation;
     }
@@ -42,7 +42,7 @@ internal sealed partial class AmqpConnection
         }
 
         Output.Flush();
-        _closingSinceTicks = Environment.TickCount64;
+        _closingSinceMs = _server.Clock.NowMs;
         _state = ConnectionState.Closing;
     }
 

@@ -10,7 +10,7 @@ internal sealed partial class AmqpConnection
     /// Server timer (about once a second): when a channel's oldest unacknowledged delivery is older than
     /// the consumer timeout, wakes the read loop to close that channel, as RabbitMQ's consumer_timeout does.
     /// </summary>
-    private void CheckConsumerTimeout(long nowTicks)
+    private void CheckConsumerTimeout(long nowMs)
     {
         var timeoutMs = (long)_server.Options.ConsumerTimeout.TotalMilliseconds;
         if (timeoutMs <= 0 || Volatile.Read(ref _consumerTimeoutPending) != 0)
@@ -22,7 +22,7 @@ internal sealed partial class AmqpConnection
         var channels = Volatile.Read(ref _channels);
         for (var i = 0; i < channels.Length; i++)
         {
-            if (channels[i] is { } channel && channel.AckTimedOut(nowTicks, timeoutMs))
+            if (channels[i] is { } channel && channel.AckTimedOut(nowMs, timeoutMs))
             {
                 Volatile.Write(ref _consumerTimeoutPending, 1);
                 _transport.Input.CancelPendingRead();
@@ -41,7 +41,7 @@ internal sealed partial class AmqpConnection
             return;
         }
 
-        var now = Environment.TickCount64;
+        var now = _server.Clock.NowMs;
         var channels = _channels;
         for (var i = 0; i < channels.Length; i++)
         {

@@ -67,7 +67,7 @@ internal sealed partial class AmqpConnection
         }
         finally
         {
-            _lastReceivedTicks = Environment.TickCount64;
+            _lastReceivedMs = _server.Clock.NowMs;
             Volatile.Write(ref _readingPaused, false);
         }
     }

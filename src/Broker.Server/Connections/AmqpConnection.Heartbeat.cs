@@ -12,14 +12,14 @@ internal sealed partial class AmqpConnection
     /// quiet for half the interval, drops peers silent for two intervals, and enforces the handshake
     /// and close timeouts.
     /// </summary>
-    public void OnTimer(long nowTicks)
+    public void OnTimer(long nowMs)
     {
         switch (_state)
         {
             case ConnectionState.Open:
                 break;
             case ConnectionState.Closing:
-                if (nowTicks - _closingSinceTicks > (long)_server.Options.CloseTimeout.TotalMilliseconds)
+                if (nowMs - _closingSinceMs > (long)_server.Options.CloseTimeout.TotalMilliseconds)
                 {
                     Abort();
                 }
@@ -28,7 +28,7 @@ internal sealed partial class AmqpConnection
             case ConnectionState.Closed:
                 return;
             default:
-                if (nowTicks - StartedTicks > (long)_server.Options.HandshakeTimeout.TotalMilliseconds)
+                if (nowMs - StartedMs > (long)_server.Options.HandshakeTimeout.TotalMilliseconds)
                 {
                     Log.HandshakeTimeout(_logger, RemoteEndPoint);
                     Abort();
@@ -37,21 +37,21 @@ internal sealed partial class AmqpConnection
                 return;
         }
 
-        CheckConsumerTimeout(nowTicks);
+        CheckConsumerTimeout(nowMs);
         if (Heartbeat == 0)
         {
             return;
         }
 
         var intervalMs = Heartbeat * 1000L;
-        if (!Volatile.Read(ref _readingPaused) && nowTicks - Volatile.Read(ref _lastReceivedTicks) > 2 * intervalMs)
+        if (!Volatile.Read(ref _readingPaused) && nowMs - Volatile.Read(ref _lastReceivedMs) > 2 * intervalMs)
         {
             Log.MissedHeartbeats(_logger, RemoteEndPoint, Heartbeat);
             Abort();
             return;
         }
 
-        if (nowTicks - Output.LastSentTicks >= intervalMs / 2)
+        if (nowMs - Output.LastSentMs >= intervalMs / 2)
         {
             lock (Output.SyncRoot)
             {

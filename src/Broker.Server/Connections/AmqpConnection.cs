@@ -33,8 +33,8 @@ internal sealed partial class AmqpConnection : IClientConnection
     private int _openChannels;
     private volatile ConnectionState _state = ConnectionState.AwaitingProtocolHeader;
     private volatile bool _abort;
-    private long _lastReceivedTicks = Environment.TickCount64;
-    private long _closingSinceTicks;
+    private long _lastReceivedMs;
+    private long _closingSinceMs;
     private byte[]? _methodScratch;
     private User? _user;
     private VirtualHost? _virtualHost;
@@ -46,10 +46,11 @@ internal sealed partial class AmqpConnection : IClientConnection
         _transport = transport;
         RemoteEndPoint = remoteEndPoint;
         _logger = server.Logger;
-        Output = new ConnectionOutput(transport.Output, server.Options.OutputSaturationBytes);
+        Output = new ConnectionOutput(transport.Output, server.Options.OutputSaturationBytes, server.Clock);
         Output.Drained += ResumeConsumers;
         Output.Failed += OnOutputFailed;
-        StartedTicks = Environment.TickCount64;
+        StartedMs = server.Clock.NowMs;
+        _lastReceivedMs = StartedMs;
     }
 
     public string RemoteEndPoint { get; }
@@ -78,7 +79,8 @@ internal sealed partial class AmqpConnection : IClientConnection
 
     public string ClientName { get; private set; } = string.Empty;
 
-    public long StartedTicks { get; }
+    /// <summary>When the socket was accepted, on the server clock (ms).</summary>
+    public long StartedMs { get; }
 
     /// <summary>The client said it handles server-sent basic.cancel.</summary>
     public bool ConsumerCancelNotify { get; private set; }
@@ -116,7 +118,7 @@ internal sealed partial class AmqpConnection : IClientConnection
 
                     if (!buffer.IsEmpty)
                     {
-                        _lastReceivedTicks = Environment.TickCount64;
+                        _lastReceivedMs = _server.Clock.NowMs;
                     }
 
                     consumed = ProcessBuffer(buffer, out var pending);

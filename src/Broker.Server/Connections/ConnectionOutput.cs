@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Broker.Engine.Delivery;
+using Broker.Server.Hosting;
 
 namespace Broker.Server.Connections;
 
@@ -16,14 +17,17 @@ internal sealed class ConnectionOutput : IFlushTarget
     private readonly PipeWriter _writer;
     private readonly long _saturationBytes;
     private readonly Action _onFlushCompleted;
+    private readonly ServerClock _clock;
     private ConfiguredValueTaskAwaitable<FlushResult>.ConfiguredValueTaskAwaiter _pendingFlush;
     private bool _flushing;
     private bool _starved;
     private bool _completed;
 
-    public ConnectionOutput(PipeWriter writer, long saturationBytes)
+    public ConnectionOutput(PipeWriter writer, long saturationBytes, ServerClock clock)
     {
         _writer = writer;
+        _clock = clock;
+        LastSentMs = clock.NowMs;
         _saturationBytes = saturationBytes;
         _onFlushCompleted = OnFlushCompleted;
     }
@@ -40,8 +44,8 @@ internal sealed class ConnectionOutput : IFlushTarget
     /// <summary>Raised when flushing or waking consumers after a flush failed unexpectedly (a broker bug, not a broken socket).</summary>
     public event Action<Exception>? Failed;
 
-    /// <summary>Environment.TickCount64 of the last flush that sent something; for heartbeats.</summary>
-    public long LastSentTicks { get; private set; } = Environment.TickCount64;
+    /// <summary>When the last flush that sent something started (server clock, ms); for heartbeats.</summary>
+    public long LastSentMs { get; private set; }
 
     public bool IsCompleted => Volatile.Read(ref _completed);
 
@@ -71,7 +75,7 @@ internal sealed class ConnectionOutput : IFlushTarget
                 return;
             }
 
-            LastSentTicks = Environment.TickCount64;
+            LastSentMs = _clock.NowMs;
             var awaiter = _writer.FlushAsync().ConfigureAwait(false).GetAwaiter();
             if (!awaiter.IsCompleted)
             {

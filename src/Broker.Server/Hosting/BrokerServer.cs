@@ -251,7 +251,7 @@ public sealed class BrokerServer : IAsyncDisposable
     {
         try
         {
-            var now = Environment.TickCount64;
+            var now = _context.Clock.NowMs;
             _monitor?.Check(now);
             foreach (var connection in _context.Connections.Snapshot())
             {

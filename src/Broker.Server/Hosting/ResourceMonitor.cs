@@ -32,15 +32,15 @@ internal sealed class ResourceMonitor
 
     public long MemoryLimit { get; }
 
-    public void Check(long nowTicks)
+    public void Check(long nowMs)
     {
         var used = Environment.WorkingSet;
         var memoryAlarm = _engine.Alarms.MemoryAlarm;
-        if (memoryAlarm && nowTicks - _lastCollect > 5000)
+        if (memoryAlarm && nowMs - _lastCollect > 5000)
         {
             // Freed messages stay in the runtime's pools and heap until collected: give memory back
             // to the system before deciding the alarm still holds (rare: only while alarmed).
-            _lastCollect = nowTicks;
+            _lastCollect = nowMs;
             System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             used = Environment.WorkingSet;
@@ -57,12 +57,12 @@ internal sealed class ResourceMonitor
             _engine.Alarms.SetMemory(false);
         }
 
-        if (_options.DataDirectory is null || nowTicks - _lastDiskCheck < 5000)
+        if (_options.DataDirectory is null || nowMs - _lastDiskCheck < 5000)
         {
             return;
         }
 
-        _lastDiskCheck = nowTicks;
+        _lastDiskCheck = nowMs;
         long free;
         try
         {

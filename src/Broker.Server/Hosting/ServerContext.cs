@@ -8,11 +8,12 @@ namespace Broker.Server.Hosting;
 /// <summary>What every connection of one broker shares.</summary>
 internal sealed class ServerContext
 {
-    public ServerContext(BrokerEngine engine, ServerOptions options, ILogger logger)
+    public ServerContext(BrokerEngine engine, ServerOptions options, ILogger logger, ServerClock? clock = null)
     {
         Engine = engine;
         Options = options;
         Logger = logger;
+        Clock = clock ?? ServerClock.System;
         ServerProperties = Broker.Server.Connections.ServerProperties.Create(Environment.MachineName);
     }
 
@@ -21,6 +22,9 @@ internal sealed class ServerContext
     public ServerOptions Options { get; }
 
     public ILogger Logger { get; }
+
+    /// <summary>Time for timeouts; the system's, or a test's.</summary>
+    public ServerClock Clock { get; }
 
     public FieldTable ServerProperties { get; }
 

@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using Broker.RawClient;
 
 namespace Broker.Benchmarks.Clients;
 
@@ -17,9 +15,9 @@ internal sealed class RawConnection : IBenchConnection
     private const ushort Channel = 1;
     private const int MaxFrame = 131072;
 
-    private readonly Socket _socket;
-    private NetworkStream? _streamOrNull;
-    private readonly AmqpWriter _writer = new();
+    private readonly RawAmqpConnection _raw;
+    private readonly Stream _stream;
+    private readonly RawWriter _writer = new();
     private byte[] _rbuf = new byte[1 << 20];
     private int _rstart;
     private int _rend;
@@ -33,152 +31,102 @@ internal sealed class RawConnection : IBenchConnection
     private int _ackEvery;
     private ConfirmTracker? _confirms;
 
-    private RawConnection(Socket socket)
+    private RawConnection(RawAmqpConnection raw)
     {
-        _socket = socket;
-    }
-
-    private NetworkStream Stream => _streamOrNull ?? throw new InvalidOperationException("not connected");
-
-    public Exception? Failure => _failure;
-
-    /// <summary>Negotiated frame-max.</summary>
-    public int FrameMax { get; private set; } = MaxFrame;
-
-    /// <summary>product and version from the broker's connection.start server-properties.</summary>
-    public string ServerProduct { get; private set; } = "";
-
-    public static async Task<RawConnection> ConnectAsync(Uri uri, string connectionName, CancellationToken ct)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var c = new RawConnection(socket);
-        try
-        {
-            await c.HandshakeAsync(uri, connectionName, ct);
-            return c;
-        }
-        catch
-        {
-            c.DisposeSocket();
-            throw;
-        }
-    }
-
-    private async Task HandshakeAsync(Uri uri, string connectionName, CancellationToken ct)
-    {
-        var port = uri.IsDefaultPort || uri.Port <= 0 ? 5672 : uri.Port;
-        var host = uri.Host;
-        if (IPAddress.TryParse(host.Trim('[', ']'), out var ip))
-        {
-            await _socket.ConnectAsync(new IPEndPoint(ip, port), ct);
-        }
-        else
-        {
-            await _socket.ConnectAsync(host, port, ct);
-        }
-
-        _streamOrNull = new NetworkStream(_socket, ownsSocket: false);
-
-        var (user, pass) = Credentials(uri);
-        await Stream.WriteAsync("AMQP\0\0\u0009\u0001"u8.ToArray(), ct);
-
-        var start = await ReadMethodAsync(0, 10, 10, ct);
-        var at = 6;
-        var props = AmqpRead.StringEntries(start, ref at);
-        ServerProduct = $"{props.GetValueOrDefault("product", "?")} {props.GetValueOrDefault("version", "")}".Trim();
-
-        var response = Encoding.UTF8.GetBytes($"\0{user}\0{pass}");
-        _writer.Clear();
-        _writer.BeginMethod(0, 10, 11)
-            .StringTable([new("product", "Broker.Benchmarks raw client"), new("connection_name", connectionName)])
-            .ShortStr("PLAIN").LongStr(response).ShortStr("en_US").EndFrame();
-        await FlushWriterAsync(ct);
-
-        var tune = await ReadMethodAsync(0, 10, 30, ct);
-        var channelMax = AmqpRead.Short(tune, 4);
-        var frameMax = AmqpRead.Long(tune, 6);
-        FrameMax = frameMax == 0 ? MaxFrame : (int)Math.Min(frameMax, MaxFrame);
+        _raw = raw;
+        _stream = raw.Stream;
+        FrameMax = (int)raw.FrameMax;
         if (_rbuf.Length < 4 * (FrameMax + 8))
         {
             _rbuf = new byte[4 * (FrameMax + 8)];
         }
 
-        _writer.Clear();
-        _writer.BeginMethod(0, 10, 31).Short(channelMax == 0 ? (ushort)2047 : channelMax).Long((uint)FrameMax).Short(0).EndFrame();
-        _writer.BeginMethod(0, 10, 40).ShortStr(VirtualHost(uri)).ShortStr("").Octet(0).EndFrame();
-        await FlushWriterAsync(ct);
-        await ReadMethodAsync(0, 10, 41, ct);
-
-        _writer.Clear();
-        _writer.BeginMethod(Channel, 20, 10).ShortStr("").EndFrame();
-        await FlushWriterAsync(ct);
-        await ReadMethodAsync(Channel, 20, 11, ct);
+        raw.ServerProperties.TryGetValue("product", out var product);
+        raw.ServerProperties.TryGetValue("version", out var version);
+        ServerProduct = $"{product ?? "?"} {version ?? ""}".Trim();
     }
 
-    private static (string User, string Pass) Credentials(Uri uri)
+    private Stream Stream => _stream;
+
+    public Exception? Failure => _failure;
+
+    /// <summary>Negotiated frame-max.</summary>
+    public int FrameMax { get; }
+
+    /// <summary>product and version from the broker's connection.start server-properties.</summary>
+    public string ServerProduct { get; }
+
+    /// <summary>
+    /// Connects and shakes hands with the tests' raw client (heartbeats off, frame_max at most 128 KiB),
+    /// opens channel 1, then takes over its stream for the hot loops.
+    /// </summary>
+    public static async Task<RawConnection> ConnectAsync(Uri uri, string connectionName, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(uri.UserInfo))
+        var raw = await RawAmqpConnection.ConnectAsync(uri, new RawConnectOptions { Product = "Broker.Benchmarks raw client", ConnectionName = connectionName, Capabilities = new Dictionary<string, object?>() }, ct);
+        try
         {
-            return ("guest", "guest");
+            if (raw.FrameMax == 0 || raw.FrameMax > MaxFrame)
+            {
+                throw new InvalidOperationException($"the broker proposed frame_max {raw.Tune.FrameMax}; the raw client takes at most {MaxFrame}");
+            }
+
+            await raw.OpenChannelAsync(Channel);
+            return new RawConnection(raw);
         }
-
-        var parts = uri.UserInfo.Split(':', 2);
-        return (Uri.UnescapeDataString(parts[0]), parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : "");
-    }
-
-    private static string VirtualHost(Uri uri)
-    {
-        var path = uri.AbsolutePath;
-        return path is "" or "/" ? "/" : Uri.UnescapeDataString(path[1..]);
+        catch
+        {
+            await raw.DisposeAsync();
+            throw;
+        }
     }
 
     public Task DeclareQueueAsync(string name, bool durable, CancellationToken ct)
     {
         // reserved, queue, bits(passive, durable, exclusive, auto-delete, no-wait), arguments
         _writer.Clear();
-        _writer.BeginMethod(Channel, 50, 10).Short(0).ShortStr(name).Octet(durable ? (byte)0b10 : (byte)0).EmptyTable().EndFrame();
+        _writer.BeginMethod(Channel, 50, 10).Short(0).ShortString(name).Octet(durable ? (byte)0b10 : (byte)0).EmptyTable().EndFrame();
         return RpcAsync(50, 11, ct);
     }
 
     public async Task<uint> QueueMessageCountAsync(string name, CancellationToken ct)
     {
         _writer.Clear();
-        _writer.BeginMethod(Channel, 50, 10).Short(0).ShortStr(name).Octet(0b1).EmptyTable().EndFrame();
+        _writer.BeginMethod(Channel, 50, 10).Short(0).ShortString(name).Octet(0b1).EmptyTable().EndFrame();
         await FlushWriterAsync(ct);
 
         // declare-ok: class, method, queue (shortstr), message-count, consumer-count
         var ok = await ReadMethodAsync(Channel, 50, 11, ct);
         var at = 4;
-        AmqpRead.ShortStr(ok, ref at);
-        return AmqpRead.Long(ok, at);
+        RawRead.ShortString(ok, ref at);
+        return RawRead.Long(ok, at);
     }
 
     public Task DeclareExchangeAsync(string name, string type, CancellationToken ct)
     {
         // reserved, exchange, type, bits(passive, durable, auto-delete, internal, no-wait), arguments
         _writer.Clear();
-        _writer.BeginMethod(Channel, 40, 10).Short(0).ShortStr(name).ShortStr(type).Octet(0).EmptyTable().EndFrame();
+        _writer.BeginMethod(Channel, 40, 10).Short(0).ShortString(name).ShortString(type).Octet(0).EmptyTable().EndFrame();
         return RpcAsync(40, 11, ct);
     }
 
     public Task BindQueueAsync(string queue, string exchange, string routingKey, CancellationToken ct)
     {
         _writer.Clear();
-        _writer.BeginMethod(Channel, 50, 20).Short(0).ShortStr(queue).ShortStr(exchange).ShortStr(routingKey).Octet(0).EmptyTable().EndFrame();
+        _writer.BeginMethod(Channel, 50, 20).Short(0).ShortString(queue).ShortString(exchange).ShortString(routingKey).Octet(0).EmptyTable().EndFrame();
         return RpcAsync(50, 21, ct);
     }
 
     public Task DeleteQueueAsync(string name, CancellationToken ct)
     {
         _writer.Clear();
-        _writer.BeginMethod(Channel, 50, 40).Short(0).ShortStr(name).Octet(0).EndFrame();
+        _writer.BeginMethod(Channel, 50, 40).Short(0).ShortString(name).Octet(0).EndFrame();
         return RpcAsync(50, 41, ct);
     }
 
     public Task DeleteExchangeAsync(string name, CancellationToken ct)
     {
         _writer.Clear();
-        _writer.BeginMethod(Channel, 40, 20).Short(0).ShortStr(name).Octet(0).EndFrame();
+        _writer.BeginMethod(Channel, 40, 20).Short(0).ShortString(name).Octet(0).EndFrame();
         return RpcAsync(40, 21, ct);
     }
 
@@ -191,7 +139,7 @@ internal sealed class RawConnection : IBenchConnection
 
         // reserved, queue, consumer-tag, bits(no-local, no-ack, exclusive, no-wait), arguments
         _writer.Clear();
-        _writer.BeginMethod(Channel, 60, 20).Short(0).ShortStr(queue).ShortStr("").Octet(0).EmptyTable().EndFrame();
+        _writer.BeginMethod(Channel, 60, 20).Short(0).ShortString(queue).ShortString("").Octet(0).EmptyTable().EndFrame();
         await RpcAsync(60, 21, ct);
 
         _counter = counter;
@@ -251,13 +199,13 @@ internal sealed class RawConnection : IBenchConnection
             var size = (int)BinaryPrimitives.ReadUInt32BigEndian(_rbuf.AsSpan(_rstart + 3));
             var payload = _rbuf.AsSpan(_rstart + 7, size).ToArray();
             _rstart += size + 8;
-            if (type != AmqpWriter.FrameMethod)
+            if (type != RawWriter.FrameMethod)
             {
                 continue;
             }
 
-            var c = AmqpRead.Short(payload, 0);
-            var m = AmqpRead.Short(payload, 2);
+            var c = RawRead.Short(payload, 0);
+            var m = RawRead.Short(payload, 2);
             if (c == 10 && m == 50 || c == 20 && m == 40)
             {
                 var ex = CloseException(payload);
@@ -283,12 +231,12 @@ internal sealed class RawConnection : IBenchConnection
 
     private static InvalidOperationException CloseException(ReadOnlySpan<byte> payload)
     {
-        var what = AmqpRead.Short(payload, 0) == 10 ? "connection" : "channel";
-        var code = AmqpRead.Short(payload, 4);
+        var what = RawRead.Short(payload, 0) == 10 ? "connection" : "channel";
+        var code = RawRead.Short(payload, 4);
         var at = 6;
-        var text = AmqpRead.ShortStr(payload, ref at);
-        var cls = AmqpRead.Short(payload, at);
-        var mth = AmqpRead.Short(payload, at + 2);
+        var text = RawRead.ShortString(payload, ref at);
+        var cls = RawRead.Short(payload, at);
+        var mth = RawRead.Short(payload, at + 2);
         return new InvalidOperationException($"broker closed the {what}: {code} {text} (method {cls}.{mth})");
     }
 
@@ -314,7 +262,7 @@ internal sealed class RawConnection : IBenchConnection
             return false;
         }
 
-        if (_rbuf[_rstart + 7 + size] != AmqpWriter.FrameEnd)
+        if (_rbuf[_rstart + 7 + size] != RawWriter.FrameEnd)
         {
             throw new InvalidDataException("frame-end octet missing");
         }
@@ -336,7 +284,7 @@ internal sealed class RawConnection : IBenchConnection
             _rstart = 0;
         }
 
-        var n = await _socket.ReceiveAsync(_rbuf.AsMemory(_rend), SocketFlags.None, ct);
+        var n = await _stream.ReadAsync(_rbuf.AsMemory(_rend), ct);
         if (n == 0)
         {
             throw new IOException("the broker closed the socket");
@@ -366,18 +314,18 @@ internal sealed class RawConnection : IBenchConnection
                     var payload = _rbuf.AsSpan(_rstart + 7, size);
                     switch (type)
                     {
-                        case AmqpWriter.FrameMethod:
-                            var cls = AmqpRead.Short(payload, 0);
-                            var mth = AmqpRead.Short(payload, 2);
+                        case RawWriter.FrameMethod:
+                            var cls = RawRead.Short(payload, 0);
+                            var mth = RawRead.Short(payload, 2);
                             if (cls == 60 && mth == 60)
                             {
                                 // basic.deliver: consumer-tag, delivery-tag, ...
-                                deliverTag = AmqpRead.LongLong(payload, 5 + payload[4]);
+                                deliverTag = RawRead.LongLong(payload, 5 + payload[4]);
                             }
                             else if (cls == 60 && (mth == 80 || mth == 120))
                             {
                                 // basic.ack / basic.nack: delivery-tag, bits (multiple is bit 0)
-                                _confirms?.Resolve(AmqpRead.LongLong(payload, 4), (payload[12] & 1) != 0, nack: mth == 120);
+                                _confirms?.Resolve(RawRead.LongLong(payload, 4), (payload[12] & 1) != 0, nack: mth == 120);
                             }
                             else if (cls == 10 && mth == 50 || cls == 20 && mth == 40)
                             {
@@ -385,8 +333,8 @@ internal sealed class RawConnection : IBenchConnection
                             }
 
                             break;
-                        case AmqpWriter.FrameHeader:
-                            remaining = (long)AmqpRead.LongLong(payload, 4);
+                        case RawWriter.FrameHeader:
+                            remaining = (long)RawRead.LongLong(payload, 4);
                             firstBodyFrame = true;
                             if (remaining == 0)
                             {
@@ -394,7 +342,7 @@ internal sealed class RawConnection : IBenchConnection
                             }
 
                             break;
-                        case AmqpWriter.FrameBody:
+                        case RawWriter.FrameBody:
                             if (firstBodyFrame)
                             {
                                 firstBodyFrame = false;
@@ -450,13 +398,13 @@ internal sealed class RawConnection : IBenchConnection
             await _loop;
         }
 
-        if (_failure == null && _socket.Connected)
+        if (_failure == null)
         {
             try
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 _writer.Clear();
-                _writer.BeginMethod(0, 10, 50).Short(200).ShortStr("bye").Short(0).Short(0).EndFrame();
+                _writer.BeginMethod(0, 10, 50).Short(200).ShortString("bye").Short(0).Short(0).EndFrame();
                 await FlushWriterAsync(cts.Token);
                 await ReadMethodAsync(0, 10, 51, cts.Token);
             }
@@ -466,14 +414,8 @@ internal sealed class RawConnection : IBenchConnection
             }
         }
 
-        DisposeSocket();
+        await _raw.DisposeAsync();
         _loopCts.Dispose();
-    }
-
-    private void DisposeSocket()
-    {
-        _streamOrNull?.Dispose();
-        _socket.Dispose();
     }
 
     /// <summary>Writes pre-encoded publish frames: method, content header, body frame(s).</summary>
@@ -492,17 +434,17 @@ internal sealed class RawConnection : IBenchConnection
             _connection = connection;
             var body = new byte[bodySize];
             Random.Shared.NextBytes(body);
-            var w = new AmqpWriter();
-            w.BeginMethod(Channel, 60, 40).Short(0).ShortStr(exchange).ShortStr(routingKey).Octet(0).EndFrame();
+            var w = new RawWriter();
+            w.BeginMethod(Channel, 60, 40).Short(0).ShortString(exchange).ShortString(routingKey).Octet(0).EndFrame();
 
             // class, weight, body size, property flags (delivery-mode only), delivery-mode
-            w.BeginFrame(AmqpWriter.FrameHeader, Channel).Short(60).Short(0).LongLong((ulong)bodySize)
+            w.BeginFrame(RawWriter.FrameHeader, Channel).Short(60).Short(0).LongLong((ulong)bodySize)
                 .Short(0x1000).Octet(persistent ? (byte)2 : (byte)1).EndFrame();
             var maxChunk = connection.FrameMax - 8;
             _bodyOffset = w.Length + 7;
             for (var off = 0; off < bodySize; off += maxChunk)
             {
-                w.BeginFrame(AmqpWriter.FrameBody, Channel).Bytes(body.AsSpan(off, Math.Min(maxChunk, bodySize - off))).EndFrame();
+                w.BeginFrame(RawWriter.FrameBody, Channel).Bytes(body.AsSpan(off, Math.Min(maxChunk, bodySize - off))).EndFrame();
             }
 
             _one = w.ToArray();

@@ -1,3 +1,4 @@
+using Broker.RawClient;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
@@ -210,11 +211,17 @@ public abstract class BrokerTestBase : IAsyncLifetime
             }
         }
 
-        if (_queues.Count == 0 && _exchanges.Count == 0)
+        if (_queues.Count > 0 || _exchanges.Count > 0)
         {
-            return;
+            await CleanUpAsync();
         }
 
+        // A failure the broker logged while the test ran fails the test.
+        Fixture.ThrowIfBrokerErrors(GetType().Name);
+    }
+
+    private async Task CleanUpAsync()
+    {
         await using var cleanup = await Fixture.ConnectAsync("cleanup");
         var channel = await cleanup.CreateChannelAsync();
         foreach (var queue in _queues)

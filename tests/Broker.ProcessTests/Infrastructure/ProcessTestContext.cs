@@ -19,6 +19,7 @@ public sealed class ProcessTestContext : IDisposable
 
     private readonly ITestOutputHelper _output;
     private readonly List<BrokerProcess> _runs = [];
+    private readonly HashSet<BrokerProcess> _runsExpectedToFail = [];
     private readonly StringBuilder _report = new();
     private bool _failed;
 
@@ -58,6 +59,9 @@ public sealed class ProcessTestContext : IDisposable
     {
         var broker = await BrokerProcess.RunUntilExitAsync(dataDirectory ?? DataDirectory, $"run {_runs.Count + 1}", extraArguments);
         _runs.Add(broker);
+
+        // A broker that exits by itself is one refusing to start: the test checks the line it logged.
+        _runsExpectedToFail.Add(broker);
         return broker;
     }
 
@@ -85,6 +89,7 @@ public sealed class ProcessTestContext : IDisposable
         try
         {
             await body();
+            CheckNoErrorsLogged();
         }
         catch (Exception ex)
         {
@@ -118,6 +123,27 @@ public sealed class ProcessTestContext : IDisposable
         catch (IOException)
         {
             // Best effort: the temp directory is cleaned eventually.
+        }
+    }
+
+    /// <summary>
+    /// Fails the test when a broker it ran logged an error or fatal line: a failure inside the broker
+    /// (a client's mistake is a warning), which must not pass unnoticed because the test's own checks held.
+    /// </summary>
+    private void CheckNoErrorsLogged()
+    {
+        foreach (var run in _runs)
+        {
+            if (_runsExpectedToFail.Contains(run))
+            {
+                continue;
+            }
+
+            var errors = run.Log.Split('\n').Where(line => line.Contains(" [ERR] ", StringComparison.Ordinal) || line.Contains(" [FTL] ", StringComparison.Ordinal)).ToList();
+            if (errors.Count > 0)
+            {
+                throw Failure($"the broker ({run.Name}) logged {errors.Count} error(s):\n{string.Join('\n', errors)}");
+            }
         }
     }
 
