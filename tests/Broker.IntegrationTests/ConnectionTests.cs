@@ -253,4 +253,16 @@ public sealed class ConnectionTests(BrokerFixture fixture) : BrokerTestBase(fixt
         // CloseAsync fails unless connection.close-ok comes back
         await raw.CloseAsync();
     }
+
+    [Fact]
+    public async Task A_close_ok_nobody_asked_for_is_a_504_connection_error()
+    {
+        await using var raw = await RawAmqpConnection.ConnectAsync(Fixture.Uri);
+
+        await raw.SendMethodAsync(0, 10, 51);
+        var close = await raw.ExpectConnectionCloseAsync();
+
+        Amqp.AssertReply(504, "CHANNEL_ERROR - unexpected method in connection state running", close.ReplyCode, close.ReplyText);
+        Assert.Equal((10, 51), (close.ClassId, close.MethodId));
+    }
 }

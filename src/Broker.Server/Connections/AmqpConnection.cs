@@ -202,6 +202,14 @@ internal sealed partial class AmqpConnection : IClientConnection
         }
         catch (AmqpProtocolException ex)
         {
+            if (_state == ConnectionState.Closing)
+            {
+                // Broken framing after our connection.close: nothing after it can be read, so no close-ok
+                // will come either. Waiting out the close timeout would only hold the socket.
+                _state = ConnectionState.Closed;
+                return buffer.End;
+            }
+
             CloseWithError(ex.ReplyCode, AmqpException.FormatReplyText(ex.ReplyCode, ex.Message), 0, ex.Message);
             return buffer.End;
         }
@@ -397,9 +405,6 @@ internal sealed partial class AmqpConnection : IClientConnection
                 WriteMethod(0, default(ConnectionCloseOk));
                 _state = ConnectionState.Closed;
                 break;
-            case MethodIds.ConnectionCloseOk:
-                _state = ConnectionState.Closed;
-                break;
             case MethodIds.ConnectionUpdateSecret:
                 HandleUpdateSecret(MethodFrame.Decode<ConnectionUpdateSecret>(payload));
                 break;
@@ -407,6 +412,7 @@ internal sealed partial class AmqpConnection : IClientConnection
                 // Client-sent blocked/unblocked carry no meaning for a broker.
                 break;
             default:
+                // Also close-ok the broker did not ask for, as rabbit_reader:handle_method0 answers it.
                 throw AmqpException.ChannelError("unexpected method in connection state running", methodId);
         }
     }
