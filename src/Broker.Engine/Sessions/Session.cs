@@ -209,10 +209,14 @@ public sealed class Session : IConsumerSession
     {
         lock (_lock)
         {
-            if (!_consumers.Remove(consumer.Tag, out var current) || !ReferenceEquals(current, consumer) || !_open)
+            // The tag may already belong to a newer consumer (cancelled and consumed again meanwhile):
+            // only the consumer the queue let go of leaves.
+            if (!_open || !_consumers.TryGetValue(consumer.Tag, out var current) || !ReferenceEquals(current, consumer))
             {
                 return;
             }
+
+            _consumers.Remove(consumer.Tag);
         }
 
         _target.OnConsumerCancelled(consumer);
