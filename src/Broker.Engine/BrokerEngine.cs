@@ -34,7 +34,10 @@ public sealed class BrokerEngine
     /// <summary>An engine with the default vhost and user, keeping everything in memory (engine tests, tools).</summary>
     public static BrokerEngine InMemory(EngineOptions? options = null)
     {
-        var engine = new BrokerEngine(options ?? new EngineOptions());
+        var storage = new InMemoryStorage();
+        var engine = new BrokerEngine(options ?? new EngineOptions(), storage.Messages);
+        storage.Recover(engine);
+        engine.Definitions = storage.Definitions;
         engine.CreateDefaults();
         return engine;
     }

@@ -1,5 +1,6 @@
 using Broker.Engine;
 using Broker.Engine.Messages;
+using Broker.Engine.Stores;
 using Broker.Server.Hosting;
 using Broker.Storage;
 using Broker.Storage.Definitions;
@@ -20,7 +21,7 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
     private readonly BrokerOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
-    private DurableStorage? _storage;
+    private IBrokerStorage? _storage;
     private BrokerEngine? _engine;
     private BrokerServer? _server;
     private int _stopped;
@@ -56,7 +57,8 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
         var import = _options.DefinitionsFile is { } file ? DefinitionsImport.Read(file) : null;
         Directory.CreateDirectory(_options.DataDirectory);
         var pool = new MessagePool();
-        var storage = DurableStorage.Open(_options.DataDirectory, pool, _loggerFactory, _options.ProductVersion);
+        var durable = DurableStorage.Open(_options.DataDirectory, pool, _loggerFactory, _options.ProductVersion);
+        IBrokerStorage storage = durable;
         try
         {
             var engine = new BrokerEngine(_options.Engine, storage.Messages, pool);
@@ -71,11 +73,13 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
 
             if (import is not null)
             {
-                storage.Import(engine, _options.DefinitionsFile!, import);
+                durable.Import(engine, _options.DefinitionsFile!, import);
             }
 
-            _options.Server.DataDirectory ??= _options.DataDirectory;
-            _server = new BrokerServer(engine, _options.Server, _loggerFactory);
+            // The disk alarm watches the data directory; the caller's options stay as they were.
+            var serverOptions = _options.Server.Copy();
+            serverOptions.DataDirectory ??= _options.DataDirectory;
+            _server = new BrokerServer(engine, serverOptions, _loggerFactory);
             _storage = storage;
             _engine = engine;
         }

@@ -107,6 +107,11 @@ public sealed class EmbeddedBroker : IAsyncDisposable
             }
 
             await provider.DisposeAsync();
+            if (ownsDataDirectory)
+            {
+                TryDelete(dataDirectory);
+            }
+
             throw;
         }
 
@@ -145,14 +150,19 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         await _services.DisposeAsync();
         if (_ownsDataDirectory)
         {
-            try
-            {
-                Directory.Delete(DataDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: a temp directory left behind is harmless.
-            }
+            TryDelete(DataDirectory);
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a temp directory left behind is harmless.
         }
     }
 }

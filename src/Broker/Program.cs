@@ -81,20 +81,20 @@ catch (Exception ex) when (ex is InvalidDataException or IOException or Unauthor
 try
 {
     // Runs until SIGTERM or Ctrl+C; the host then stops the broker (320 to every connection, storage
-    // synced) and disposes itself.
+    // synced) and disposes itself, the broker with it.
     await host.RunAsync();
     return 0;
 }
 catch (Exception ex)
 {
+    // The host may have failed before it ran the broker: what storage has pending is still written out
+    // (disposing twice is harmless).
     Log.Fatal(ex, "broker failed");
+    await runtime.DisposeAsync();
     return 1;
 }
 finally
 {
-    // Idempotent: also when the host failed to start, what storage has pending is written out.
-    await runtime.DisposeAsync();
-    await DisposeAsync(host);
     await Log.CloseAndFlushAsync();
 }
 

@@ -25,6 +25,12 @@ public static partial class QueueArguments
         "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator",
     ];
 
+    private static readonly string[] StreamArguments =
+    [
+        "x-max-length-bytes", "x-queue-type", "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
+        "x-queue-leader-locator",
+    ];
+
     // Every argument some RabbitMQ queue type knows (classic, quorum, stream): one a type does not
     // support is refused for it rather than ignored.
     private static readonly HashSet<string> TypedArguments =
@@ -67,9 +73,39 @@ public static partial class QueueArguments
     }
 
     /// <summary>Checks the arguments of a queue of <paramref name="type"/> about to be created.</summary>
-    public static EngineError Validate(FieldTable arguments, string resource, QueueType type)
+    public static EngineError Validate(FieldTable arguments, string resource, QueueType type) =>
+        Validate(arguments, resource, type.SupportedArguments, type.ModuleName);
+
+    /// <summary>
+    /// A declaration whose x-queue-type this engine does not offer. For a type RabbitMQ has (stream),
+    /// the type's own argument and property rules are checked first, in RabbitMQ's order, so those
+    /// refusals read as RabbitMQ's; what passes them gets <paramref name="unsupported"/>.
+    /// </summary>
+    public static EngineError RefuseUnoffered(string type, in QueueDeclaration declaration, string resource, EngineError unsupported)
     {
-        var supported = type.SupportedArguments;
+        if (type != "stream")
+        {
+            return unsupported;
+        }
+
+        var error = Validate(declaration.Arguments, resource, StreamArguments, "rabbit_stream_queue");
+        if (!error.IsError)
+        {
+            error = CheckReplicatedProperties(declaration, resource);
+        }
+
+        return error.IsError ? error : unsupported;
+    }
+
+    /// <summary>Quorum and stream queues are durable, shared and not auto-delete (rabbit_quorum_queue:declare's order).</summary>
+    public static EngineError CheckReplicatedProperties(in QueueDeclaration declaration, string resource)
+    {
+        var property = declaration.AutoDelete ? "auto-delete" : declaration.Exclusive ? "exclusive-owner" : !declaration.Durable ? "non-durable" : null;
+        return property is null ? EngineError.None : EngineError.PreconditionFailed($"invalid property '{property}' for {resource}");
+    }
+
+    private static EngineError Validate(FieldTable arguments, string resource, IReadOnlyList<string> supported, string module)
+    {
         foreach (var key in Known)
         {
             if (!Contains(supported, key) || !arguments.TryGetValue(key, out var value))
@@ -87,7 +123,7 @@ public static partial class QueueArguments
         {
             if (TypedArguments.Contains(key) && !Contains(supported, key))
             {
-                return EngineError.PreconditionFailed($"invalid arg '{key}' for {resource} of queue type {type.ModuleName}");
+                return EngineError.PreconditionFailed($"invalid arg '{key}' for {resource} of queue type {module}");
             }
         }
 

@@ -77,15 +77,21 @@ public abstract class MessageQueue : IBindingDestination
     /// limit applied at once, a new dead-letter target used from now on. A queue's priority levels and
     /// single-active-consumer mode stay as declared (RabbitMQ does not change them either).
     /// </summary>
-    public void ApplySettings(QueueSettings settings)
+    public void ApplySettings(QueueSettings settings) => OnApplySettings(settings.KeepingFixedFrom(_settings));
+
+    /// <summary>
+    /// Puts <paramref name="settings"/> in force: the type swaps them in with <see cref="SwapSettings"/>
+    /// under its own lock, so an operation in progress sees one set, then acts on the change.
+    /// </summary>
+    protected abstract void OnApplySettings(QueueSettings settings);
+
+    /// <summary>Replaces the settings and returns the ones they replace. Under the queue's lock.</summary>
+    protected QueueSettings SwapSettings(QueueSettings settings)
     {
         var previous = _settings;
-        _settings = settings.KeepingFixedFrom(previous);
-        OnSettingsChanged(previous);
+        _settings = settings;
+        return previous;
     }
-
-    /// <summary>Called after <see cref="Settings"/> changed, so the queue acts on the new values.</summary>
-    protected abstract void OnSettingsChanged(QueueSettings previous);
 
     /// <summary>
     /// Adds a message (the caller keeps its own reference). A persistent message in a durable queue

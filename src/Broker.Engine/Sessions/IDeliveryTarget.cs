@@ -22,6 +22,12 @@ public interface IDeliveryTarget
     /// <summary>Writes the answer to a get that found a message. Called under the session's lock.</summary>
     void WriteGetOk(ulong deliveryTag, bool redelivered, Message message, long remaining);
 
-    /// <summary>A queue cancelled one of the session's consumers (it was deleted). Called without locks.</summary>
-    void OnConsumerCancelled(Consumer consumer);
+    /// <summary>
+    /// A queue cancelled one of the session's consumers (it was deleted): tell the client if it
+    /// understands that. Called under the session's lock; <see cref="Flush"/> follows without it.
+    /// </summary>
+    void WriteConsumerCancelled(Consumer consumer);
+
+    /// <summary>Sends what was written outside a batch. Called without locks.</summary>
+    void Flush();
 }

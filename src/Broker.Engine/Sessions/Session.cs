@@ -29,6 +29,9 @@ public sealed class Session : IConsumerSession
     private ulong _watchedTag;
     private long _watchedSince;
 
+    // The consumer tag of untracked deliveries (direct reply-to), or null when nobody takes them.
+    private byte[]? _untrackedConsumerTag;
+
     public Session(VirtualHost virtualHost, IClientConnection connection, IDeliveryTarget target)
     {
         VirtualHost = virtualHost;
@@ -143,31 +146,25 @@ public sealed class Session : IConsumerSession
 
     /// <summary>
     /// basic.qos as RabbitMQ reads it: global applies to the whole session, shared by its consumers;
-    /// otherwise to consumers created from now on, and it lifts a session-wide limit. Consumers
-    /// that may now take more are served at once.
+    /// otherwise to consumers created from now on, and it lifts a session-wide limit. Returns true when
+    /// consumers may now take more: call <see cref="PumpConsumerQueues"/> after answering.
     /// </summary>
-    public void SetPrefetch(int count, bool global, FlushBatch batch)
+    public bool SetPrefetch(int count, bool global)
     {
-        bool raised;
         lock (_lock)
         {
             if (global)
             {
-                raised = count == 0 || (_globalPrefetch != 0 && count > _globalPrefetch);
+                var raised = count == 0 || (_globalPrefetch != 0 && count > _globalPrefetch);
                 _globalPrefetch = count;
+                return raised;
             }
-            else
-            {
-                // rabbit_channel: "ensures that if default was set, it's overridden".
-                _prefetchCount = count;
-                raised = _globalPrefetch != 0;
-                _globalPrefetch = 0;
-            }
-        }
 
-        if (raised)
-        {
-            PumpConsumerQueues(batch);
+            // rabbit_channel: "ensures that if default was set, it's overridden".
+            _prefetchCount = count;
+            var lifted = _globalPrefetch != 0;
+            _globalPrefetch = 0;
+            return lifted;
         }
     }
 
@@ -217,9 +214,12 @@ public sealed class Session : IConsumerSession
             }
 
             _consumers.Remove(consumer.Tag);
+
+            // Written under the lock, so it cannot follow the session's close onto a closed channel.
+            _target.WriteConsumerCancelled(consumer);
         }
 
-        _target.OnConsumerCancelled(consumer);
+        _target.Flush();
     }
 
     /// <summary>
@@ -258,15 +258,25 @@ public sealed class Session : IConsumerSession
         return true;
     }
 
+    /// <summary>Who takes untracked deliveries (direct reply-to): a consumer tag, or null for nobody.</summary>
+    public void SetUntrackedConsumer(string? tag)
+    {
+        var bytes = tag is null ? null : System.Text.Encoding.UTF8.GetBytes(tag);
+        lock (_lock)
+        {
+            _untrackedConsumerTag = bytes;
+        }
+    }
+
     /// <summary>
-    /// A delivery that no queue tracks (direct reply-to): written with the next tag, never unacked.
-    /// False when the session is closed or the output is.
+    /// A delivery that no queue tracks (direct reply-to): written to the untracked consumer with the
+    /// next tag, never unacked. False when there is no such consumer, or the session or output is closed.
     /// </summary>
-    public bool TryDeliverUntracked(ReadOnlySpan<byte> consumerTag, Message message, FlushBatch batch)
+    public bool TryDeliverUntracked(Message message, FlushBatch batch)
     {
         lock (_lock)
         {
-            if (!_open)
+            if (!_open || _untrackedConsumerTag is not { } consumerTag)
             {
                 return false;
             }
@@ -453,7 +463,8 @@ public sealed class Session : IConsumerSession
         SettleInQueues(unacked, SettleAction.Requeue, batch);
     }
 
-    private void PumpConsumerQueues(FlushBatch batch)
+    /// <summary>Delivers what credit allows on every queue this session consumes from.</summary>
+    public void PumpConsumerQueues(FlushBatch batch)
     {
         List<MessageQueue> queues = [];
         lock (_lock)

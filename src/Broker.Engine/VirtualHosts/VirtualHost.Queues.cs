@@ -84,7 +84,7 @@ public sealed partial class VirtualHost
             var typeError = QueueArguments.ResolveType(arguments, displayName, Engine.QueueTypes, out var type);
             if (typeError.IsError)
             {
-                return typeError;
+                return QueueArguments.RefuseUnoffered(typeName, declaration, displayName, typeError);
             }
 
             var validation = QueueArguments.Validate(arguments, displayName, type);

@@ -18,9 +18,13 @@ internal sealed partial class AmqpChannel
             throw AmqpException.NotImplemented($"prefetch_size!=0 ({qos.PrefetchSize})", MethodIds.BasicQos);
         }
 
-        // qos-ok goes out before deliveries that a raised limit lets through.
+        // The limit applies before qos-ok goes out; deliveries that a raised limit lets through follow it.
+        var raised = _session.SetPrefetch(qos.PrefetchCount, qos.Global);
         Reply(default(BasicQosOk));
-        _session.SetPrefetch(qos.PrefetchCount, qos.Global, Batch);
+        if (raised)
+        {
+            _session.PumpConsumerQueues(Batch);
+        }
     }
 
     private void HandleBasicConsume(BasicConsume consume)
@@ -174,10 +178,9 @@ internal sealed partial class AmqpChannel
         }
     }
 
-    public void OnConsumerCancelled(Consumer consumer)
+    public void WriteConsumerCancelled(Consumer consumer)
     {
-        // Only clients that said they understand it get a server-sent basic.cancel (the session
-        // calls this only while it is open).
+        // Only clients that said they understand it get a server-sent basic.cancel.
         if (!_connection.ConsumerCancelNotify)
         {
             return;
@@ -190,7 +193,7 @@ internal sealed partial class AmqpChannel
                 FrameWriter.WriteMethod(_output.Writer, Number, new BasicCancel(consumer.Tag, Nowait: true));
             }
         }
-
-        _output.Flush();
     }
+
+    public void Flush() => _output.Flush();
 }

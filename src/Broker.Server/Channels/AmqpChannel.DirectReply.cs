@@ -4,15 +4,14 @@ using Broker.Engine.Routing;
 using Broker.Engine.VirtualHosts;
 using Broker.Protocol.Methods;
 using Broker.Server.Errors;
-using TextEncoding = System.Text.Encoding;
 
 namespace Broker.Server.Channels;
 
 /// <summary>Direct reply-to (RabbitMQ's direct-reply-to.md): replies go straight to the requesting channel.</summary>
 internal sealed partial class AmqpChannel
 {
+    // Read loop only; the session keeps the tag replies are delivered with, under its own lock.
     private string? _replyConsumerTag;
-    private byte[] _replyConsumerTagBytes = [];
     private string? _replyAddress;
 
     private void ConsumeDirectReplies(BasicConsume consume)
@@ -23,22 +22,18 @@ internal sealed partial class AmqpChannel
         }
 
         var tag = consume.ConsumerTag.Length > 0 ? consume.ConsumerTag : VirtualHost.GenerateName("amq.ctag-");
-        lock (_lock)
+        if (_session.HasConsumer(tag) || _replyConsumerTag == tag)
         {
-            if (_session.HasConsumer(tag) || _replyConsumerTag == tag)
-            {
-                throw AmqpException.NotAllowed($"attempt to reuse consumer tag '{tag}'", MethodIds.BasicConsume);
-            }
-
-            if (_replyConsumerTag is not null)
-            {
-                throw AmqpException.PreconditionFailed("reply consumer already set", MethodIds.BasicConsume);
-            }
-
-            _replyConsumerTag = tag;
-            _replyConsumerTagBytes = TextEncoding.UTF8.GetBytes(tag);
+            throw AmqpException.NotAllowed($"attempt to reuse consumer tag '{tag}'", MethodIds.BasicConsume);
         }
 
+        if (_replyConsumerTag is not null)
+        {
+            throw AmqpException.PreconditionFailed("reply consumer already set", MethodIds.BasicConsume);
+        }
+
+        _replyConsumerTag = tag;
+        _session.SetUntrackedConsumer(tag);
         _replyAddress = _connection.DirectReplies.Register(this);
         if (!consume.Nowait)
         {
@@ -49,16 +44,14 @@ internal sealed partial class AmqpChannel
     /// <summary>basic.cancel of the reply consumer; false when the tag is another consumer's.</summary>
     private bool CancelDirectReplies(string tag)
     {
-        lock (_lock)
+        if (_replyConsumerTag != tag)
         {
-            if (_replyConsumerTag != tag)
-            {
-                return false;
-            }
-
-            _replyConsumerTag = null;
+            return false;
         }
 
+        // From here no reply is delivered, so none can follow cancel-ok.
+        _replyConsumerTag = null;
+        _session.SetUntrackedConsumer(null);
         StopDirectReplies();
         return true;
     }
@@ -99,22 +92,9 @@ internal sealed partial class AmqpChannel
         return _connection.DirectReplies.TryGet(routingKey.Chars, out var channel) && channel.WriteDirectReply(message, Batch);
     }
 
-    /// <summary>Writes a reply to this channel's reply consumer (no-ack: nothing to track).</summary>
-    private bool WriteDirectReply(Message message, Broker.Engine.Delivery.FlushBatch batch)
-    {
-        byte[] consumerTag;
-        lock (_lock)
-        {
-            if (_state != ChannelState.Open || _replyConsumerTag is null)
-            {
-                return false;
-            }
-
-            consumerTag = _replyConsumerTagBytes;
-        }
-
-        return _session.TryDeliverUntracked(consumerTag, message, batch);
-    }
+    /// <summary>Writes a reply to this channel's reply consumer (no-ack: nothing to track); false when there is none.</summary>
+    private bool WriteDirectReply(Message message, Broker.Engine.Delivery.FlushBatch batch) =>
+        _session.TryDeliverUntracked(message, batch);
 
     private bool IsDirectReplyQueueName(string name) =>
         name == DirectReplyRegistry.PseudoQueue || (name.StartsWith(DirectReplyRegistry.AddressPrefix, StringComparison.Ordinal) && _connection.DirectReplies.Exists(name));

@@ -38,12 +38,13 @@ internal sealed partial class AmqpConnection
                 return;
             }
 
+            // Closing before the frame can leave: a quick close-ok must find the connection expecting it.
+            _closingSinceMs = _server.Clock.NowMs;
+            _state = ConnectionState.Closing;
             FrameWriter.WriteMethod(Output.Writer, 0, new ConnectionClose(replyCode, Errors.AmqpException.FormatReplyText(replyCode, explanation), 0, 0));
         }
 
         Output.Flush();
-        _closingSinceMs = _server.Clock.NowMs;
-        _state = ConnectionState.Closing;
     }
 
     /// <summary>Stops the read loop; the connection is torn down without further frames.</summary>

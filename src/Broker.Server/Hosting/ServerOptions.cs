@@ -52,4 +52,7 @@ public sealed class ServerOptions
 
     /// <summary>Bytes published but not yet written by the store beyond which publishing connections are paused.</summary>
     public long StorePendingLimit { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>A copy, for a component that fills in what the caller left unset.</summary>
+    public ServerOptions Copy() => (ServerOptions)MemberwiseClone();
 }

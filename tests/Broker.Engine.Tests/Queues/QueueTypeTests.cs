@@ -170,9 +170,21 @@ public class QueueTypeTests
     }
 
     [Fact]
+    public void A_stream_queue_not_offered_is_still_checked_by_streams_rules_first()
+    {
+        // As before the queue types were pluggable: what RabbitMQ's stream type refuses reads as its refusal.
+        Host.AssertError(Declare("q", OfType("stream")).Error, ErrorKind.PreconditionFailed, "invalid property 'non-durable' for queue 'q' in vhost '/'");
+        Host.AssertError(
+            Declare("q", OfType("stream", ("x-message-ttl", 1000)), durable: true).Error,
+            ErrorKind.PreconditionFailed,
+            "invalid arg 'x-message-ttl' for queue 'q' in vhost '/' of queue type rabbit_stream_queue");
+        Host.AssertError(Declare("q", OfType("fancy")).Error, ErrorKind.PreconditionFailed, "invalid arg 'x-queue-type' for queue 'q' in vhost '/': \"unsupported queue type 'fancy'\"");
+    }
+
+    [Fact]
     public void An_unregistered_type_is_refused_with_RabbitMQs_text()
     {
-        var result = Declare("q", OfType("stream"));
+        var result = Declare("q", OfType("stream"), durable: true);
 
         Host.AssertError(result.Error, ErrorKind.PreconditionFailed, "invalid arg 'x-queue-type' for queue 'q' in vhost '/': \"unsupported queue type 'stream'\"");
         Assert.False(_host.VHost.TryGetQueue("q", out _));

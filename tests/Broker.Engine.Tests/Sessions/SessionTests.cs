@@ -104,7 +104,7 @@ public class SessionTests
     {
         var queue = Queue();
         Enqueue(queue, "m1", "m2", "m3", "m4");
-        _session.SetPrefetch(2, global: false, new FlushBatch());
+        SetPrefetch(2, global: false);
 
         Consume(queue, "c");
         Assert.Equal(["m1", "m2"], _target.Ids());
@@ -127,7 +127,7 @@ public class SessionTests
         Enqueue(late, "l1", "l2", "l3");
 
         var before = _session.Consume(early, "before", noAck: false, exclusive: false, new FieldTable()).Value!;
-        _session.SetPrefetch(1, global: false, new FlushBatch());
+        SetPrefetch(1, global: false);
         Consume(late, "after");
         early.Pump(new FlushBatch());
 
@@ -141,7 +141,7 @@ public class SessionTests
     public void No_ack_consumers_ignore_prefetch()
     {
         var queue = Queue();
-        _session.SetPrefetch(1, global: false, new FlushBatch());
+        SetPrefetch(1, global: false);
         Consume(queue, "c", noAck: true);
 
         Enqueue(queue, "m1", "m2", "m3");
@@ -157,7 +157,7 @@ public class SessionTests
         var q2 = Queue("q2");
         Enqueue(q1, "a1", "a2");
         Enqueue(q2, "b1", "b2");
-        _session.SetPrefetch(3, global: true, new FlushBatch());
+        SetPrefetch(3, global: true);
 
         Consume(q1, "a");
         Consume(q2, "b");
@@ -173,13 +173,13 @@ public class SessionTests
         var q2 = Queue("q2");
         Enqueue(q1, "a1", "a2");
         Enqueue(q2, "b1", "b2", "b3");
-        _session.SetPrefetch(2, global: true, new FlushBatch());
+        SetPrefetch(2, global: true);
         Consume(q1, "a");
         Consume(q2, "b");
         Assert.Equal(["a1", "a2"], _target.Ids());
 
         // No ack and no pump by the caller: raising the limit alone must deliver.
-        _session.SetPrefetch(4, global: true, new FlushBatch());
+        SetPrefetch(4, global: true);
 
         Assert.Equal(["a1", "a2", "b1", "b2"], _target.Ids());
         Assert.Equal(1, q2.MessageCount);
@@ -190,11 +190,11 @@ public class SessionTests
     {
         var q1 = Queue("q1");
         Enqueue(q1, "m1", "m2", "m3");
-        _session.SetPrefetch(1, global: true, new FlushBatch());
+        SetPrefetch(1, global: true);
         Consume(q1, "c");
         Assert.Equal(["m1"], _target.Ids());
 
-        _session.SetPrefetch(0, global: true, new FlushBatch());
+        SetPrefetch(0, global: true);
 
         Assert.Equal(["m1", "m2", "m3"], _target.Ids());
     }
@@ -206,7 +206,7 @@ public class SessionTests
         var q2 = Queue("q2");
         Enqueue(q1, "a1");
         Enqueue(q2, "b1");
-        _session.SetPrefetch(1, global: true, new FlushBatch());
+        SetPrefetch(1, global: true);
         Consume(q1, "a");
         Consume(q2, "b");
         Assert.Equal(["a1"], _target.Ids());
@@ -224,7 +224,7 @@ public class SessionTests
         var q2 = Queue("q2");
         Enqueue(q1, "g1", "g2");
         Enqueue(q2, "c1");
-        _session.SetPrefetch(1, global: true, new FlushBatch());
+        SetPrefetch(1, global: true);
 
         Assert.True(_session.Get(q1, noAck: false, new FlushBatch()).Value);
         Assert.True(_session.Get(q1, noAck: false, new FlushBatch()).Value);
@@ -391,7 +391,7 @@ public class SessionTests
     {
         var queue = Queue();
         Enqueue(queue, "m1");
-        _session.SetPrefetch(1, global: false, new FlushBatch());
+        SetPrefetch(1, global: false);
         Consume(queue, "c");
 
         Settle(1, multiple: false, SettleAction.Requeue);
@@ -422,7 +422,7 @@ public class SessionTests
         var q2 = Queue("q2");
         Enqueue(q1, "a1", "a2", "a3", "a4");
         Enqueue(q2, "g1");
-        _session.SetPrefetch(3, global: false, new FlushBatch());
+        SetPrefetch(3, global: false);
         Consume(q1, "c");
         _session.Get(q2, noAck: false, new FlushBatch());
 
@@ -663,7 +663,7 @@ public class SessionTests
     {
         var queue = Queue();
         Enqueue(queue, "m1", "m2");
-        _session.SetPrefetch(1, global: false, new FlushBatch());
+        SetPrefetch(1, global: false);
         _target.Refuse = true;
         var consumer = Consume(queue, "c");
         Assert.Equal(0, consumer.Unacked);
@@ -737,6 +737,43 @@ public class SessionTests
     }
 
     [Fact]
+    public void A_cancel_notice_is_written_and_then_flushed()
+    {
+        var queue = Queue();
+        Consume(queue, "c");
+
+        Assert.False(_host.VHost.DeleteQueue("q", ifUnused: false, ifEmpty: false, _host.Connection).IsError);
+
+        Assert.Single(_target.Cancelled);
+        Assert.Equal(1, _target.Flushes);
+    }
+
+    [Fact]
+    public void Untracked_deliveries_go_only_to_the_untracked_consumer_while_there_is_one()
+    {
+        var message = TestMessages.New(_host.Engine, "reply");
+        try
+        {
+            Assert.False(_session.TryDeliverUntracked(message, new FlushBatch()));
+
+            _session.SetUntrackedConsumer("replies");
+            Assert.True(_session.TryDeliverUntracked(message, new FlushBatch()));
+            var delivery = Assert.Single(_target.Deliveries);
+            Assert.Equal(("replies", 1ul, false), (delivery.ConsumerTag, delivery.DeliveryTag, delivery.Redelivered));
+            Assert.Equal(0, _session.UnackedCount);
+
+            // Cancelled: nothing more, so nothing can follow the cancel-ok.
+            _session.SetUntrackedConsumer(null);
+            Assert.False(_session.TryDeliverUntracked(message, new FlushBatch()));
+            Assert.Single(_target.Deliveries);
+        }
+        finally
+        {
+            message.Release();
+        }
+    }
+
+    [Fact]
     public void A_cancel_notice_after_close_is_not_passed_on()
     {
         var queue = Queue();
@@ -767,5 +804,14 @@ public class SessionTests
         // The session must still own the new consumer: closing it removes it from q2.
         _session.Close(null, new FlushBatch());
         Assert.Equal(0, q2.ConsumerCount);
+    }
+
+    /// <summary>basic.qos as the channel does it: set the limit, then serve what a raised one lets through.</summary>
+    private void SetPrefetch(int count, bool global)
+    {
+        if (_session.SetPrefetch(count, global))
+        {
+            _session.PumpConsumerQueues(new FlushBatch());
+        }
     }
 }

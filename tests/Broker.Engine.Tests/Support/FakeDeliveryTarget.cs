@@ -84,7 +84,7 @@ internal sealed class FakeDeliveryTarget : IDeliveryTarget
         }
     }
 
-    public void OnConsumerCancelled(Consumer consumer)
+    public void WriteConsumerCancelled(Consumer consumer)
     {
         lock (_lock)
         {
@@ -97,6 +97,11 @@ internal sealed class FakeDeliveryTarget : IDeliveryTarget
 
     /// <summary>Delivery tags written to consumers, in write order.</summary>
     public List<ulong> Tags() => [.. Deliveries.Select(d => d.DeliveryTag)];
+
+    /// <summary>How many times the session asked for what it wrote outside a batch to be sent.</summary>
+    public int Flushes { get; private set; }
+
+    public void Flush() => Flushes++;
 }
 
 /// <summary>A basic.deliver as the session wrote it; the message id is read at write time.</summary>

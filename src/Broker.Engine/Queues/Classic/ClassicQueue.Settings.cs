@@ -9,17 +9,17 @@ public sealed partial class ClassicQueue
     /// a message's expiry when it arrives); what is expired or over a new limit goes now, timers are
     /// re-armed, and consumers get what the change lets through.
     /// </summary>
-    protected override void OnSettingsChanged(QueueSettings previous)
+    protected override void OnApplySettings(QueueSettings settings)
     {
         var batch = new FlushBatch();
         lock (_lock)
         {
+            var previous = SwapSettings(settings);
             if (IsDeleted)
             {
                 return;
             }
 
-            var settings = Settings;
             if (settings.Expires != previous.Expires)
             {
                 RestartIdleTimerLocked();

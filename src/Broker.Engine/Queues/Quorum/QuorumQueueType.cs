@@ -1,3 +1,4 @@
+using Broker.Engine.Arguments;
 using Broker.Engine.Errors;
 using Broker.Engine.Queues.Classic;
 using Broker.Engine.Stores;
@@ -23,11 +24,8 @@ public sealed class QuorumQueueType : QueueType
     public override IReadOnlyList<string> SupportedArguments => Arguments;
 
     /// <summary>rabbit_quorum_queue:declare's checks, in its order.</summary>
-    public override EngineError Validate(in QueueDeclaration declaration, string displayName)
-    {
-        var property = declaration.AutoDelete ? "auto-delete" : declaration.Exclusive ? "exclusive-owner" : !declaration.Durable ? "non-durable" : null;
-        return property is null ? EngineError.None : EngineError.PreconditionFailed($"invalid property '{property}' for {displayName}");
-    }
+    public override EngineError Validate(in QueueDeclaration declaration, string displayName) =>
+        QueueArguments.CheckReplicatedProperties(declaration, displayName);
 
     public override MessageQueue Create(VirtualHost virtualHost, in QueueDeclaration declaration, IQueueLog log) =>
         new ClassicQueue(virtualHost, this, declaration, log);
