@@ -153,15 +153,23 @@ public sealed class CloseCodeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Broken_framing_after_the_brokers_close_ends_the_connection_at_once()
+    public async Task After_a_frame_error_the_rest_of_the_broken_input_is_ignored_until_the_close_timeout()
     {
-        var conversation = await _server.ConnectAsync();
-        conversation.Connection.CloseFromBroker(320, "going");
-        await conversation.Client.ExpectMethodAsync(0, 10, 50);
+        var conversation = await _server.ConnectAsync(new RawConnectOptions { FrameMax = 4096 });
 
-        await conversation.Client.SendFrameAsync(RawFrame.MethodType, 0, new RawWriter().Short(10).Short(51).ToArray(), frameEnd: 0);
+        // A frame announcing more than frame_max, then part of its payload: the broker closes at once
+        // and cannot know where the next frame starts.
+        var oversized = new RawWriter().Octet(RawFrame.BodyType).Short(1).Long(10_000).Bytes(new byte[3000]).ToArray();
+        await conversation.Client.SendBytesAsync(oversized);
+        var close = RawClose.Read(await conversation.Client.ExpectMethodAsync(0, 10, 50));
+        Assert.Equal(501, close.ReplyCode);
+        var rest = new byte[3000];
+        var closeOk = new RawWriter().BeginMethod(0, 10, 51).EndFrame().ToArray();
+        await conversation.Client.SendBytesAsync([.. rest, .. closeOk]);
 
-        // No close-ok can be read after this: the broker does not wait out its close timeout.
+        // The close-ok is lost in the broken stream: no second close, no error; the timeout ends it.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => conversation.Client.ReadFrameAsync(TimeSpan.FromMilliseconds(200)));
+        _server.Tick(_server.Options.CloseTimeout + TimeSpan.FromSeconds(1));
         await conversation.ExpectEndAsync();
     }
 

@@ -204,9 +204,8 @@ internal sealed partial class AmqpConnection : IClientConnection
         {
             if (_state == ConnectionState.Closing)
             {
-                // Broken framing after our connection.close: nothing after it can be read, so no close-ok
-                // will come either. Waiting out the close timeout would only hold the socket.
-                _state = ConnectionState.Closed;
+                // After our connection.close the peer's input may be out of step (the rest of the frame
+                // that broke it): ignore it, as RabbitMQ does, until close-ok or the close timeout.
                 return buffer.End;
             }
 
