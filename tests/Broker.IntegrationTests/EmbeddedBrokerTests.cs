@@ -59,4 +59,42 @@ public sealed class EmbeddedBrokerTests(ITestOutputHelper output)
 
     private static Task<IConnection> Connect(Uri uri) =>
         new ConnectionFactory { Uri = uri, AutomaticRecoveryEnabled = false, TopologyRecoveryEnabled = false }.CreateConnectionAsync("embedded-test");
+
+    [Fact]
+    public async Task A_failure_inside_the_broker_is_recorded_and_fails_the_test_that_checks()
+    {
+        await using var broker = await TestBroker.StartAsync(uriVariable: "BROKER_TEST_NO_EXTERNAL_URI");
+        var embedded = broker.Embedded!;
+
+        // The data directory is broken under a running broker (its queues folder replaced by a file):
+        // storing a durable queue's message must fail, loudly.
+        var queues = Path.Combine(embedded.DataDirectory, "queues");
+        Directory.Delete(queues, recursive: true);
+        await File.WriteAllTextAsync(queues, "not a directory");
+        await using (var connection = await Connect(broker.Uri))
+        await using (var channel = await connection.CreateChannelAsync())
+        {
+            await channel.QueueDeclareAsync("kept", durable: true, exclusive: false, autoDelete: false);
+            await channel.BasicPublishAsync("", "kept", mandatory: false, new BasicProperties { DeliveryMode = DeliveryModes.Persistent }, Encoding.UTF8.GetBytes("hello"));
+        }
+
+        await WaitUntil(() => embedded.Errors.Count > 0);
+        output.WriteLine(string.Join("\n", embedded.Errors));
+        var thrown = Assert.Throws<BrokerErrorsException>(() => broker.ThrowIfErrors("this test"));
+        Assert.Contains("during this test", thrown.Message, StringComparison.Ordinal);
+        Assert.All(thrown.Errors, error => Assert.True(error.Level >= Microsoft.Extensions.Logging.LogLevel.Error));
+
+        // Taken: the next check starts clean.
+        broker.ThrowIfErrors("the next test");
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the broker logged no error");
+            await Task.Delay(20);
+        }
+    }
 }
