@@ -116,9 +116,11 @@ public sealed class CloseCodeTests : IAsyncLifetime
         await unknown.SendMethodAsync(1, 60, 99);
         Assert.Equal(new RawClose(540, "NOT_IMPLEMENTED - unknown method 60.99", 60, 99), await unknown.ExpectConnectionCloseAsync());
 
-        // basic.deliver is a server method: a client sending it is a command RabbitMQ does not implement.
+        // basic.deliver is a server method: a client sending it is a command RabbitMQ does not implement
+        // (RabbitMQ says so once the content is in; we at once, ignoring the content that follows).
         var unimplemented = await OpenAsync();
         await unimplemented.SendMethodAsync(1, 60, 60, w => w.ShortString("tag").LongLong(1).Bits(false).ShortString("").ShortString(""));
+        await unimplemented.SendContentAsync(1, [1]);
         Assert.Equal(new RawClose(503, "COMMAND_INVALID - unimplemented method", 60, 60), await unimplemented.ExpectConnectionCloseAsync());
     }
 
