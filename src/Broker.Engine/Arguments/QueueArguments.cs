@@ -19,10 +19,11 @@ public static partial class QueueArguments
     /// <summary>The arguments compared when a queue is redeclared, in RabbitMQ's declare_args order.</summary>
     public static readonly string[] Known =
     [
-        "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-length",
-        "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes", "x-max-priority", "x-overflow",
-        "x-queue-mode", "x-queue-version", "x-single-active-consumer", "x-queue-type", "x-quorum-initial-group-size",
-        "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator",
+        "x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-dead-letter-strategy",
+        "x-max-length", "x-max-length-bytes", "x-max-in-memory-length", "x-max-in-memory-bytes", "x-max-priority",
+        "x-overflow", "x-queue-mode", "x-queue-version", "x-single-active-consumer", "x-queue-type",
+        "x-quorum-initial-group-size", "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
+        "x-queue-leader-locator", "x-delivery-limit",
     ];
 
     private static readonly string[] StreamArguments =
@@ -164,6 +165,9 @@ public static partial class QueueArguments
             : UnacceptableType(value),
         "x-queue-version" => IntegerType(value) ?? (FieldValues.AsInteger(value) is 1 or 2 ? null : $"\"unsupported queue version '{FieldValues.AsInteger(value)}'\""),
         "x-single-active-consumer" => value is bool ? null : UnacceptableType(value),
+        "x-dead-letter-strategy" => FieldValues.AsString(value) is { } strategy
+            ? (strategy is "at-most-once" or "at-least-once" ? null : "invalid_dlx_strategy")
+            : UnacceptableType(value),
         "x-quorum-initial-group-size" or "x-initial-cluster-size" => NonNegativeInteger(value) ?? (FieldValues.AsInteger(value) == 0 ? "{value_zero,0}" : null),
         "x-max-age" => FieldValues.AsString(value) is { } age && MaxAgePattern().IsMatch(age) ? null : "invalid_max_age",
         "x-queue-leader-locator" => FieldValues.AsString(value) is "client-local" or "balanced" or "random" or "least-leaders" ? null : "invalid_queue_leader_locator",

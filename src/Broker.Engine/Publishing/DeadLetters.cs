@@ -18,6 +18,7 @@ internal static class DeadLetters
     {
         DeadLetterReason.Rejected => "rejected",
         DeadLetterReason.Expired => "expired",
+        DeadLetterReason.DeliveryLimit => "delivery_limit",
         _ => "maxlen",
     };
 

@@ -29,7 +29,7 @@ public abstract class MessageQueue : IBindingDestination
         AutoDelete = declaration.AutoDelete;
         Arguments = declaration.Arguments;
         ExclusiveOwner = declaration.Owner;
-        _settings = QueueSettings.FromArguments(declaration.Arguments);
+        _settings = type.SettingsFrom(declaration.Arguments);
     }
 
     public VirtualHost VirtualHost { get; }

@@ -9,11 +9,12 @@ namespace Broker.Engine.Queues;
 /// </summary>
 public readonly struct QueueEntry
 {
-    public QueueEntry(long sequence, Message message, bool redelivered, long location = RecordLocation.None, long expiresAt = NoExpiry)
+    public QueueEntry(long sequence, Message message, bool redelivered, long location = RecordLocation.None, long expiresAt = NoExpiry, int deliveryCount = 0)
     {
         Sequence = sequence;
         Message = message;
         Redelivered = redelivered;
+        DeliveryCount = deliveryCount;
         Location = location;
         ExpiresAt = expiresAt;
     }
@@ -27,11 +28,18 @@ public readonly struct QueueEntry
 
     public bool Redelivered { get; }
 
+    /// <summary>
+    /// How often the message came back to a queue that counts returns (quorum queues): requeued by a
+    /// reject or nack, or left unacknowledged when its channel closed. 0 elsewhere.
+    /// </summary>
+    public int DeliveryCount { get; }
+
     /// <summary>The message's record in the queue's log, or <see cref="RecordLocation.None"/> if it has none.</summary>
     public long Location { get; }
 
     /// <summary>When the message expires (Unix milliseconds), or <see cref="NoExpiry"/>.</summary>
     public long ExpiresAt { get; }
 
-    public QueueEntry AsRedelivered() => new(Sequence, Message, true, Location, ExpiresAt);
+    /// <summary>The entry back in its queue: redelivered, its return counted when the queue counts them.</summary>
+    public QueueEntry AsReturned(bool counted) => new(Sequence, Message, true, Location, ExpiresAt, counted ? DeliveryCount + 1 : DeliveryCount);
 }

@@ -31,7 +31,11 @@ public sealed record QueueSettings
 
     public string? DeadLetterRoutingKey { get; init; }
 
-    /// <summary>x-delivery-limit (quorum queues): deliveries after which a message is dropped or dead-lettered; -1 for none.</summary>
+    /// <summary>
+    /// x-delivery-limit (quorum queues): how often a message may come back before it is dropped or
+    /// dead-lettered instead (with limit N it is delivered at most N + 1 times); -1 for none. A value that
+    /// is not a non-negative integer means none, as RabbitMQ reads it.
+    /// </summary>
     public long DeliveryLimit { get; init; } = -1;
 
     /// <summary>x-max-priority; 0 for a queue without priorities. Fixed at declaration.</summary>
@@ -54,7 +58,7 @@ public sealed record QueueSettings
         },
         DeadLetterExchange = arguments.GetString("x-dead-letter-exchange"),
         DeadLetterRoutingKey = arguments.GetString("x-dead-letter-routing-key"),
-        DeliveryLimit = Integer(arguments, "x-delivery-limit") ?? -1,
+        DeliveryLimit = Math.Max(Integer(arguments, "x-delivery-limit") ?? -1, -1),
         MaxPriority = (byte)Math.Clamp(Integer(arguments, "x-max-priority") ?? 0, 0, 255),
         SingleActiveConsumer = arguments["x-single-active-consumer"] is true,
     };
@@ -81,6 +85,9 @@ public enum DeadLetterReason : byte
     Rejected,
     Expired,
     MaxLength,
+
+    /// <summary>A quorum queue's message came back more often than its delivery limit.</summary>
+    DeliveryLimit,
 }
 
 /// <summary>What became of a message handed to <see cref="MessageQueue.Enqueue"/>.</summary>

@@ -1,3 +1,4 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
 using Broker.Engine.Stores;
 using Broker.Engine.VirtualHosts;
@@ -19,6 +20,33 @@ public abstract class QueueType
 
     /// <summary>Refusals beyond the argument values (quorum queues are durable, shared and not auto-delete).</summary>
     public virtual EngineError Validate(in QueueDeclaration declaration, string displayName) => EngineError.None;
+
+    /// <summary>
+    /// True when the queue counts how often each message came back (quorum queues): deliveries then
+    /// carry x-delivery-count and the delivery limit applies.
+    /// </summary>
+    public virtual bool CountsReturns => false;
+
+    /// <summary>True when every message is kept on disk whatever its delivery mode (quorum queues).</summary>
+    public virtual bool KeepsEveryMessage => false;
+
+    /// <summary>The effective settings for these (validated) arguments, as this type reads them.</summary>
+    public virtual QueueSettings SettingsFrom(FieldTable arguments) => QueueSettings.FromArguments(arguments);
+
+    /// <summary>False when the exclusive flag of basic.consume is ignored (quorum queues ignore it).</summary>
+    public virtual bool HonoursExclusiveConsume => true;
+
+    /// <summary>
+    /// What this type refuses at basic.consume beyond the common checks, given the channel's prefetch
+    /// (<paramref name="globalPrefetch"/> is the channel-wide limit basic.qos global=true set, 0 for none).
+    /// </summary>
+    public virtual EngineError CheckConsume(MessageQueue queue, bool noAck, FieldTable arguments, int prefetch, int globalPrefetch) => EngineError.None;
+
+    /// <summary>What this type refuses at basic.get.</summary>
+    public virtual EngineError CheckGet(MessageQueue queue) => EngineError.None;
+
+    /// <summary>What this type refuses at queue.delete (quorum queues do not support if-unused and if-empty).</summary>
+    public virtual EngineError CheckDelete(MessageQueue queue, bool ifUnused, bool ifEmpty) => EngineError.None;
 
     /// <summary>A new queue of this type, or one being recovered (its log holds what it had).</summary>
     public abstract MessageQueue Create(VirtualHost virtualHost, in QueueDeclaration declaration, IQueueLog log);

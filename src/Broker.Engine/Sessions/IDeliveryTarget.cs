@@ -12,15 +12,16 @@ namespace Broker.Engine.Sessions;
 public interface IDeliveryTarget
 {
     /// <summary>
-    /// Writes a delivery to a consumer and adds the output to <paramref name="batch"/>. Returns false,
+    /// Writes a delivery to a consumer, its properties with <paramref name="annotation"/>'s header
+    /// added, and adds the output to <paramref name="batch"/>. Returns false,
     /// writing nothing, when the output is closed or (with <paramref name="yieldIfSaturated"/>) so full
     /// that consumers should wait for it to drain. Called under the session's lock, usually also a
     /// queue's.
     /// </summary>
-    bool TryWriteDelivery(ReadOnlySpan<byte> consumerTag, ulong deliveryTag, bool redelivered, Message message, bool yieldIfSaturated, FlushBatch batch);
+    bool TryWriteDelivery(ReadOnlySpan<byte> consumerTag, ulong deliveryTag, bool redelivered, Message message, in DeliveryAnnotation annotation, bool yieldIfSaturated, FlushBatch batch);
 
     /// <summary>Writes the answer to a get that found a message. Called under the session's lock.</summary>
-    void WriteGetOk(ulong deliveryTag, bool redelivered, Message message, long remaining);
+    void WriteGetOk(ulong deliveryTag, bool redelivered, Message message, in DeliveryAnnotation annotation, long remaining);
 
     /// <summary>
     /// A queue cancelled one of the session's consumers (it was deleted): tell the client if it

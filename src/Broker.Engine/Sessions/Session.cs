@@ -90,6 +90,18 @@ public sealed class Session : IConsumerSession
             priority = (int)value;
         }
 
+        int prefetch, globalPrefetch;
+        lock (_lock)
+        {
+            (prefetch, globalPrefetch) = (_prefetchCount, _globalPrefetch);
+        }
+
+        var refused = queue.Type.CheckConsume(queue, noAck, arguments, prefetch, globalPrefetch);
+        if (refused.IsError)
+        {
+            return refused;
+        }
+
         if (tag.Length == 0)
         {
             tag = VirtualHost.GenerateName("amq.ctag-");
@@ -103,7 +115,7 @@ public sealed class Session : IConsumerSession
                 return EngineError.NotAllowed($"attempt to reuse consumer tag '{tag}'");
             }
 
-            consumer = new Consumer(tag, queue, this, noAck, exclusive, priority, _prefetchCount, arguments);
+            consumer = new Consumer(tag, queue, this, noAck, exclusive && queue.Type.HonoursExclusiveConsume, priority, _prefetchCount, arguments);
             _consumers.Add(tag, consumer);
         }
 
@@ -185,7 +197,7 @@ public sealed class Session : IConsumerSession
             }
 
             var tag = _deliveryTag + 1;
-            if (!_target.TryWriteDelivery(consumer.TagBytes, tag, entry.Redelivered, entry.Message, yieldIfSaturated: true, batch))
+            if (!_target.TryWriteDelivery(consumer.TagBytes, tag, entry.Redelivered, entry.Message, DeliveryAnnotation.ForDeliveryCount(entry.DeliveryCount), yieldIfSaturated: true, batch))
             {
                 return false;
             }
@@ -233,6 +245,12 @@ public sealed class Session : IConsumerSession
             return VirtualHost.ExclusiveLockedError(queue);
         }
 
+        var refused = queue.Type.CheckGet(queue);
+        if (refused.IsError)
+        {
+            return refused;
+        }
+
         if (!queue.TryGet(noAck, out var entry, out var remaining, batch))
         {
             return false;
@@ -246,7 +264,7 @@ public sealed class Session : IConsumerSession
                 _unacked.Add(new UnackedDelivery(tag, queue, entry, consumer: null));
             }
 
-            _target.WriteGetOk(tag, entry.Redelivered, entry.Message, remaining);
+            _target.WriteGetOk(tag, entry.Redelivered, entry.Message, DeliveryAnnotation.ForDeliveryCount(entry.DeliveryCount), remaining);
         }
 
         if (noAck)
@@ -282,7 +300,7 @@ public sealed class Session : IConsumerSession
             }
 
             var tag = _deliveryTag + 1;
-            if (!_target.TryWriteDelivery(consumerTag, tag, redelivered: false, message, yieldIfSaturated: false, batch))
+            if (!_target.TryWriteDelivery(consumerTag, tag, redelivered: false, message, DeliveryAnnotation.None, yieldIfSaturated: false, batch))
             {
                 return false;
             }

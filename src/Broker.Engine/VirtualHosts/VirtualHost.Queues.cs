@@ -139,6 +139,12 @@ public sealed partial class VirtualHost
                 return ExclusiveLockedError(queue);
             }
 
+            var refused = queue.Type.CheckDelete(queue, ifUnused, ifEmpty);
+            if (refused.IsError)
+            {
+                return refused;
+            }
+
             var counts = queue.GetCounts();
             if (ifUnused && counts.Consumers > 0)
             {

@@ -1,3 +1,5 @@
+using System.Buffers;
+using Broker.DataModel.Content;
 using Broker.DataModel.Encoding;
 using Broker.Engine.Delivery;
 using Broker.Engine.Messages;
@@ -149,7 +151,7 @@ internal sealed partial class AmqpChannel
     /// <summary>Wakes this channel's consumers' queues from the thread pool (after the output drained).</summary>
     public void ScheduleConsumerPumps() => _session.ScheduleConsumerPumps();
 
-    public bool TryWriteDelivery(ReadOnlySpan<byte> consumerTag, ulong deliveryTag, bool redelivered, Message message, bool yieldIfSaturated, FlushBatch batch)
+    public bool TryWriteDelivery(ReadOnlySpan<byte> consumerTag, ulong deliveryTag, bool redelivered, Message message, in DeliveryAnnotation annotation, bool yieldIfSaturated, FlushBatch batch)
     {
         lock (_output.SyncRoot)
         {
@@ -159,22 +161,43 @@ internal sealed partial class AmqpChannel
             }
 
             ContentFrames.WriteBasicDeliver(_output.Writer, Number, consumerTag, deliveryTag, redelivered, message.Exchange, message.RoutingKey);
-            ContentFrames.WriteContent(_output.Writer, Number, message.Properties, message.Body, _connection.FrameMax);
+            WriteContent(message, annotation);
         }
 
         batch.Add(_output);
         return true;
     }
 
-    public void WriteGetOk(ulong deliveryTag, bool redelivered, Message message, long remaining)
+    public void WriteGetOk(ulong deliveryTag, bool redelivered, Message message, in DeliveryAnnotation annotation, long remaining)
     {
         lock (_output.SyncRoot)
         {
             if (!_output.IsCompleted)
             {
                 ContentFrames.WriteBasicGetOk(_output.Writer, Number, deliveryTag, redelivered, message.Exchange, message.RoutingKey, (uint)remaining);
-                ContentFrames.WriteContent(_output.Writer, Number, message.Properties, message.Body, _connection.FrameMax);
+                WriteContent(message, annotation);
             }
+        }
+    }
+
+    /// <summary>The content frames of a delivery, with the queue's annotation header when it has one. Under the output lock.</summary>
+    private void WriteContent(Message message, in DeliveryAnnotation annotation)
+    {
+        if (annotation.IsNone)
+        {
+            ContentFrames.WriteContent(_output.Writer, Number, message.Properties, message.Body, _connection.FrameMax);
+            return;
+        }
+
+        var properties = message.Properties;
+        var size = HeaderAnnotation.MaxSize(properties, annotation.HeaderName);
+        var rented = size > 256 ? ArrayPool<byte>.Shared.Rent(size) : null;
+        Span<byte> buffer = rented is null ? stackalloc byte[256] : rented;
+        var written = HeaderAnnotation.Write(properties, annotation.HeaderName, annotation.Value, buffer);
+        ContentFrames.WriteContent(_output.Writer, Number, buffer[..written], message.Body, _connection.FrameMax);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

@@ -61,7 +61,7 @@ internal sealed class FakeDeliveryTarget : IDeliveryTarget
         }
     }
 
-    public bool TryWriteDelivery(ReadOnlySpan<byte> consumerTag, ulong deliveryTag, bool redelivered, Message message, bool yieldIfSaturated, FlushBatch batch)
+    public bool TryWriteDelivery(ReadOnlySpan<byte> consumerTag, ulong deliveryTag, bool redelivered, Message message, in DeliveryAnnotation annotation, bool yieldIfSaturated, FlushBatch batch)
     {
         lock (_lock)
         {
@@ -71,16 +71,16 @@ internal sealed class FakeDeliveryTarget : IDeliveryTarget
                 return false;
             }
 
-            _deliveries.Add(new WrittenDelivery(System.Text.Encoding.UTF8.GetString(consumerTag), deliveryTag, redelivered, TestMessages.Id(message)));
+            _deliveries.Add(new WrittenDelivery(System.Text.Encoding.UTF8.GetString(consumerTag), deliveryTag, redelivered, TestMessages.Id(message), annotation));
             return true;
         }
     }
 
-    public void WriteGetOk(ulong deliveryTag, bool redelivered, Message message, long remaining)
+    public void WriteGetOk(ulong deliveryTag, bool redelivered, Message message, in DeliveryAnnotation annotation, long remaining)
     {
         lock (_lock)
         {
-            _getOks.Add(new WrittenGetOk(deliveryTag, redelivered, TestMessages.Id(message), remaining));
+            _getOks.Add(new WrittenGetOk(deliveryTag, redelivered, TestMessages.Id(message), remaining, annotation));
         }
     }
 
@@ -105,7 +105,7 @@ internal sealed class FakeDeliveryTarget : IDeliveryTarget
 }
 
 /// <summary>A basic.deliver as the session wrote it; the message id is read at write time.</summary>
-internal sealed record WrittenDelivery(string ConsumerTag, ulong DeliveryTag, bool Redelivered, string MessageId);
+internal sealed record WrittenDelivery(string ConsumerTag, ulong DeliveryTag, bool Redelivered, string MessageId, DeliveryAnnotation Annotation = default);
 
 /// <summary>A basic.get-ok as the session wrote it.</summary>
-internal sealed record WrittenGetOk(ulong DeliveryTag, bool Redelivered, string MessageId, long Remaining);
+internal sealed record WrittenGetOk(ulong DeliveryTag, bool Redelivered, string MessageId, long Remaining, DeliveryAnnotation Annotation = default);

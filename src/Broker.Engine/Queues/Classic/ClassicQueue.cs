@@ -29,6 +29,8 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     private readonly HeadMemory _memory;
     private readonly Refiller _refiller;
     private readonly List<(QueueEntry Entry, DeadLetterReason Reason)> _deadLetters = [];
+    private readonly bool _countsReturns;
+    private readonly bool _keepsEveryMessage;
 
     /// <summary><see cref="_deadLetters"/>'s count, readable without the lock.</summary>
     private int _deadLetterCount;
@@ -58,6 +60,8 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         _memory = virtualHost.Engine.HeadMemory;
         _ready = new ReadySet(_memory, Settings.MaxPriority);
         _refiller = new Refiller(this);
+        _countsReturns = type.CountsReturns;
+        _keepsEveryMessage = type.KeepsEveryMessage;
 
         // What a durable queue's log recovered at start-up is its tail, in order.
         _tailCount = log.RecoveredCount;
@@ -122,7 +126,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
 
         var sequence = _nextSequence++;
         var expiresAt = ExpiryFor(message);
-        var persistent = message.IsPersistent && Durable;
+        var persistent = IsKeptOnDisk(message);
         // Older messages that expired go first, so they are not delivered ahead of this one.
         ExpireLocked();
         _readyBodyBytes += message.BodyLength;
@@ -328,10 +332,9 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         lock (_lock)
         {
             var log = _log;
-            var durable = Durable;
             var purged = (long)_ready.Clear(entry =>
             {
-                log.Settle(entry.Location, entry.Sequence, durable && entry.Message.IsPersistent);
+                log.Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
                 entry.Message.Release();
             });
             purged += DropTailLocked();
@@ -407,6 +410,12 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         }
     }
 
+    /// <summary>
+    /// Whether the message's record in the log is synced and recovered: persistent messages of a durable
+    /// queue, and every message of a type that keeps all (quorum queues ignore the delivery mode).
+    /// </summary>
+    private bool IsKeptOnDisk(Message message) => Durable && (_keepsEveryMessage || message.IsPersistent);
+
     /// <summary>Priority queues keep everything in memory: their order is not the log's.</summary>
     private bool HeadHasRoom(int size) =>
         _ready.HasPriorities
@@ -453,7 +462,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     /// <summary>A ready message leaves for good: its record is settled; it is dead-lettered if the queue has a DLX.</summary>
     private void RemoveLocked(in QueueEntry entry, DeadLetterReason reason)
     {
-        _log.Settle(entry.Location, entry.Sequence, Durable && entry.Message.IsPersistent);
+        _log.Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
         if (Settings.DeadLetterExchange is not null)
         {
             _deadLetters.Add((entry, reason));
@@ -496,7 +505,15 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         _unacked--;
         if (action == SettleAction.Requeue && !IsDeleted)
         {
-            _ready.InsertOrdered(entry.AsRedelivered());
+            var returned = entry.AsReturned(counted: _countsReturns);
+            var limit = Settings.DeliveryLimit;
+            if (limit >= 0 && returned.DeliveryCount > limit)
+            {
+                RemoveLocked(returned, DeadLetterReason.DeliveryLimit);
+                return;
+            }
+
+            _ready.InsertOrdered(returned);
             _readyBodyBytes += entry.Message.BodyLength;
             return;
         }
@@ -513,7 +530,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
             return;
         }
 
-        _log.Settle(entry.Location, entry.Sequence, Durable && entry.Message.IsPersistent);
+        _log.Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
         entry.Message.Release();
     }
 
@@ -522,7 +539,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     {
         if (noAck)
         {
-            _log.Settle(entry.Location, entry.Sequence, Durable && entry.Message.IsPersistent);
+            _log.Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
             if (release)
             {
                 entry.Message.Release();
@@ -532,7 +549,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         }
 
         _unacked++;
-        if (Durable && entry.Message.IsPersistent && !entry.Redelivered)
+        if (IsKeptOnDisk(entry.Message) && !entry.Redelivered)
         {
             _log.MarkDelivered(entry.Location, entry.Sequence);
         }

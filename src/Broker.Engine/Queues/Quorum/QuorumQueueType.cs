@@ -1,3 +1,4 @@
+using Broker.DataModel.Encoding;
 using Broker.Engine.Arguments;
 using Broker.Engine.Errors;
 using Broker.Engine.Queues.Classic;
@@ -7,8 +8,10 @@ using Broker.Engine.VirtualHosts;
 namespace Broker.Engine.Queues.Quorum;
 
 /// <summary>
-/// RabbitMQ's quorum queues, on one node: declared with quorum's arguments and restrictions, kept
-/// durable. Their messages live in a classic queue's structures for now (no delivery limit yet).
+/// RabbitMQ's quorum queues, on one node: declared with quorum's arguments and restrictions, always
+/// durable. Their messages live in a classic queue's structures; what differs is declared here: returns
+/// are counted (x-delivery-count, x-delivery-limit), and x-overflow reject-publish-dlx, which quorum
+/// queues do not implement, acts as drop-head (RabbitMQ logs a warning and does the same).
 /// </summary>
 public sealed class QuorumQueueType : QueueType
 {
@@ -22,6 +25,34 @@ public sealed class QuorumQueueType : QueueType
     public override string Name => "quorum";
 
     public override IReadOnlyList<string> SupportedArguments => Arguments;
+
+    public override bool CountsReturns => true;
+
+    public override bool KeepsEveryMessage => true;
+
+    public override QueueSettings SettingsFrom(FieldTable arguments)
+    {
+        var settings = QueueSettings.FromArguments(arguments);
+        return settings.Overflow == OverflowBehaviour.RejectPublishDeadLetter ? settings with { Overflow = OverflowBehaviour.DropHead } : settings;
+    }
+
+    public override bool HonoursExclusiveConsume => false;
+
+    public override EngineError CheckConsume(MessageQueue queue, bool noAck, FieldTable arguments, int prefetch, int globalPrefetch) =>
+        globalPrefetch > 0 ? EngineError.NotImplemented($"{queue.DisplayName} does not support global qos") : EngineError.None;
+
+    public override EngineError CheckGet(MessageQueue queue) =>
+        queue.Settings.SingleActiveConsumer
+            ? EngineError.ResourceLocked($"cannot obtain access to locked {queue.DisplayName}. basic.get operations are not supported by quorum queues with single active consumer")
+            : EngineError.None;
+
+    public override EngineError CheckDelete(MessageQueue queue, bool ifUnused, bool ifEmpty)
+    {
+        var flag = ifUnused ? "if-unused" : ifEmpty ? "if-empty" : null;
+        return flag is null
+            ? EngineError.None
+            : EngineError.NotImplemented($"cannot delete {queue.DisplayName}. queue.delete operations with {flag} flag set are not supported by quorum queues");
+    }
 
     /// <summary>rabbit_quorum_queue:declare's checks, in its order.</summary>
     public override EngineError Validate(in QueueDeclaration declaration, string displayName) =>
