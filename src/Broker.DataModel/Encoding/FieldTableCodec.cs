@@ -52,6 +52,34 @@ public static class FieldTableCodec
         return false;
     }
 
+    /// <summary>
+    /// The bytes of a longstr entry named <paramref name="key"/> in an encoded table body; false when
+    /// there is none or it has another type.
+    /// </summary>
+    public static bool TryGetLongString(ReadOnlySpan<byte> body, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        var reader = new AmqpReader(body);
+        while (reader.Remaining > 0)
+        {
+            if (ReadKey(ref reader).SequenceEqual(key))
+            {
+                if (reader.Remaining > 0 && body[reader.Position] == (byte)'S')
+                {
+                    reader.ReadOctet();
+                    value = reader.ReadLongString();
+                    return true;
+                }
+
+                break;
+            }
+
+            SkipValue(ref reader, 0);
+        }
+
+        value = default;
+        return false;
+    }
+
     /// <summary>Checks that a table body is well formed without building it.</summary>
     public static void ValidateTableBody(ReadOnlySpan<byte> body)
     {

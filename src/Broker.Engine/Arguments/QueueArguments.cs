@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
 using Broker.Engine.Queues;
@@ -11,7 +10,7 @@ namespace Broker.Engine.Arguments;
 /// arguments the queue type supports, then arguments known to RabbitMQ that the type does not support.
 /// Unknown arguments are kept and ignored, as RabbitMQ does.
 /// </summary>
-public static partial class QueueArguments
+public static class QueueArguments
 {
     /// <summary>Ten years: RabbitMQ's largest x-message-ttl and x-expires.</summary>
     public const long MaxExpiry = 315_360_000_000;
@@ -24,12 +23,6 @@ public static partial class QueueArguments
         "x-overflow", "x-queue-mode", "x-queue-version", "x-single-active-consumer", "x-queue-type",
         "x-quorum-initial-group-size", "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
         "x-queue-leader-locator", "x-delivery-limit",
-    ];
-
-    private static readonly string[] StreamArguments =
-    [
-        "x-max-length-bytes", "x-queue-type", "x-max-age", "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
-        "x-queue-leader-locator",
     ];
 
     // Every argument some RabbitMQ queue type knows (classic, quorum, stream): one a type does not
@@ -76,27 +69,6 @@ public static partial class QueueArguments
     /// <summary>Checks the arguments of a queue of <paramref name="type"/> about to be created.</summary>
     public static EngineError Validate(FieldTable arguments, string resource, QueueType type) =>
         Validate(arguments, resource, type.SupportedArguments, type.ModuleName);
-
-    /// <summary>
-    /// A declaration whose x-queue-type this engine does not offer. For a type RabbitMQ has (stream),
-    /// the type's own argument and property rules are checked first, in RabbitMQ's order, so those
-    /// refusals read as RabbitMQ's; what passes them gets <paramref name="unsupported"/>.
-    /// </summary>
-    public static EngineError RefuseUnoffered(string type, in QueueDeclaration declaration, string resource, EngineError unsupported)
-    {
-        if (type != "stream")
-        {
-            return unsupported;
-        }
-
-        var error = Validate(declaration.Arguments, resource, StreamArguments, "rabbit_stream_queue");
-        if (!error.IsError)
-        {
-            error = CheckReplicatedProperties(declaration, resource);
-        }
-
-        return error.IsError ? error : unsupported;
-    }
 
     /// <summary>Quorum and stream queues are durable, shared and not auto-delete (rabbit_quorum_queue:declare's order).</summary>
     public static EngineError CheckReplicatedProperties(in QueueDeclaration declaration, string resource)
@@ -169,7 +141,7 @@ public static partial class QueueArguments
             ? (strategy is "at-most-once" or "at-least-once" ? null : "invalid_dlx_strategy")
             : UnacceptableType(value),
         "x-quorum-initial-group-size" or "x-initial-cluster-size" => NonNegativeInteger(value) ?? (FieldValues.AsInteger(value) == 0 ? "{value_zero,0}" : null),
-        "x-max-age" => FieldValues.AsString(value) is { } age && MaxAgePattern().IsMatch(age) ? null : "invalid_max_age",
+        "x-max-age" => MaxAge.TryParse(FieldValues.AsString(value), out _) ? null : "invalid_max_age",
         "x-queue-leader-locator" => FieldValues.AsString(value) is "client-local" or "balanced" or "random" or "least-leaders" ? null : "invalid_queue_leader_locator",
         _ => null,
     };
@@ -199,7 +171,4 @@ public static partial class QueueArguments
     private static string? LongString(object? value) => value is byte[] or string ? null : UnacceptableType(value);
 
     private static string UnacceptableType(object? value) => $"{{unacceptable_type,{FieldValues.TypeName(value)}}}";
-
-    [GeneratedRegex("^[0-9]+[YMDhms]$")]
-    private static partial Regex MaxAgePattern();
 }

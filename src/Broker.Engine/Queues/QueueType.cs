@@ -1,6 +1,6 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
-using Broker.Engine.Stores;
+using Broker.Engine.Sessions;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Queues;
@@ -45,11 +45,23 @@ public abstract class QueueType
     /// <summary>What this type refuses at basic.get.</summary>
     public virtual EngineError CheckGet(MessageQueue queue) => EngineError.None;
 
+    /// <summary>What this type refuses at queue.purge (streams cannot be purged).</summary>
+    public virtual EngineError CheckPurge(MessageQueue queue) => EngineError.None;
+
+    /// <summary>What this type refuses when a delivery is rejected or nacked (streams refuse both).</summary>
+    public virtual EngineError CheckReject(MessageQueue queue) => EngineError.None;
+
+    /// <summary>The header deliveries from this type carry: none, x-delivery-count (quorum), x-stream-offset (stream).</summary>
+    public virtual DeliveryAnnotationKind DeliveryAnnotation => DeliveryAnnotationKind.None;
+
     /// <summary>What this type refuses at queue.delete (quorum queues do not support if-unused and if-empty).</summary>
     public virtual EngineError CheckDelete(MessageQueue queue, bool ifUnused, bool ifEmpty) => EngineError.None;
 
-    /// <summary>A new queue of this type, or one being recovered (its log holds what it had).</summary>
-    public abstract MessageQueue Create(VirtualHost virtualHost, in QueueDeclaration declaration, IQueueLog log);
+    /// <summary>
+    /// A new queue of this type, or one being recovered: it opens its log from the engine's store, which
+    /// holds what the queue had before a restart.
+    /// </summary>
+    public abstract MessageQueue Create(VirtualHost virtualHost, in QueueDeclaration declaration);
 
     /// <summary>RabbitMQ's module name for the type, as its error texts print it (rabbit_classic_queue).</summary>
     public string ModuleName => $"rabbit_{Name}_queue";

@@ -1,5 +1,6 @@
 using Broker.Engine.Queues.Classic;
 using Broker.Engine.Queues.Quorum;
+using Broker.Engine.Queues.Stream;
 
 namespace Broker.Engine.Queues;
 
@@ -8,11 +9,12 @@ public sealed class QueueTypeRegistry
 {
     private readonly Dictionary<string, QueueType> _types = new(StringComparer.Ordinal);
 
-    /// <summary>The types every broker has: classic and quorum.</summary>
+    /// <summary>The types every broker has: classic, quorum and stream.</summary>
     public QueueTypeRegistry()
     {
         Add(new ClassicQueueType());
         Add(new QuorumQueueType());
+        Add(new StreamQueueType());
     }
 
     /// <summary>The type of queues declared without x-queue-type.</summary>

@@ -1,3 +1,5 @@
+using Broker.Engine.Queues;
+
 namespace Broker.Engine.Sessions;
 
 /// <summary>
@@ -19,9 +21,16 @@ public readonly record struct DeliveryAnnotation(DeliveryAnnotationKind Kind, lo
         _ => default,
     };
 
-    /// <summary>What a quorum queue adds: the count once the message has been returned at least once.</summary>
-    public static DeliveryAnnotation ForDeliveryCount(int count) =>
-        count > 0 ? new DeliveryAnnotation(DeliveryAnnotationKind.DeliveryCount, count) : None;
+    /// <summary>
+    /// What a delivery of <paramref name="entry"/> carries from a queue annotating <paramref name="kind"/>:
+    /// a quorum queue's count once the message has come back at least once, a stream's offset always.
+    /// </summary>
+    public static DeliveryAnnotation For(DeliveryAnnotationKind kind, in QueueEntry entry) => kind switch
+    {
+        DeliveryAnnotationKind.DeliveryCount when entry.DeliveryCount > 0 => new(kind, entry.DeliveryCount),
+        DeliveryAnnotationKind.StreamOffset => new(kind, entry.Sequence),
+        _ => None,
+    };
 }
 
 public enum DeliveryAnnotationKind : byte

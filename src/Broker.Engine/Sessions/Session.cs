@@ -197,7 +197,7 @@ public sealed class Session : IConsumerSession
             }
 
             var tag = _deliveryTag + 1;
-            if (!_target.TryWriteDelivery(consumer.TagBytes, tag, entry.Redelivered, entry.Message, DeliveryAnnotation.ForDeliveryCount(entry.DeliveryCount), yieldIfSaturated: true, batch))
+            if (!_target.TryWriteDelivery(consumer.TagBytes, tag, entry.Redelivered, entry.Message, DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry), yieldIfSaturated: true, batch))
             {
                 return false;
             }
@@ -264,7 +264,7 @@ public sealed class Session : IConsumerSession
                 _unacked.Add(new UnackedDelivery(tag, queue, entry, consumer: null));
             }
 
-            _target.WriteGetOk(tag, entry.Redelivered, entry.Message, DeliveryAnnotation.ForDeliveryCount(entry.DeliveryCount), remaining);
+            _target.WriteGetOk(tag, entry.Redelivered, entry.Message, DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry), remaining);
         }
 
         if (noAck)
@@ -341,6 +341,26 @@ public sealed class Session : IConsumerSession
 
             return EngineError.None;
         }
+    }
+
+    /// <summary>
+    /// basic.reject and basic.nack of taken deliveries: refused when one came from a queue that does not
+    /// support them (a stream); the deliveries are then put back, unsettled.
+    /// </summary>
+    public EngineError CheckReject(List<UnackedDelivery> taken)
+    {
+        foreach (var delivery in taken)
+        {
+            var refused = delivery.Queue.Type.CheckReject(delivery.Queue);
+            if (refused.IsError)
+            {
+                RestoreUnacked(taken);
+                taken.Clear();
+                return refused;
+            }
+        }
+
+        return EngineError.None;
     }
 
     /// <summary>basic.recover: every unacknowledged delivery, in tag order.</summary>

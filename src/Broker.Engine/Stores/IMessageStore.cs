@@ -1,10 +1,16 @@
 namespace Broker.Engine.Stores;
 
-/// <summary>Makes the logs of queues (a directory per queue on disk, or memory).</summary>
+/// <summary>Makes the logs of queues and streams (a directory per queue on disk, or memory).</summary>
 public interface IMessageStore
 {
     /// <summary>A log for a queue; a durable queue's log holds what was recovered for it at start-up.</summary>
     IQueueLog OpenLog(string virtualHost, string queue, bool durable);
+
+    /// <summary>
+    /// The log of a stream (always durable), in segments of about <paramref name="segmentSize"/> bytes;
+    /// it holds what was recovered for the stream at start-up.
+    /// </summary>
+    IStreamLog OpenStreamLog(string virtualHost, string queue, long segmentSize);
 
     /// <summary>Bytes appended but not yet written to disk; publishers are paused while this is high.</summary>
     long PendingBytes { get; }

@@ -12,6 +12,8 @@ public sealed class InMemoryMessageStore : IMessageStore
     public long PendingBytes => 0;
 
     public IQueueLog OpenLog(string virtualHost, string queue, bool durable) => new InMemoryQueueLog();
+
+    public IStreamLog OpenStreamLog(string virtualHost, string queue, long segmentSize) => new InMemoryStreamLog(segmentSize);
 }
 
 /// <summary>A queue's tail as a list in memory; a location is the entry's index in it.</summary>

@@ -84,7 +84,7 @@ public sealed partial class VirtualHost
             var typeError = QueueArguments.ResolveType(arguments, displayName, Engine.QueueTypes, out var type);
             if (typeError.IsError)
             {
-                return QueueArguments.RefuseUnoffered(typeName, declaration, displayName, typeError);
+                return typeError;
             }
 
             var validation = QueueArguments.Validate(arguments, displayName, type);
@@ -98,7 +98,7 @@ public sealed partial class VirtualHost
                 return validation;
             }
 
-            var queue = type.Create(this, declaration, Engine.Store.OpenLog(Name, name, durable));
+            var queue = type.Create(this, declaration);
             _queues[name] = queue;
             if (durable)
             {
@@ -116,7 +116,7 @@ public sealed partial class VirtualHost
         var declaration = new QueueDeclaration(name, Durable: true, Exclusive: false, autoDelete, arguments, Owner: null);
         lock (_lock)
         {
-            var queue = type.Create(this, declaration, Engine.Store.OpenLog(Name, name, durable: true));
+            var queue = type.Create(this, declaration);
             _queues[name] = queue;
             return queue;
         }
@@ -199,7 +199,8 @@ public sealed partial class VirtualHost
             return ExclusiveLockedError(queue);
         }
 
-        return queue.Purge();
+        var refused = queue.Type.CheckPurge(queue);
+        return refused.IsError ? refused : queue.Purge();
     }
 
     /// <summary>Removes the exclusive queues of a closed connection.</summary>

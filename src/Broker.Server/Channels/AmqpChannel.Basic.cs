@@ -108,6 +108,12 @@ internal sealed partial class AmqpChannel
     private void HandleBasicNack(ulong deliveryTag, bool multiple, bool requeue, uint methodId)
     {
         var settled = TakeUnacked(deliveryTag, multiple, methodId);
+        var refused = _session.CheckReject(settled);
+        if (refused.IsError)
+        {
+            throw AmqpException.From(refused, methodId);
+        }
+
         var action = requeue ? SettleAction.Requeue : SettleAction.Discard;
         if (_transaction is not null)
         {

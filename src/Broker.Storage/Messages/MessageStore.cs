@@ -98,6 +98,13 @@ public sealed class MessageStore : IMessageStore, IDisposable
         return Track(new QueueLog(this, Path.Combine(_transientRoot, number.ToString(System.Globalization.CultureInfo.InvariantCulture)), durable: false));
     }
 
+    public IStreamLog OpenStreamLog(string virtualHost, string queue, long segmentSize)
+    {
+        var log = (QueueLog)OpenLog(virtualHost, queue, durable: true);
+        log.UseSegmentSize(segmentSize);
+        return log;
+    }
+
     /// <summary>
     /// Recovers the logs of the durable queues the definitions list, and deletes the directories of
     /// queues that no longer exist. Call once, before queues are opened.

@@ -11,12 +11,27 @@ internal sealed partial class QueueLog
 
     public int Read(ref LogPosition cursor, List<QueueEntry> into, int maxCount, long maxBytes)
     {
-        var count = 0;
-        long bytes = 0;
+        var sink = new EntrySink(this, into, maxCount, maxBytes);
+        ReadRecords(ref cursor, ref sink);
+        return sink.Count;
+    }
+
+    /// <summary>What a stream's index needs of each record, without building messages.</summary>
+    public int Scan(ref LogPosition cursor, List<StreamRecord> into, int maxCount)
+    {
+        var sink = new RecordInfoSink(into, maxCount);
+        ReadRecords(ref cursor, ref sink);
+        return sink.Count;
+    }
+
+    /// <summary>Feeds the live records from <paramref name="cursor"/> on to <paramref name="sink"/> until it is full or the log ends.</summary>
+    private void ReadRecords<TSink>(ref LogPosition cursor, ref TSink sink)
+        where TSink : struct, IRecordSink
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
         try
         {
-            while (count < maxCount && bytes < maxBytes)
+            while (!sink.IsFull)
             {
                 Segment? segment;
                 SafeFileHandle? handle = null;
@@ -62,13 +77,14 @@ internal sealed partial class QueueLog
                     available = ReadFile(handle, cursor.Offset, ref buffer, available);
                     if (available <= 0)
                     {
-                        // The segment went away under us (all its records settled): move on.
+                        // The segment went away under us (all its records settled, or dropped): move on.
                         cursor = new LogPosition(cursor.Segment + 1, RecordFormat.SegmentHeaderSize);
                         continue;
                     }
                 }
 
-                var (consumed, read, readBytes) = ParseRecords(segment, cursor, buffer.AsSpan(0, available), into, maxCount - count, maxBytes - bytes);
+                var before = sink.Count;
+                var consumed = ParseRecords(segment, cursor, buffer.AsSpan(0, available), ref sink);
                 if (consumed == 0)
                 {
                     // A record larger than the buffer: grow it and read the record whole.
@@ -87,11 +103,9 @@ internal sealed partial class QueueLog
 
                 lock (_lock)
                 {
-                    segment.Unread -= read;
+                    segment.Unread -= sink.Count - before;
                 }
 
-                count += read;
-                bytes += readBytes;
                 cursor = new LogPosition(cursor.Segment, cursor.Offset + (uint)consumed);
             }
         }
@@ -99,21 +113,19 @@ internal sealed partial class QueueLog
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        return count;
     }
 
     /// <summary>
-    /// Turns the records in <paramref name="data"/> into entries, skipping dead ones (settled before a
+    /// Hands the records in <paramref name="data"/> to the sink, skipping dead ones (settled before a
     /// restart, transient records of an earlier run, dropped ranges). Only live records count toward
-    /// the limits, so a read never comes back empty while live records lie ahead.
+    /// the sink's limits, so a read never comes back empty while live records lie ahead. Returns the
+    /// bytes consumed.
     /// </summary>
-    private (int Consumed, int Live, long LiveBytes) ParseRecords(Segment segment, LogPosition cursor, ReadOnlySpan<byte> data, List<QueueEntry> into, int maxCount, long maxBytes)
+    private int ParseRecords<TSink>(Segment segment, LogPosition cursor, ReadOnlySpan<byte> data, ref TSink sink)
+        where TSink : struct, IRecordSink
     {
         var at = 0;
-        var live = 0;
-        long liveBytes = 0;
-        while (at + 8 <= data.Length && live < maxCount && liveBytes < maxBytes)
+        while (at + 8 <= data.Length && !sink.IsFull)
         {
             var size = RecordFormat.ReadRecordSize(data[at..], int.MaxValue);
             if (size < 0 || at + size > data.Length)
@@ -127,19 +139,58 @@ internal sealed partial class QueueLog
                 || (segment.IsRecovered && !RecordFormat.IsPersistent(record) && RecordFormat.Incarnation(record) != _store.Incarnation);
             if (!dead)
             {
-                var message = RecordFormat.ReadMessage(record, _store.Pool);
-                var redelivered = segment.DeliveredSequences?.Contains(sequence) ?? false;
-                var location = RecordLocation.Pack(new LogPosition(segment.Number, cursor.Offset + (uint)at));
-                message.TimeToLive = -1;
-                into.Add(new QueueEntry(sequence, message, redelivered, location, RecordFormat.ExpiresAt(record)));
-                live++;
-                liveBytes += size;
+                sink.Add(segment, new LogPosition(segment.Number, cursor.Offset + (uint)at), record);
             }
 
             at += size;
         }
 
-        return (at, live, liveBytes);
+        return at;
+    }
+
+    /// <summary>Where <see cref="ReadRecords"/> puts what it reads: a struct, so the loop is specialized and allocates nothing.</summary>
+    private interface IRecordSink
+    {
+        bool IsFull { get; }
+
+        int Count { get; }
+
+        void Add(Segment segment, LogPosition position, ReadOnlySpan<byte> record);
+    }
+
+    /// <summary>Records as queue entries with their messages (a queue's refill, a stream's readers).</summary>
+    private struct EntrySink(QueueLog log, List<QueueEntry> into, int maxCount, long maxBytes) : IRecordSink
+    {
+        private long _bytes;
+
+        public readonly bool IsFull => Count >= maxCount || _bytes >= maxBytes;
+
+        public int Count { get; private set; }
+
+        public void Add(Segment segment, LogPosition position, ReadOnlySpan<byte> record)
+        {
+            var sequence = RecordFormat.Sequence(record);
+            var message = RecordFormat.ReadMessage(record, log._store.Pool);
+            var redelivered = segment.DeliveredSequences?.Contains(sequence) ?? false;
+            message.TimeToLive = -1;
+            into.Add(new QueueEntry(sequence, message, redelivered, RecordLocation.Pack(position), RecordFormat.ExpiresAt(record)));
+            Count++;
+            _bytes += record.Length;
+        }
+    }
+
+    /// <summary>Records as offsets, times, places and sizes only (a stream's index).</summary>
+    private struct RecordInfoSink(List<StreamRecord> into, int maxCount) : IRecordSink
+    {
+        public readonly bool IsFull => Count >= maxCount;
+
+        public int Count { get; private set; }
+
+        public void Add(Segment segment, LogPosition position, ReadOnlySpan<byte> record)
+        {
+            into.Add(new StreamRecord(RecordFormat.Sequence(record), RecordFormat.ExpiresAt(record), position, record.Length));
+            Count++;
+        }
     }
 
     private static int ReadFile(SafeFileHandle handle, uint offset, ref byte[] buffer, int length)

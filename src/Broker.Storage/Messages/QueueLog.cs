@@ -222,7 +222,7 @@ internal sealed partial class QueueLog : IQueueLog
     private Segment SegmentFor(int size)
     {
         var active = _active;
-        if (active is not null && (active.AppendEnd + (long)size <= _store.SegmentSize || active.AppendEnd == RecordFormat.SegmentHeaderSize))
+        if (active is not null && (active.AppendEnd + (long)size <= SegmentLimit || active.AppendEnd == RecordFormat.SegmentHeaderSize))
         {
             return active;
         }

@@ -2,7 +2,6 @@ using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
 using Broker.Engine.Queues;
 using Broker.Engine.Queues.Classic;
-using Broker.Engine.Stores;
 using Broker.Engine.Tests.Support;
 using Broker.Engine.VirtualHosts;
 
@@ -38,8 +37,9 @@ public class QueueTypeTests
         Assert.IsType<ClassicQueueType>(types.Default);
         Assert.True(types.TryGet("quorum", out var quorum));
         Assert.Equal("quorum", quorum.Name);
-        Assert.False(types.TryGet("stream", out _));
-        Assert.Equal(["classic", "quorum"], types.Types.Select(t => t.Name).Order(StringComparer.Ordinal));
+        Assert.True(types.TryGet("stream", out var stream));
+        Assert.IsType<Broker.Engine.Queues.Stream.StreamQueueType>(stream);
+        Assert.Equal(["classic", "quorum", "stream"], types.Types.Select(t => t.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -170,23 +170,21 @@ public class QueueTypeTests
     }
 
     [Fact]
-    public void A_stream_queue_not_offered_is_still_checked_by_streams_rules_first()
+    public void A_stream_declaration_is_checked_by_streams_rules()
     {
-        // As before the queue types were pluggable: what RabbitMQ's stream type refuses reads as its refusal.
         Host.AssertError(Declare("q", OfType("stream")).Error, ErrorKind.PreconditionFailed, "invalid property 'non-durable' for queue 'q' in vhost '/'");
         Host.AssertError(
             Declare("q", OfType("stream", ("x-message-ttl", 1000)), durable: true).Error,
             ErrorKind.PreconditionFailed,
             "invalid arg 'x-message-ttl' for queue 'q' in vhost '/' of queue type rabbit_stream_queue");
-        Host.AssertError(Declare("q", OfType("fancy")).Error, ErrorKind.PreconditionFailed, "invalid arg 'x-queue-type' for queue 'q' in vhost '/': \"unsupported queue type 'fancy'\"");
     }
 
     [Fact]
     public void An_unregistered_type_is_refused_with_RabbitMQs_text()
     {
-        var result = Declare("q", OfType("stream"), durable: true);
+        var result = Declare("q", OfType("fancy"), durable: true);
 
-        Host.AssertError(result.Error, ErrorKind.PreconditionFailed, "invalid arg 'x-queue-type' for queue 'q' in vhost '/': \"unsupported queue type 'stream'\"");
+        Host.AssertError(result.Error, ErrorKind.PreconditionFailed, "invalid arg 'x-queue-type' for queue 'q' in vhost '/': \"unsupported queue type 'fancy'\"");
         Assert.False(_host.VHost.TryGetQueue("q", out _));
     }
 
@@ -201,14 +199,14 @@ public class QueueTypeTests
     [Fact]
     public void Registering_a_type_under_a_name_makes_that_name_declarable()
     {
-        Assert.True(Declare("before", OfType("stream")).IsError);
-        var stream = new TestQueueType("stream");
+        Assert.True(Declare("before", OfType("fancy")).IsError);
+        var stream = new TestQueueType("fancy");
         _host.Engine.QueueTypes.Add(stream);
 
-        var result = Declare("after", OfType("stream"));
+        var result = Declare("after", OfType("fancy"));
 
         Assert.False(result.IsError, result.Error.Text);
-        Assert.Equal("stream", result.Value.Queue.Type.Name);
+        Assert.Equal("fancy", result.Value.Queue.Type.Name);
         Assert.Equal(1, stream.Created);
     }
 
@@ -273,10 +271,10 @@ public class QueueTypeTests
             return Refusal;
         }
 
-        public override MessageQueue Create(VirtualHost virtualHost, in QueueDeclaration declaration, IQueueLog log)
+        public override MessageQueue Create(VirtualHost virtualHost, in QueueDeclaration declaration)
         {
             Declarations.Add(declaration);
-            return new ClassicQueue(virtualHost, this, declaration, log);
+            return new ClassicQueue(virtualHost, this, declaration, virtualHost.Engine.Store.OpenLog(virtualHost.Name, declaration.Name, declaration.Durable));
         }
     }
 }

@@ -12,6 +12,8 @@ internal sealed class GatedStore(IMessageStore inner) : IMessageStore
     public long PendingBytes => inner.PendingBytes;
 
     public IQueueLog OpenLog(string virtualHost, string queue, bool durable) => Last = new GatedLog(inner.OpenLog(virtualHost, queue, durable));
+
+    public IStreamLog OpenStreamLog(string virtualHost, string queue, long segmentSize) => inner.OpenStreamLog(virtualHost, queue, segmentSize);
 }
 
 /// <summary>Delegates to a real log; once armed, the next Read returns only after <see cref="Release"/>.</summary>

@@ -1,4 +1,3 @@
-using Broker.Engine.Stores;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Queues.Classic;
@@ -17,6 +16,6 @@ public sealed class ClassicQueueType : QueueType
 
     public override IReadOnlyList<string> SupportedArguments => Arguments;
 
-    public override MessageQueue Create(VirtualHost virtualHost, in QueueDeclaration declaration, IQueueLog log) =>
-        new ClassicQueue(virtualHost, this, declaration, log);
+    public override MessageQueue Create(VirtualHost virtualHost, in QueueDeclaration declaration) =>
+        new ClassicQueue(virtualHost, this, declaration, virtualHost.Engine.Store.OpenLog(virtualHost.Name, declaration.Name, declaration.Durable));
 }

@@ -2,7 +2,7 @@ using Broker.DataModel.Encoding;
 using Broker.Engine.Arguments;
 using Broker.Engine.Errors;
 using Broker.Engine.Queues.Classic;
-using Broker.Engine.Stores;
+using Broker.Engine.Sessions;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Queues.Quorum;
@@ -27,6 +27,8 @@ public sealed class QuorumQueueType : QueueType
     public override IReadOnlyList<string> SupportedArguments => Arguments;
 
     public override bool CountsReturns => true;
+
+    public override DeliveryAnnotationKind DeliveryAnnotation => DeliveryAnnotationKind.DeliveryCount;
 
     public override bool KeepsEveryMessage => true;
 
@@ -58,6 +60,6 @@ public sealed class QuorumQueueType : QueueType
     public override EngineError Validate(in QueueDeclaration declaration, string displayName) =>
         QueueArguments.CheckReplicatedProperties(declaration, displayName);
 
-    public override MessageQueue Create(VirtualHost virtualHost, in QueueDeclaration declaration, IQueueLog log) =>
-        new ClassicQueue(virtualHost, this, declaration, log);
+    public override MessageQueue Create(VirtualHost virtualHost, in QueueDeclaration declaration) =>
+        new ClassicQueue(virtualHost, this, declaration, virtualHost.Engine.Store.OpenLog(virtualHost.Name, declaration.Name, durable: true));
 }

@@ -1,0 +1,162 @@
+using Broker.Engine.Delivery;
+using Broker.Engine.Stores;
+
+namespace Broker.Engine.Queues.Stream;
+
+/// <summary>
+/// The delivery pump: one run at a time on the thread pool, reading each consumer's next messages
+/// from the log (outside the stream's lock) as far as its credit goes, filtering, and handing them
+/// to its session. A delivery the session refuses (no credit left, output full) is read again next
+/// time from its place in the log.
+/// </summary>
+public sealed partial class StreamQueue : IThreadPoolWorkItem
+{
+    /// <summary>Most deliveries to one consumer in one run, before the others get their turn.</summary>
+    private const int DeliveryBudget = 256;
+
+    private const int ReadBatch = 64;
+    private const long ReadBytes = 1024 * 1024;
+
+    private readonly FlushBatch _pumpBatch = new();
+    private readonly List<StreamSubscription> _pumpList = [];
+    private readonly List<QueueEntry> _read = new(ReadBatch);
+    private bool _pumpQueued;
+    private bool _pumpRunning;
+    private bool _pumpAgain;
+
+    /// <summary>Deliveries happen on the pump: a pump asked for by the caller runs there too.</summary>
+    public override void Pump(FlushBatch batch) => SchedulePump();
+
+    public override void SchedulePump()
+    {
+        lock (_lock)
+        {
+            SchedulePumpLocked();
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        try
+        {
+            RunPump();
+        }
+        catch (Exception ex)
+        {
+            VirtualHost.Engine.ReportUnexpected(ex, $"delivery pump of {DisplayName}");
+            lock (_lock)
+            {
+                _pumpRunning = false;
+            }
+        }
+    }
+
+    private void SchedulePumpLocked()
+    {
+        if (_pumpRunning)
+        {
+            _pumpAgain = true;
+        }
+        else if (!_pumpQueued && !IsDeleted)
+        {
+            _pumpQueued = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    private void RunPump()
+    {
+        lock (_lock)
+        {
+            _pumpQueued = false;
+            if (_pumpRunning)
+            {
+                _pumpAgain = true;
+                return;
+            }
+
+            _pumpRunning = true;
+            _pumpList.Clear();
+            _pumpList.AddRange(_subscriptions);
+        }
+
+        var more = false;
+        foreach (var subscription in _pumpList)
+        {
+            more |= DeliverTo(subscription);
+        }
+
+        _pumpList.Clear();
+        _pumpBatch.FlushAll();
+        lock (_lock)
+        {
+            _pumpRunning = false;
+            if (more || _pumpAgain)
+            {
+                _pumpAgain = false;
+                SchedulePumpLocked();
+            }
+        }
+    }
+
+    /// <summary>Delivers to one consumer what its credit allows. True when it stopped on its budget with more to read.</summary>
+    private bool DeliverTo(StreamSubscription subscription)
+    {
+        var consumer = subscription.Consumer;
+        var budget = DeliveryBudget;
+        while (budget > 0 && !subscription.Removed && subscription.NextOffset < Volatile.Read(ref _next))
+        {
+            // A hint read without the session's lock: the session decides, and an ack schedules a pump.
+            var credit = consumer.PrefetchLimit - consumer.Unacked;
+            if (credit <= 0)
+            {
+                return false;
+            }
+
+            var cursor = subscription.Cursor;
+            _read.Clear();
+            if (_log.Read(ref cursor, _read, Math.Min(Math.Min(credit, budget), ReadBatch), ReadBytes) == 0)
+            {
+                return false;
+            }
+
+            var refused = false;
+            foreach (var entry in _read)
+            {
+                if (refused)
+                {
+                    entry.Message.Release();
+                    continue;
+                }
+
+                if (entry.Sequence < subscription.NextOffset || (subscription.Filter is { } filter && !filter.Matches(entry.Message.Properties)))
+                {
+                    // Before the start a search landed near, or filtered out: passed over.
+                    subscription.NextOffset = Math.Max(subscription.NextOffset, entry.Sequence + 1);
+                    entry.Message.Release();
+                    continue;
+                }
+
+                if (subscription.Removed || !consumer.Session.TryDeliver(consumer, this, entry, _pumpBatch))
+                {
+                    // Read again from here next time.
+                    refused = true;
+                    cursor = RecordLocation.Unpack(entry.Location);
+                    entry.Message.Release();
+                    continue;
+                }
+
+                subscription.NextOffset = entry.Sequence + 1;
+                budget--;
+            }
+
+            subscription.Cursor = cursor;
+            if (refused)
+            {
+                return false;
+            }
+        }
+
+        return budget == 0;
+    }
+}
