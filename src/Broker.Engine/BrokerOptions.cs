@@ -17,4 +17,7 @@ public sealed class EngineOptions
 
     /// <summary>Bytes of messages all queues together keep in memory before new ones go to logs.</summary>
     public long HeadMemoryLimit { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>The clock of engine timers (delayed messages); tests substitute one they move by hand.</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
 }

@@ -6,6 +6,12 @@ public interface IMessageStore
     /// <summary>A log for a queue; a durable queue's log holds what was recovered for it at start-up.</summary>
     IQueueLog OpenLog(string virtualHost, string queue, bool durable);
 
+    /// <summary>
+    /// The log of a delayed message exchange's pending messages (kept apart from queues' logs); a
+    /// durable exchange's log holds what was recovered for it at start-up.
+    /// </summary>
+    IQueueLog OpenDelayLog(string virtualHost, string exchange, bool durable);
+
     /// <summary>Bytes appended but not yet written to disk; publishers are paused while this is high.</summary>
     long PendingBytes { get; }
 }

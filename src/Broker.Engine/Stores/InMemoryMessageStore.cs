@@ -12,6 +12,8 @@ public sealed class InMemoryMessageStore : IMessageStore
     public long PendingBytes => 0;
 
     public IQueueLog OpenLog(string virtualHost, string queue, bool durable) => new InMemoryQueueLog();
+
+    public IQueueLog OpenDelayLog(string virtualHost, string exchange, bool durable) => new InMemoryQueueLog();
 }
 
 /// <summary>A queue's tail as a list in memory; a location is the entry's index in it.</summary>
@@ -93,6 +95,21 @@ public sealed class InMemoryQueueLog : IQueueLog
         }
 
         return read;
+    }
+
+    public Message? ReadAt(long location)
+    {
+        lock (_entries)
+        {
+            var index = (int)RecordLocation.Unpack(location).Offset;
+            if (index >= _entries.Count || _entries[index] is not { } entry)
+            {
+                return null;
+            }
+
+            _entries[index] = null;
+            return entry.Message;
+        }
     }
 
     public void Delete()
