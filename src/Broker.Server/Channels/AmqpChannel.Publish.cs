@@ -174,7 +174,7 @@ internal sealed partial class AmqpChannel
     /// An x-delay string that is not an integer: the plugin's binary_to_integer crashes the channel and
     /// RabbitMQ closes the connection with 541 INTERNAL_ERROR (rabbit_binary_generator:map_exception).
     /// </summary>
-    private static AmqpException InvalidDelay() => new(ReplyCodes.InternalError, "INTERNAL_ERROR", 0);
+    private static AmqpException InvalidDelay() => AmqpException.ChannelCrashed();
 
     private void Confirmed(ulong confirmSequence, bool rejected)
     {
