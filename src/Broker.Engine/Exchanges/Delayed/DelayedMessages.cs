@@ -139,7 +139,8 @@ internal sealed class DelayedMessages : IPersistListener
         lock (_lock)
         {
             var sequence = (long)confirmSequence;
-            if (!_stopped && _awaitingDisk.Remove(sequence, out var location))
+            // Settled even when stopping: the writer still runs, and a routed record must not be routed again.
+            if (_awaitingDisk.Remove(sequence, out var location))
             {
                 _log.Settle(location, sequence, persistent: true);
             }
@@ -269,10 +270,7 @@ internal sealed class DelayedMessages : IPersistListener
                 lock (_lock)
                 {
                     _awaitingDisk.Remove(sequence);
-                    if (!_stopped)
-                    {
-                        _log.Settle(location, sequence, persistent);
-                    }
+                    _log.Settle(location, sequence, persistent);
                 }
             }
         }
