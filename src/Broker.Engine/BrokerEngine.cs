@@ -93,5 +93,17 @@ public sealed class BrokerEngine
         return added;
     }
 
+    /// <summary>The broker is stopping: delayed exchanges stop routing (what they hold stays in their logs).</summary>
+    public void Stop()
+    {
+        foreach (var virtualHost in VirtualHosts)
+        {
+            foreach (var exchange in virtualHost.Exchanges)
+            {
+                (exchange as Exchanges.Delayed.DelayedMessageExchange)?.Pending.Stop();
+            }
+        }
+    }
+
     public bool TryGetVirtualHost(string name, out VirtualHost virtualHost) => _virtualHosts.TryGetValue(name, out virtualHost!);
 }

@@ -114,6 +114,7 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
             return;
         }
 
+        _engine?.Stop();
         _storage.Dispose();
         Log.Stopped(_logger, GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
     }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Broker.Engine;
+using Broker.Engine.Exchanges;
+using Broker.Engine.Exchanges.Delayed;
 using Broker.Engine.Messages;
 using Broker.Engine.Stores;
 using Broker.Storage.Definitions;
@@ -57,7 +59,7 @@ public sealed class DurableStorage : IBrokerStorage
         {
             messages = new MessageStore(directory.Path, pool, directory.Incarnation, logger);
             definitions = DefinitionStore.Open(directory.Path, messages, productVersion, text => Log.Recovery(logger, text));
-            messages.Recover(definitions.Model.Queues.Keys);
+            messages.Recover(definitions.Model.Queues.Keys, DelayedExchanges(definitions.Model));
             return new DurableStorage(directory, messages, definitions, logger, started);
         }
         catch
@@ -155,13 +157,33 @@ public sealed class DurableStorage : IBrokerStorage
                 : vhost.BindExchange(binding.Destination, binding.Source, binding.RoutingKey, binding.Arguments);
         }
 
-        // Only now, with bindings in place for dead-lettering: expire what expired while stopped.
+        // Only now, with bindings in place for dead-lettering: expire what expired while stopped,
+        // and route delayed messages that came due.
         foreach (var vhost in engine.VirtualHosts)
         {
             foreach (var queue in vhost.Queues)
             {
                 queue.StartRecovered();
             }
+
+            foreach (var exchange in vhost.Exchanges)
+            {
+                (exchange as DelayedMessageExchange)?.StartRecovered();
+            }
         }
+    }
+
+    private static List<(string VirtualHost, string Exchange)> DelayedExchanges(DefinitionsModel model)
+    {
+        var delayed = new List<(string, string)>();
+        foreach (var exchange in model.Exchanges.Values)
+        {
+            if (exchange.Type == ExchangeTypes.DelayedMessage)
+            {
+                delayed.Add((exchange.VirtualHost, exchange.Name));
+            }
+        }
+
+        return delayed;
     }
 }

@@ -10,6 +10,7 @@ internal sealed class Scenarios(Options options)
 {
     internal static readonly TimeSpan AdminTimeout = TimeSpan.FromSeconds(30);
     private readonly DurabilityScenarios _durability = new(options);
+    private readonly DelayedScenario _delayed = new(options);
 
     /// <summary>A message-flow scenario: producer -> (exchange) -> queue(s) -> consumer(s).</summary>
     private sealed record Flow(string Name, int Queues, bool Fanout, int BodySize, bool Persistent, bool Confirms, bool Consume);
@@ -67,6 +68,7 @@ internal sealed class Scenarios(Options options)
                 new("idleCpu", "idle broker CPU %", "N1"),
                 new("rss2", "RSS after close MB", "N1"),
             ]),
+        "delayed" => _delayed.CreateTable(),
         _ => _durability.CreateTable(scenario) ?? throw new ArgumentException($"unknown scenario {scenario}"),
     };
 
@@ -159,6 +161,12 @@ internal sealed class Scenarios(Options options)
                     break;
                 case "connections":
                     await RunConnectionsAsync(target, client, row, ct);
+                    break;
+                case "delayed" when client != ClientKind.Dotnet:
+                    row.Notes.Add("skipped: the delayed scenario publishes headers, which only the RabbitMQ.Client client does");
+                    break;
+                case "delayed":
+                    await _delayed.RunAsync(target, row, ct);
                     break;
                 case "backlog" or "recovery" or "backlog10m":
                     await _durability.RunAsync(scenario, target, client, row, crash, ct);

@@ -43,6 +43,9 @@ public readonly ref struct MessageProperties
     /// <summary>The headers table body (without its length prefix); empty when absent.</summary>
     public ReadOnlySpan<byte> HeadersBody => _headersAt < 0 ? default : _encoded.Slice(_headersAt, _headersLength);
 
+    /// <summary>Where <see cref="HeadersBody"/> starts in the encoded properties; -1 when absent.</summary>
+    public int HeadersBodyOffset => _headersAt;
+
     public bool HasExpiration => _expirationAt >= 0;
 
     public ReadOnlySpan<byte> Expiration => ShortStringAt(_expirationAt);

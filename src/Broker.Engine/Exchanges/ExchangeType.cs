@@ -7,5 +7,8 @@ public static class ExchangeTypes
     public const string Topic = "topic";
     public const string Headers = "headers";
 
-    public static bool IsKnown(string type) => type is Direct or Fanout or Topic or Headers;
+    /// <summary>The delayed message exchange (RabbitMQ's community plugin): another type's routing, after x-delay ms.</summary>
+    public const string DelayedMessage = "x-delayed-message";
+
+    public static bool IsKnown(string type) => type is Direct or Fanout or Topic or Headers or DelayedMessage;
 }

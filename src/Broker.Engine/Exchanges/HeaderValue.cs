@@ -160,7 +160,7 @@ internal readonly ref struct HeaderValue
 
     /// <summary>The value's bytes: for strings and binaries the content, for tables and arrays the
     /// length-prefixed encoding, for numbers their big-endian bytes. False for an unknown type.</summary>
-    private static bool TryReadRaw(scoped ref AmqpReader reader, byte type, out ReadOnlySpan<byte> raw)
+    internal static bool TryReadRaw(scoped ref AmqpReader reader, byte type, out ReadOnlySpan<byte> raw)
     {
         switch (type)
         {

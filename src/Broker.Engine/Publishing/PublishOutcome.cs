@@ -7,7 +7,11 @@ namespace Broker.Engine.Publishing;
 /// Durable copies are still on their way to disk: the persist listener given to the publish is told
 /// when they are synced (and a confirm waits for that); false means the outcome is final now.
 /// </param>
-public readonly record struct PublishOutcome(int Queues, bool Rejected, bool PersistPending)
+/// <param name="InvalidDelay">
+/// A delayed message exchange could not read the x-delay header (a string that is not an integer):
+/// nothing was enqueued, and the publisher's connection is closed as the plugin's crash closes it.
+/// </param>
+public readonly record struct PublishOutcome(int Queues, bool Rejected, bool PersistPending, bool InvalidDelay = false)
 {
     /// <summary>Some queue took (or refused) the message: no basic.return for a mandatory publish.</summary>
     public bool Routed => Queues > 0;

@@ -12,6 +12,12 @@ public interface IMessageStore
     /// </summary>
     IStreamLog OpenStreamLog(string virtualHost, string queue, long segmentSize);
 
+    /// <summary>
+    /// The log of a delayed message exchange's pending messages (kept apart from queues' logs); a
+    /// durable exchange's log holds what was recovered for it at start-up.
+    /// </summary>
+    IQueueLog OpenDelayLog(string virtualHost, string exchange, bool durable);
+
     /// <summary>Bytes appended but not yet written to disk; publishers are paused while this is high.</summary>
     long PendingBytes { get; }
 }

@@ -46,6 +46,12 @@ public interface IQueueLog
     /// </summary>
     int Read(ref LogPosition cursor, List<QueueEntry> into, int maxCount, long maxBytes);
 
+    /// <summary>
+    /// Reads the one live record at <paramref name="location"/> (a delayed exchange reads its messages
+    /// in due order, not log order); null when there is none. Without the queue lock; may do I/O.
+    /// </summary>
+    Message? ReadAt(long location);
+
     /// <summary>The queue is gone: its records and files go too.</summary>
     void Delete();
 }

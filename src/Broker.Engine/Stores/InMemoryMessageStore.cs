@@ -14,6 +14,8 @@ public sealed class InMemoryMessageStore : IMessageStore
     public IQueueLog OpenLog(string virtualHost, string queue, bool durable) => new InMemoryQueueLog();
 
     public IStreamLog OpenStreamLog(string virtualHost, string queue, long segmentSize) => new InMemoryStreamLog(segmentSize);
+
+    public IQueueLog OpenDelayLog(string virtualHost, string exchange, bool durable) => new InMemoryQueueLog();
 }
 
 /// <summary>A queue's tail as a list in memory; a location is the entry's index in it.</summary>
@@ -95,6 +97,21 @@ public sealed class InMemoryQueueLog : IQueueLog
         }
 
         return read;
+    }
+
+    public Message? ReadAt(long location)
+    {
+        lock (_entries)
+        {
+            var index = (int)RecordLocation.Unpack(location).Offset;
+            if (index >= _entries.Count || _entries[index] is not { } entry)
+            {
+                return null;
+            }
+
+            _entries[index] = null;
+            return entry.Message;
+        }
     }
 
     public void Delete()

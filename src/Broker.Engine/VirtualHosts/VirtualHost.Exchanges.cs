@@ -2,6 +2,7 @@ using Broker.DataModel.Encoding;
 using Broker.Engine.Arguments;
 using Broker.Engine.Errors;
 using Broker.Engine.Exchanges;
+using Broker.Engine.Exchanges.Delayed;
 using Broker.Engine.Stores;
 
 namespace Broker.Engine.VirtualHosts;
@@ -54,6 +55,11 @@ public sealed partial class VirtualHost
                     $"invalid type '{FieldValues.TypeName(alternate)}' for arg 'alternate-exchange' in {Names.Exchange(name, Name)}");
             }
 
+            if (type == ExchangeTypes.DelayedMessage && DelayedMessageExchange.ValidateArguments(arguments) is { IsError: true } invalid)
+            {
+                return invalid;
+            }
+
             var exchange = ExchangeFactory.Create(this, name, type, durable, autoDelete, @internal, arguments);
             _exchanges[name] = exchange;
             if (durable)
@@ -102,6 +108,7 @@ public sealed partial class VirtualHost
         }
 
         exchange.IsDeleted = true;
+        (exchange as DelayedMessageExchange)?.Pending.Drop();
         if (exchange.Durable)
         {
             Engine.Definitions.Persist(new ExchangeDeleted(Name, exchange.Name));

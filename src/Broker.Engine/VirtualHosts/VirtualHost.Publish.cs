@@ -2,6 +2,7 @@ using Broker.DataModel.Content;
 using Broker.DataModel.Encoding;
 using Broker.Engine.Delivery;
 using Broker.Engine.Exchanges;
+using Broker.Engine.Exchanges.Delayed;
 using Broker.Engine.Messages;
 using Broker.Engine.Publishing;
 using Broker.Engine.Queues;
@@ -13,7 +14,7 @@ namespace Broker.Engine.VirtualHosts;
 /// <summary>
 /// The one publish operation: route, enqueue, outcome. A channel's basic.publish, a transaction's
 /// commit (routed at publish, enqueued at commit, as RabbitMQ does) and dead-lettering all come
-/// through here; so will the delayed exchange and the management API's publish. Nothing here knows
+/// through here, and so do a delayed exchange's messages when due; so will the management API's publish. Nothing here knows
 /// frames or replies: the caller turns the outcome into basic.return, confirms or commit-ok.
 /// </summary>
 public sealed partial class VirtualHost
@@ -28,7 +29,12 @@ public sealed partial class VirtualHost
     public PublishOutcome Publish(Exchange exchange, ref Message message, ReadOnlySpan<byte> headers, RouteTargets targets, FlushBatch batch, IPersistListener? listener = null, ulong confirmSequence = 0)
     {
         Route(exchange, ref message, headers, targets);
-        return Enqueue(message, targets.Queues, batch, listener, confirmSequence);
+        if (targets.InvalidDelay)
+        {
+            return new PublishOutcome(0, Rejected: false, PersistPending: false, InvalidDelay: true);
+        }
+
+        return Enqueue(message, targets.Queues, targets.Delayed, batch, listener, confirmSequence, skipDeadLetterCycles: false);
     }
 
     /// <summary>
@@ -58,13 +64,17 @@ public sealed partial class VirtualHost
     }
 
     /// <summary>
-    /// Enqueues a routed message on <paramref name="queues"/> (a transaction commits what it routed at
-    /// publish time this way).
+    /// Enqueues a routed message on <paramref name="queues"/> and hands it to the delayed exchanges that
+    /// hold it (a transaction commits what it routed at publish time this way).
     /// </summary>
     public PublishOutcome Enqueue(Message message, List<MessageQueue> queues, FlushBatch batch, IPersistListener? listener = null, ulong confirmSequence = 0) =>
-        Enqueue(message, queues, batch, listener, confirmSequence, skipDeadLetterCycles: false);
+        Enqueue(message, queues, delayed: null, batch, listener, confirmSequence, skipDeadLetterCycles: false);
 
-    private static PublishOutcome Enqueue(Message message, List<MessageQueue> queues, FlushBatch batch, IPersistListener? listener, ulong confirmSequence, bool skipDeadLetterCycles)
+    /// <inheritdoc cref="Enqueue(Message, List{MessageQueue}, FlushBatch, IPersistListener?, ulong)"/>
+    public PublishOutcome Enqueue(Message message, List<MessageQueue> queues, List<DelayedRoute>? delayed, FlushBatch batch, IPersistListener? listener = null, ulong confirmSequence = 0) =>
+        Enqueue(message, queues, delayed, batch, listener, confirmSequence, skipDeadLetterCycles: false);
+
+    private static PublishOutcome Enqueue(Message message, List<MessageQueue> queues, List<DelayedRoute>? delayed, FlushBatch batch, IPersistListener? listener, ulong confirmSequence, bool skipDeadLetterCycles)
     {
         if (listener is not null)
         {
@@ -87,6 +97,15 @@ public sealed partial class VirtualHost
 
             // A queue that refused the message still counts as routed: no basic.return.
             reached += result != EnqueueResult.Gone ? 1 : 0;
+        }
+
+        // A held message reaches no queue now: a mandatory publish gets basic.return, as with the plugin.
+        if (delayed is { Count: > 0 })
+        {
+            foreach (var route in delayed)
+            {
+                route.Exchange.Pending.Add(message, route.Delay);
+            }
         }
 
         // Without a listener there is nothing to wait for; with one, the log appends counted the copies.
@@ -112,7 +131,11 @@ public sealed partial class VirtualHost
             var current = (Exchange)pending[^1];
             pending.RemoveAt(pending.Count - 1);
             matches.Clear();
-            current.Match(routingKey, headersTable, matches);
+            if (current is not DelayedMessageExchange delayed || !targets.TryDelay(delayed, headersTable))
+            {
+                current.Match(routingKey, headersTable, matches);
+            }
+
             if (matches.Count == 0 && current.AlternateExchange is { } alternateName && TryGetExchange(alternateName, out var alternate))
             {
                 matches.Add(alternate);
@@ -164,7 +187,12 @@ public sealed partial class VirtualHost
             try
             {
                 Route(exchange, ref message, MessageProperties.Parse(message.Properties).HeadersBody, targets);
-                Enqueue(message, targets.Queues, batch, listener: null, confirmSequence: 0, skipDeadLetterCycles: reason != DeadLetterReason.Rejected);
+
+                // An unreadable x-delay crashes the plugin's route; here the dead-lettered copy is dropped.
+                if (!targets.InvalidDelay)
+                {
+                    Enqueue(message, targets.Queues, targets.Delayed, batch, listener: null, confirmSequence: 0, skipDeadLetterCycles: reason != DeadLetterReason.Rejected);
+                }
             }
             finally
             {

@@ -143,11 +143,21 @@ internal sealed partial class AmqpChannel
         {
             // Routed now, enqueued at commit (rabbit_channel routes a transactional publish at once too).
             _virtualHost.Route(exchange, ref message, properties.HeadersBody, _routeTargets);
-            _transaction.AddPublish(message, _routeTargets.Queues, mandatory);
+            if (_routeTargets.InvalidDelay)
+            {
+                throw InvalidDelay();
+            }
+
+            _transaction.AddPublish(message, _routeTargets, mandatory);
             return;
         }
 
         var outcome = _virtualHost.Publish(exchange, ref message, properties.HeadersBody, _routeTargets, Batch, _confirms is null ? null : this, confirmSequence);
+        if (outcome.InvalidDelay)
+        {
+            throw InvalidDelay();
+        }
+
         if (!outcome.Routed && mandatory)
         {
             WriteReturn(message);
@@ -159,6 +169,12 @@ internal sealed partial class AmqpChannel
             Confirmed(confirmSequence, outcome.Rejected);
         }
     }
+
+    /// <summary>
+    /// An x-delay string that is not an integer: the plugin's binary_to_integer crashes the channel and
+    /// RabbitMQ closes the connection with 541 INTERNAL_ERROR (rabbit_binary_generator:map_exception).
+    /// </summary>
+    private static AmqpException InvalidDelay() => AmqpException.ChannelCrashed();
 
     private void Confirmed(ulong confirmSequence, bool rejected)
     {

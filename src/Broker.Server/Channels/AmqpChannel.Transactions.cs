@@ -1,5 +1,7 @@
+using Broker.Engine.Exchanges.Delayed;
 using Broker.Engine.Messages;
 using Broker.Engine.Queues;
+using Broker.Engine.Routing;
 using Broker.Engine.Sessions;
 using Broker.Engine.Stores;
 using Broker.Protocol.Methods;
@@ -121,12 +123,12 @@ internal sealed partial class AmqpChannel
     {
         var transaction = _transaction ?? throw AmqpException.PreconditionFailed("channel is not transactional", MethodIds.TxCommit);
         var waiter = new CommitWaiter();
-        foreach (var (message, queues, mandatory) in transaction.Publishes)
+        foreach (var (message, queues, delayed, mandatory) in transaction.Publishes)
         {
             try
             {
                 waiter.Add();
-                var outcome = _virtualHost.Enqueue(message, queues, Batch, waiter);
+                var outcome = _virtualHost.Enqueue(message, queues, delayed, Batch, waiter);
                 if (!outcome.PersistPending)
                 {
                     waiter.OnPersisted(0, success: true);
@@ -201,7 +203,7 @@ internal sealed partial class AmqpChannel
         }
 
         _session.RestoreUnacked(restored);
-        foreach (var (message, _, _) in transaction.Publishes)
+        foreach (var (message, _, _, _) in transaction.Publishes)
         {
             message.Release();
         }
@@ -221,7 +223,7 @@ internal sealed partial class AmqpChannel
             return null;
         }
 
-        foreach (var (message, _, _) in transaction.Publishes)
+        foreach (var (message, _, _, _) in transaction.Publishes)
         {
             message.Release();
         }
@@ -239,15 +241,15 @@ internal sealed partial class AmqpChannel
     /// <summary>What a transactional channel has done since its last commit or rollback.</summary>
     private sealed class Transaction
     {
-        public List<(Message Message, List<MessageQueue> Queues, bool Mandatory)> Publishes { get; } = [];
+        public List<(Message Message, List<MessageQueue> Queues, List<DelayedRoute>? Delayed, bool Mandatory)> Publishes { get; } = [];
 
         public List<(List<UnackedDelivery> Deliveries, SettleAction Action)> Settles { get; } = [];
 
         /// <summary>Takes over the publisher's reference to the message; routing was done at publish time.</summary>
-        public void AddPublish(Message message, List<MessageQueue> queues, bool mandatory)
+        public void AddPublish(Message message, RouteTargets targets, bool mandatory)
         {
             message.AddReference();
-            Publishes.Add((message, [.. queues], mandatory));
+            Publishes.Add((message, [.. targets.Queues], targets.Delayed.Count > 0 ? [.. targets.Delayed] : null, mandatory));
         }
 
         public void AddSettle(List<UnackedDelivery> deliveries, SettleAction action) => Settles.Add(([.. deliveries], action));

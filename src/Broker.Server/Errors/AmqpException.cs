@@ -18,6 +18,15 @@ public sealed class AmqpException : Exception
         MethodId = methodId;
     }
 
+    private AmqpException(ushort replyCode, string replyText)
+        : base(replyText)
+    {
+        ReplyCode = replyCode;
+        _bareText = true;
+    }
+
+    private readonly bool _bareText;
+
     public ushort ReplyCode { get; }
 
     /// <summary>The failing method (class &lt;&lt; 16 | method), 0 when there is none.</summary>
@@ -25,7 +34,13 @@ public sealed class AmqpException : Exception
 
     public bool IsHardError => ReplyCodes.IsHardError(ReplyCode) || ReplyCode == ReplyCodes.ConnectionForced;
 
-    public string ReplyText => FormatReplyText(ReplyCode, Message);
+    public string ReplyText => _bareText ? Message : FormatReplyText(ReplyCode, Message);
+
+    /// <summary>
+    /// What RabbitMQ sends when a channel process crashes (a non-AMQP exit reason): 541 with the bare
+    /// text "INTERNAL_ERROR" and no method (rabbit_binary_generator:lookup_amqp_exception).
+    /// </summary>
+    public static AmqpException ChannelCrashed() => new(ReplyCodes.InternalError, ReplyCodes.GetName(ReplyCodes.InternalError));
 
     public static string FormatReplyText(ushort code, string explanation)
     {

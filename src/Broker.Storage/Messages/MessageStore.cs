@@ -18,6 +18,7 @@ public sealed class MessageStore : IMessageStore, IDisposable
 {
     private readonly string _durableRoot;
     private readonly string _transientRoot;
+    private readonly string _delayRoot;
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<QueueLog> _dirty = new();
     private readonly ConcurrentDictionary<string, QueueLog> _recovered = new();
@@ -35,6 +36,7 @@ public sealed class MessageStore : IMessageStore, IDisposable
     {
         _durableRoot = Path.Combine(dataDirectory, "queues");
         _transientRoot = Path.Combine(dataDirectory, "transient");
+        _delayRoot = Path.Combine(dataDirectory, "delayed");
         Pool = pool;
         Incarnation = incarnation;
         SegmentSize = segmentSize;
@@ -46,9 +48,10 @@ public sealed class MessageStore : IMessageStore, IDisposable
             Directory.Delete(_transientRoot, recursive: true);
         }
 
-        if (!Directory.Exists(_durableRoot))
+        if (!Directory.Exists(_durableRoot) || !Directory.Exists(_delayRoot))
         {
             Directory.CreateDirectory(_durableRoot);
+            Directory.CreateDirectory(_delayRoot);
             Io.DirectorySync.Sync(dataDirectory);
         }
 
@@ -74,11 +77,17 @@ public sealed class MessageStore : IMessageStore, IDisposable
     /// <summary>Messages recovered in durable queue logs at start-up.</summary>
     public long RecoveredMessages { get; private set; }
 
-    public IQueueLog OpenLog(string virtualHost, string queue, bool durable)
+    public IQueueLog OpenLog(string virtualHost, string queue, bool durable) =>
+        Open(durable ? DurableDirectory(_durableRoot, virtualHost, queue) : null);
+
+    public IQueueLog OpenDelayLog(string virtualHost, string exchange, bool durable) =>
+        Open(durable ? DurableDirectory(_delayRoot, virtualHost, exchange) : null);
+
+    /// <summary>A durable log in <paramref name="directory"/> (recovered or new), or a transient one when null.</summary>
+    private QueueLog Open(string? directory)
     {
-        if (durable)
+        if (directory is not null)
         {
-            var directory = DurableDirectory(virtualHost, queue);
             if (_recovered.TryRemove(directory, out var recovered))
             {
                 _open[recovered] = 0;
@@ -109,20 +118,25 @@ public sealed class MessageStore : IMessageStore, IDisposable
     /// Recovers the logs of the durable queues the definitions list, and deletes the directories of
     /// queues that no longer exist. Call once, before queues are opened.
     /// </summary>
-    public void Recover(IEnumerable<(string VirtualHost, string Queue)> durableQueues)
+    public void Recover(IEnumerable<(string VirtualHost, string Queue)> durableQueues, IEnumerable<(string VirtualHost, string Exchange)>? delayedExchanges = null)
+    {
+        RecoveredMessages = RecoverLogs(_durableRoot, durableQueues) + RecoverLogs(_delayRoot, delayedExchanges ?? []);
+    }
+
+    private long RecoverLogs(string root, IEnumerable<(string VirtualHost, string Name)> owners)
     {
         var wanted = new HashSet<string>(StringComparer.Ordinal);
         long messages = 0;
-        foreach (var (virtualHost, queue) in durableQueues)
+        foreach (var (virtualHost, name) in owners)
         {
-            var directory = DurableDirectory(virtualHost, queue);
+            var directory = DurableDirectory(root, virtualHost, name);
             wanted.Add(directory);
             var log = QueueLog.Recover(this, directory);
             messages += log.RecoveredCount;
             _recovered[directory] = log;
         }
 
-        foreach (var directory in Directory.EnumerateDirectories(_durableRoot))
+        foreach (var directory in Directory.EnumerateDirectories(root))
         {
             if (!wanted.Contains(directory))
             {
@@ -130,7 +144,7 @@ public sealed class MessageStore : IMessageStore, IDisposable
             }
         }
 
-        RecoveredMessages = messages;
+        return messages;
     }
 
     /// <summary>The log of a deleted queue is done with (its files are gone).</summary>
@@ -188,12 +202,12 @@ public sealed class MessageStore : IMessageStore, IDisposable
         _signal.Dispose();
     }
 
-    private string DurableDirectory(string virtualHost, string queue)
+    private static string DurableDirectory(string root, string virtualHost, string queue)
     {
         // Names may hold any characters: the directory is a digest of vhost and name, the vhost
         // length-prefixed so that no two pairs of names give the same input.
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes($"{virtualHost.Length}:{virtualHost}{queue}"));
-        return Path.Combine(_durableRoot, Convert.ToHexStringLower(digest.AsSpan(0, 16)));
+        return Path.Combine(root, Convert.ToHexStringLower(digest.AsSpan(0, 16)));
     }
 
     private void WriterLoop()

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Broker.Engine.Messages;
 using Broker.Engine.Queues;
 using Broker.Engine.Stores;
 using Microsoft.Win32.SafeHandles;
@@ -108,6 +109,62 @@ internal sealed partial class QueueLog
 
                 cursor = new LogPosition(cursor.Segment, cursor.Offset + (uint)consumed);
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public Message? ReadAt(long location)
+    {
+        var position = RecordLocation.Unpack(location);
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            SafeFileHandle? handle = null;
+            var available = 0;
+            lock (_lock)
+            {
+                var segment = Find(position.Segment);
+                if (segment is null || _deleted || position.Offset >= segment.AppendEnd)
+                {
+                    return null;
+                }
+
+                if (position.Offset < segment.WrittenLength && segment.Handle is not null)
+                {
+                    handle = segment.Handle;
+                }
+                else
+                {
+                    available = CopyFromChunks(segment, position.Offset, ref buffer);
+                }
+            }
+
+            if (handle is not null)
+            {
+                // One read for most records; a larger one is read again whole.
+                available = ReadFile(handle, position.Offset, ref buffer, buffer.Length);
+                var size = available >= 8 ? RecordFormat.ReadRecordSize(buffer, _store.MaxRecordSize) : -1;
+                if (size > available)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(size);
+                    available = ReadFile(handle, position.Offset, ref buffer, size);
+                }
+            }
+
+            var recordSize = available >= 8 ? RecordFormat.ReadRecordSize(buffer, _store.MaxRecordSize) : -1;
+            if (recordSize < 0 || recordSize > available)
+            {
+                _store.ReportFailure(Directory, new InvalidDataException($"no record in segment {position.Segment} at {position.Offset}"));
+                return null;
+            }
+
+            var message = RecordFormat.ReadMessage(buffer.AsSpan(0, recordSize), _store.Pool);
+            message.TimeToLive = -1;
+            return message;
         }
         finally
         {

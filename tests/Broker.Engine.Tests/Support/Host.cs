@@ -16,9 +16,9 @@ internal sealed class Host
 {
     private readonly RouteTargets _targets = new();
 
-    public Host()
+    public Host(EngineOptions? options = null)
     {
-        Engine = BrokerEngine.InMemory();
+        Engine = BrokerEngine.InMemory(options);
         Assert.True(Engine.TryGetVirtualHost("/", out var vhost));
         VHost = vhost;
     }

@@ -14,6 +14,8 @@ internal sealed class GatedStore(IMessageStore inner) : IMessageStore
     public IQueueLog OpenLog(string virtualHost, string queue, bool durable) => Last = new GatedLog(inner.OpenLog(virtualHost, queue, durable));
 
     public IStreamLog OpenStreamLog(string virtualHost, string queue, long segmentSize) => inner.OpenStreamLog(virtualHost, queue, segmentSize);
+
+    public IQueueLog OpenDelayLog(string virtualHost, string exchange, bool durable) => inner.OpenDelayLog(virtualHost, exchange, durable);
 }
 
 /// <summary>Delegates to a real log; once armed, the next Read returns only after <see cref="Release"/>.</summary>
@@ -58,6 +60,8 @@ internal sealed class GatedLog(IQueueLog inner) : IQueueLog
     public void Settle(long location, long sequence, bool persistent) => inner.Settle(location, sequence, persistent);
 
     public void MarkDelivered(long location, long sequence) => inner.MarkDelivered(location, sequence);
+
+    public Message? ReadAt(long location) => inner.ReadAt(location);
 
     public void DropTail(LogPosition from, long firstSequence, long lastSequence) => inner.DropTail(from, firstSequence, lastSequence);
 
