@@ -132,7 +132,7 @@ public sealed class QueueConsumer
 
     public string ConsumerTag { get; private set; } = "";
 
-    public static async Task<QueueConsumer> StartAsync(IChannel channel, string queue, ushort prefetch, bool autoAck = false)
+    public static async Task<QueueConsumer> StartAsync(IChannel channel, string queue, ushort prefetch, bool autoAck = false, IDictionary<string, object?>? arguments = null)
     {
         if (prefetch > 0)
         {
@@ -146,7 +146,7 @@ public sealed class QueueConsumer
             consumer._deliveries.Writer.TryWrite(new Delivery(e.DeliveryTag, e.Redelivered, e.Exchange, e.RoutingKey, e.BasicProperties, e.Body.ToArray()));
             return Task.CompletedTask;
         };
-        consumer.ConsumerTag = await channel.BasicConsumeAsync(queue, autoAck, handler);
+        consumer.ConsumerTag = await channel.BasicConsumeAsync(queue, autoAck, "", noLocal: false, exclusive: false, arguments, handler);
         return consumer;
     }
 
