@@ -4,6 +4,7 @@ using Broker.Engine.Errors;
 using Broker.Engine.Messages;
 using Broker.Engine.Routing;
 using Broker.Engine.Sessions;
+using Broker.Engine.Stores;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Queues;
@@ -146,6 +147,13 @@ public abstract class MessageQueue : IBindingDestination
 
     /// <summary>After recovery, with bindings in place: drop what expired while the broker was stopped.</summary>
     public abstract void StartRecovered();
+
+    /// <summary>
+    /// For a message this queue dead-letters at least once: the listener that settles its record once
+    /// the dead-lettered copies are on disk (told with the entry's sequence); null when the record is
+    /// already settled.
+    /// </summary>
+    internal virtual IPersistListener? DeadLetterSettlement(in QueueEntry entry) => null;
 
     /// <summary>
     /// Marks the queue deleted, drops its messages and its log, and detaches its consumers, which are

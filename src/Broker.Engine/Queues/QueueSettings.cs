@@ -38,6 +38,13 @@ public sealed record QueueSettings
     /// </summary>
     public long DeliveryLimit { get; init; } = -1;
 
+    /// <summary>
+    /// True when dead-lettered messages leave the queue only once their copies are on disk (a quorum
+    /// queue's x-dead-letter-strategy at-least-once, which RabbitMQ honours only with x-overflow
+    /// reject-publish); otherwise at-most-once.
+    /// </summary>
+    public bool DeadLetterAtLeastOnce { get; init; }
+
     /// <summary>x-max-priority; 0 for a queue without priorities. Fixed at declaration.</summary>
     public byte MaxPriority { get; init; }
 

@@ -176,9 +176,12 @@ public sealed partial class VirtualHost
         foreach (var (entry, reason) in items)
         {
             var original = entry.Message;
+            var settlement = source.DeadLetterSettlement(entry);
+            var key = (ulong)entry.Sequence;
             if (exchange is null || exchange.IsDeleted)
             {
                 original.Release();
+                settlement?.OnPersisted(key, success: true);
                 continue;
             }
 
@@ -189,9 +192,13 @@ public sealed partial class VirtualHost
                 Route(exchange, ref message, MessageProperties.Parse(message.Properties).HeadersBody, targets);
 
                 // An unreadable x-delay crashes the plugin's route; here the dead-lettered copy is dropped.
-                if (!targets.InvalidDelay)
+                var pending = !targets.InvalidDelay
+                    && Enqueue(message, targets.Queues, targets.Delayed, batch, settlement, key, skipDeadLetterCycles: reason != DeadLetterReason.Rejected).PersistPending;
+
+                // Nothing durable to wait for (no queue reached, or no copy kept on disk): the record goes now.
+                if (!pending)
                 {
-                    Enqueue(message, targets.Queues, targets.Delayed, batch, listener: null, confirmSequence: 0, skipDeadLetterCycles: reason != DeadLetterReason.Rejected);
+                    settlement?.OnPersisted(key, success: true);
                 }
             }
             finally

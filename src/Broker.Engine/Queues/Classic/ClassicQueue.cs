@@ -462,8 +462,18 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     /// <summary>A ready message leaves for good: its record is settled; it is dead-lettered if the queue has a DLX.</summary>
     private void RemoveLocked(in QueueEntry entry, DeadLetterReason reason)
     {
-        _log.Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
-        if (Settings.DeadLetterExchange is not null)
+        var settings = Settings;
+        if (settings.DeadLetterAtLeastOnce && settings.DeadLetterExchange is not null && entry.Location != RecordLocation.None && IsKeptOnDisk(entry.Message))
+        {
+            // At least once: the record stays until the dead-lettered copies are on disk.
+            AwaitDeadLetterLocked(entry);
+        }
+        else
+        {
+            _log.Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
+        }
+
+        if (settings.DeadLetterExchange is not null)
         {
             _deadLetters.Add((entry, reason));
             Volatile.Write(ref _deadLetterCount, _deadLetters.Count);

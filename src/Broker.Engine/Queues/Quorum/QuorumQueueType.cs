@@ -35,7 +35,13 @@ public sealed class QuorumQueueType : QueueType
     public override QueueSettings SettingsFrom(FieldTable arguments)
     {
         var settings = QueueSettings.FromArguments(arguments);
-        return settings.Overflow == OverflowBehaviour.RejectPublishDeadLetter ? settings with { Overflow = OverflowBehaviour.DropHead } : settings;
+        if (settings.Overflow == OverflowBehaviour.RejectPublishDeadLetter)
+        {
+            settings = settings with { Overflow = OverflowBehaviour.DropHead };
+        }
+
+        var atLeastOnce = arguments.GetString("x-dead-letter-strategy") == "at-least-once" && settings.Overflow == OverflowBehaviour.RejectPublish;
+        return atLeastOnce ? settings with { DeadLetterAtLeastOnce = true } : settings;
     }
 
     public override bool HonoursExclusiveConsume => false;
