@@ -6,6 +6,7 @@ public static class ExchangeTypes
     public const string Fanout = "fanout";
     public const string Topic = "topic";
     public const string Headers = "headers";
+    public const string ConsistentHash = "x-consistent-hash";
 
-    public static bool IsKnown(string type) => type is Direct or Fanout or Topic or Headers;
+    public static bool IsKnown(string type) => type is Direct or Fanout or Topic or Headers or ConsistentHash;
 }
