@@ -32,11 +32,10 @@ internal static class ConsistentHashArguments
         var hasProperty = arguments.TryGetValue(HashProperty, out var property);
 
         // RabbitMQ reads both as longstr before anything else; another type crashes the channel
-        // process there, which the client sees as a connection closed with 541.
+        // process there, which the client sees as connection.close 541 "INTERNAL_ERROR", no explanation.
         if ((hasHeader && FieldValues.AsString(header) is null) || (hasProperty && FieldValues.AsString(property) is null))
         {
-            var (key, value) = hasHeader && FieldValues.AsString(header) is null ? (HashHeader, header) : (HashProperty, property);
-            return new EngineError(ErrorKind.InternalError, $"argument '{key}' must be a longstr, not {FieldValues.TypeName(value)}");
+            return new EngineError(ErrorKind.InternalError, string.Empty);
         }
 
         if (hasHeader && hasProperty)
