@@ -15,8 +15,11 @@ public readonly ref struct MessageProperties
     private readonly int _expirationAt;
     private readonly int _userIdAt;
     private readonly int _replyToAt;
+    private readonly int _correlationIdAt;
+    private readonly int _messageIdAt;
+    private readonly int _timestampAt;
 
-    private MessageProperties(ReadOnlySpan<byte> encoded, PropertyFlags flags, byte deliveryMode, byte priority, int headersAt, int headersLength, int expirationAt, int userIdAt, int replyToAt)
+    private MessageProperties(ReadOnlySpan<byte> encoded, PropertyFlags flags, byte deliveryMode, byte priority, int headersAt, int headersLength, int expirationAt, int userIdAt, int replyToAt, int correlationIdAt, int messageIdAt, int timestampAt)
     {
         _encoded = encoded;
         Flags = flags;
@@ -27,6 +30,9 @@ public readonly ref struct MessageProperties
         _expirationAt = expirationAt;
         _userIdAt = userIdAt;
         _replyToAt = replyToAt;
+        _correlationIdAt = correlationIdAt;
+        _messageIdAt = messageIdAt;
+        _timestampAt = timestampAt;
     }
 
     public PropertyFlags Flags { get; }
@@ -58,6 +64,19 @@ public readonly ref struct MessageProperties
 
     public ReadOnlySpan<byte> ReplyTo => ShortStringAt(_replyToAt);
 
+    public bool HasCorrelationId => _correlationIdAt >= 0;
+
+    public ReadOnlySpan<byte> CorrelationId => ShortStringAt(_correlationIdAt);
+
+    public bool HasMessageId => _messageIdAt >= 0;
+
+    public ReadOnlySpan<byte> MessageId => ShortStringAt(_messageIdAt);
+
+    public bool HasTimestamp => _timestampAt >= 0;
+
+    /// <summary>Seconds since the Unix epoch; 0 when absent.</summary>
+    public ulong Timestamp => _timestampAt < 0 ? 0 : System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(_encoded.Slice(_timestampAt, 8));
+
     public static MessageProperties Parse(ReadOnlySpan<byte> encoded)
     {
         var reader = new AmqpReader(encoded);
@@ -68,7 +87,7 @@ public readonly ref struct MessageProperties
         }
 
         byte deliveryMode = 0, priority = 0;
-        int headersAt = -1, headersLength = 0, expirationAt = -1, userIdAt = -1, replyToAt = -1;
+        int headersAt = -1, headersLength = 0, expirationAt = -1, userIdAt = -1, replyToAt = -1, correlationIdAt = -1, messageIdAt = -1, timestampAt = -1;
         if ((flags & PropertyFlags.ContentType) != 0) ReadText(ref reader);
         if ((flags & PropertyFlags.ContentEncoding) != 0) ReadText(ref reader);
         if ((flags & PropertyFlags.Headers) != 0)
@@ -81,7 +100,12 @@ public readonly ref struct MessageProperties
 
         if ((flags & PropertyFlags.DeliveryMode) != 0) deliveryMode = reader.ReadOctet();
         if ((flags & PropertyFlags.Priority) != 0) priority = reader.ReadOctet();
-        if ((flags & PropertyFlags.CorrelationId) != 0) ReadText(ref reader);
+        if ((flags & PropertyFlags.CorrelationId) != 0)
+        {
+            correlationIdAt = reader.Position;
+            ReadText(ref reader);
+        }
+
         if ((flags & PropertyFlags.ReplyTo) != 0)
         {
             replyToAt = reader.Position;
@@ -94,8 +118,18 @@ public readonly ref struct MessageProperties
             ReadText(ref reader);
         }
 
-        if ((flags & PropertyFlags.MessageId) != 0) ReadText(ref reader);
-        if ((flags & PropertyFlags.Timestamp) != 0) reader.ReadLongLong();
+        if ((flags & PropertyFlags.MessageId) != 0)
+        {
+            messageIdAt = reader.Position;
+            ReadText(ref reader);
+        }
+
+        if ((flags & PropertyFlags.Timestamp) != 0)
+        {
+            timestampAt = reader.Position;
+            reader.ReadLongLong();
+        }
+
         if ((flags & PropertyFlags.Type) != 0) ReadText(ref reader);
         if ((flags & PropertyFlags.UserId) != 0)
         {
@@ -105,7 +139,7 @@ public readonly ref struct MessageProperties
 
         if ((flags & PropertyFlags.AppId) != 0) ReadText(ref reader);
         if ((flags & PropertyFlags.ClusterId) != 0) ReadText(ref reader);
-        return new MessageProperties(encoded, flags, deliveryMode, priority, headersAt, headersLength, expirationAt, userIdAt, replyToAt);
+        return new MessageProperties(encoded, flags, deliveryMode, priority, headersAt, headersLength, expirationAt, userIdAt, replyToAt, correlationIdAt, messageIdAt, timestampAt);
     }
 
     private ReadOnlySpan<byte> ShortStringAt(int at) => at < 0 ? default : _encoded.Slice(at + 1, _encoded[at]);

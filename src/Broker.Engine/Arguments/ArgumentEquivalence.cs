@@ -13,6 +13,13 @@ public static class ArgumentEquivalence
     public static EngineError CheckField(string current, string received, string key, string resource) =>
         current == received ? EngineError.None : Fail(key, resource, $"'{received}'", $"'{current}'");
 
+    /// <summary>
+    /// An exchange's type is an Erlang atom in RabbitMQ and printed as one: a type that needs quotes
+    /// as an atom shows them inside the text's own ("''x-consistent-hash''").
+    /// </summary>
+    public static EngineError CheckType(string current, string received, string resource) =>
+        current == received ? EngineError.None : Fail("type", resource, $"'{ErlangAtom(received)}'", $"'{ErlangAtom(current)}'");
+
     public static EngineError CheckField(bool current, bool received, string key, string resource) =>
         current == received ? EngineError.None : Fail(key, resource, received ? "'true'" : "'false'", current ? "'true'" : "'false'");
 
@@ -47,6 +54,12 @@ public static class ArgumentEquivalence
 
         return EngineError.None;
     }
+
+    private static string ErlangAtom(string name) =>
+        name.Length > 0 && char.IsAsciiLetterLower(name[0]) && !name.AsSpan().ContainsAnyExcept(AtomChars) ? name : $"'{name}'";
+
+    private static readonly System.Buffers.SearchValues<char> AtomChars =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@");
 
     private static bool IsClassic(bool present, object? value) => !present || FieldValues.AsString(value) == "classic";
 

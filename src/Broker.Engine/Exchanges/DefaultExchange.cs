@@ -21,7 +21,7 @@ public sealed class DefaultExchange : Exchange
     {
     }
 
-    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches)
+    protected override void MatchLocked(RoutingKey routingKey, RoutedMessage message, List<IBindingDestination> matches)
     {
         if (VirtualHost.TryGetQueue(routingKey.Chars, out var queue))
         {

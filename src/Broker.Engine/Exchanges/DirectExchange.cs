@@ -39,7 +39,7 @@ public sealed class DirectExchange : Exchange
         }
     }
 
-    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches)
+    protected override void MatchLocked(RoutingKey routingKey, RoutedMessage message, List<IBindingDestination> matches)
     {
         if (_byKeySpan.TryGetValue(routingKey.Chars, out var destinations))
         {

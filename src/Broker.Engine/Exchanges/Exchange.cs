@@ -136,20 +136,23 @@ public abstract class Exchange : IBindingDestination
     }
 
     /// <summary>Adds this exchange's matching destinations (queues and exchanges) to <paramref name="matches"/>.</summary>
-    public void Match(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches)
+    public void Match(RoutingKey routingKey, RoutedMessage message, List<IBindingDestination> matches)
     {
         lock (SyncRoot)
         {
-            MatchLocked(routingKey, headersTable, matches);
+            MatchLocked(routingKey, message, matches);
         }
     }
 
-    /// <summary>Checks binding arguments before a binding is added (the headers exchange validates x-match).</summary>
-    public virtual EngineError ValidateBinding(FieldTable arguments) => EngineError.None;
+    /// <summary>
+    /// Checks a binding before it is added (the headers exchange validates x-match, the
+    /// consistent-hash exchange its weight).
+    /// </summary>
+    public virtual EngineError ValidateBinding(string routingKey, FieldTable arguments) => EngineError.None;
 
     protected abstract void OnBindingAdded(Binding binding);
 
     protected abstract void OnBindingRemoved(Binding binding);
 
-    protected abstract void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches);
+    protected abstract void MatchLocked(RoutingKey routingKey, RoutedMessage message, List<IBindingDestination> matches);
 }

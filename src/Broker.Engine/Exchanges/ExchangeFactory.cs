@@ -12,6 +12,7 @@ internal static class ExchangeFactory
         ExchangeTypes.Topic => new TopicExchange(virtualHost, name, durable, autoDelete, @internal, arguments),
         ExchangeTypes.Headers => new HeadersExchange(virtualHost, name, durable, autoDelete, @internal, arguments),
         ExchangeTypes.DelayedMessage => new Delayed.DelayedMessageExchange(virtualHost, name, durable, autoDelete, @internal, arguments),
+        ExchangeTypes.ConsistentHash => new ConsistentHashExchange(virtualHost, name, durable, autoDelete, @internal, arguments),
         _ => throw new ArgumentException($"unknown exchange type '{type}'", nameof(type)),
     };
 }

@@ -18,6 +18,6 @@ public sealed class FanoutExchange : Exchange
 
     protected override void OnBindingRemoved(Binding binding) => _destinations.Remove(binding.Destination);
 
-    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches) =>
+    protected override void MatchLocked(RoutingKey routingKey, RoutedMessage message, List<IBindingDestination> matches) =>
         matches.AddRange(_destinations);
 }

@@ -18,6 +18,12 @@ internal readonly ref struct HeaderValue
         _raw = raw;
     }
 
+    /// <summary>The value's AMQP type tag ('S', 'I', 'l', ...).</summary>
+    public byte Type => _type;
+
+    /// <summary>The value's bytes as <see cref="TryReadRaw"/> describes them.</summary>
+    public ReadOnlySpan<byte> Raw => _raw;
+
     /// <summary>Finds <paramref name="key"/> in an encoded table body.</summary>
     public static bool TryFind(ReadOnlySpan<byte> table, ReadOnlySpan<byte> key, out HeaderValue value)
     {

@@ -20,7 +20,7 @@ public sealed class HeadersExchange : Exchange
     {
     }
 
-    public override EngineError ValidateBinding(FieldTable arguments)
+    public override EngineError ValidateBinding(string routingKey, FieldTable arguments)
     {
         if (!arguments.TryGetValue("x-match", out var mode))
         {
@@ -52,11 +52,11 @@ public sealed class HeadersExchange : Exchange
         }
     }
 
-    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches)
+    protected override void MatchLocked(RoutingKey routingKey, RoutedMessage message, List<IBindingDestination> matches)
     {
         foreach (var pattern in _patterns)
         {
-            if (pattern.Matches(headersTable))
+            if (pattern.Matches(message.Headers))
             {
                 matches.Add(pattern.Binding.Destination);
             }

@@ -57,7 +57,7 @@ public sealed class TopicExchange : Exchange
         }
     }
 
-    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches)
+    protected override void MatchLocked(RoutingKey routingKey, RoutedMessage message, List<IBindingDestination> matches)
     {
         var key = routingKey.Chars;
         Span<Range> words = stackalloc Range[MaxWords];

@@ -74,7 +74,7 @@ public sealed partial class VirtualHost
 
     private EngineError AddBindingLocked(Exchange source, IBindingDestination destination, string destinationName, bool toQueue, string routingKey, FieldTable arguments)
     {
-        var invalid = source.ValidateBinding(arguments);
+        var invalid = source.ValidateBinding(routingKey, arguments);
         if (invalid.IsError)
         {
             return invalid;

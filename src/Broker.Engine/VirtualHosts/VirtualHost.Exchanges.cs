@@ -36,7 +36,7 @@ public sealed partial class VirtualHost
             if (_exchanges.TryGetValue(name, out var existing))
             {
                 var resource = existing.DisplayName;
-                var error = ArgumentEquivalence.CheckField(existing.Type, type, "type", resource);
+                var error = ArgumentEquivalence.CheckType(existing.Type, type, resource);
                 if (!error.IsError) error = ArgumentEquivalence.CheckField(existing.Durable, durable, "durable", resource);
                 if (!error.IsError) error = ArgumentEquivalence.CheckField(existing.AutoDelete, autoDelete, "auto_delete", resource);
                 if (!error.IsError) error = ArgumentEquivalence.CheckField(existing.Internal, @internal, "internal", resource);
@@ -58,6 +58,11 @@ public sealed partial class VirtualHost
             if (type == ExchangeTypes.DelayedMessage && DelayedMessageExchange.ValidateArguments(arguments) is { IsError: true } invalid)
             {
                 return invalid;
+            }
+
+            if (type == ExchangeTypes.ConsistentHash && ConsistentHashExchange.ValidateArguments(arguments) is { IsError: true } invalidArguments)
+            {
+                return invalidArguments;
             }
 
             var exchange = ExchangeFactory.Create(this, name, type, durable, autoDelete, @internal, arguments);

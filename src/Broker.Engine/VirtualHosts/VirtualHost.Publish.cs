@@ -46,20 +46,21 @@ public sealed partial class VirtualHost
     public void Route(Exchange exchange, ref Message message, ReadOnlySpan<byte> headers, RouteTargets targets)
     {
         targets.Clear();
+        var routed = new RoutedMessage(headers, message.Properties, message.RoutingKey);
         Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
         if (message.RoutingKey.Length <= RoutingKey.MaxBytes)
         {
-            Route(exchange, RoutingKey.Decode(message.RoutingKey, keyBuffer), headers, targets);
+            Route(exchange, RoutingKey.Decode(message.RoutingKey, keyBuffer), routed, targets);
         }
 
         if (message.HiddenRoutingKeys is { } hidden)
         {
-            RouteKeys(exchange, hidden, headers, targets);
+            RouteKeys(exchange, hidden, routed, targets);
         }
 
         if (!headers.IsEmpty && (FieldTableCodec.ContainsKey(headers, "CC"u8) || FieldTableCodec.ContainsKey(headers, "BCC"u8)))
         {
-            message = RouteSenderSelected(exchange, message, headers, targets);
+            message = RouteSenderSelected(exchange, message, routed, targets);
         }
     }
 
@@ -119,7 +120,11 @@ public sealed partial class VirtualHost
     /// exchange when its own bindings match nothing, and adds each queue to <paramref name="targets"/>
     /// once. Routing again adds to what is there.
     /// </summary>
-    public void Route(Exchange exchange, RoutingKey routingKey, ReadOnlySpan<byte> headersTable, RouteTargets targets)
+    public void Route(Exchange exchange, RoutingKey routingKey, ReadOnlySpan<byte> headersTable, RouteTargets targets) =>
+        Route(exchange, routingKey, RoutedMessage.HeadersOnly(headersTable), targets);
+
+    /// <summary>Routes with one routing key as above, with the whole message for exchanges that route on more than headers.</summary>
+    public void Route(Exchange exchange, RoutingKey routingKey, RoutedMessage message, RouteTargets targets)
     {
         targets.BeginTraversal();
         var pending = targets.Pending;
@@ -131,9 +136,9 @@ public sealed partial class VirtualHost
             var current = (Exchange)pending[^1];
             pending.RemoveAt(pending.Count - 1);
             matches.Clear();
-            if (current is not DelayedMessageExchange delayed || !targets.TryDelay(delayed, headersTable))
+            if (current is not DelayedMessageExchange delayed || !targets.TryDelay(delayed, message.Headers))
             {
-                current.Match(routingKey, headersTable, matches);
+                current.Match(routingKey, message, matches);
             }
 
             if (matches.Count == 0 && current.AlternateExchange is { } alternateName && TryGetExchange(alternateName, out var alternate))
@@ -208,7 +213,7 @@ public sealed partial class VirtualHost
         }
     }
 
-    private void RouteKeys(Exchange exchange, IEnumerable<string> keys, ReadOnlySpan<byte> headers, RouteTargets targets)
+    private void RouteKeys(Exchange exchange, IEnumerable<string> keys, RoutedMessage message, RouteTargets targets)
     {
         Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
         foreach (var key in keys)
@@ -216,7 +221,7 @@ public sealed partial class VirtualHost
             var bytes = System.Text.Encoding.UTF8.GetBytes(key);
             if (bytes.Length <= RoutingKey.MaxBytes)
             {
-                Route(exchange, RoutingKey.Decode(bytes, keyBuffer), headers, targets);
+                Route(exchange, RoutingKey.Decode(bytes, keyBuffer), message, targets);
             }
         }
     }
@@ -226,9 +231,9 @@ public sealed partial class VirtualHost
     /// is removed before the message reaches any queue, and kept as hidden keys for dead-lettering.
     /// Cold path: decodes the headers.
     /// </summary>
-    private Message RouteSenderSelected(Exchange exchange, Message message, ReadOnlySpan<byte> headersBody, RouteTargets targets)
+    private Message RouteSenderSelected(Exchange exchange, Message message, RoutedMessage routed, RouteTargets targets)
     {
-        var headers = FieldTableCodec.DecodeTableBody(headersBody);
+        var headers = FieldTableCodec.DecodeTableBody(routed.Headers);
         Span<char> keyBuffer = stackalloc char[RoutingKey.MaxChars];
         foreach (var header in (ReadOnlySpan<string>)["CC", "BCC"])
         {
@@ -241,7 +246,7 @@ public sealed partial class VirtualHost
             {
                 if (key is byte[] bytes && bytes.Length <= RoutingKey.MaxBytes)
                 {
-                    Route(exchange, RoutingKey.Decode(bytes, keyBuffer), headersBody, targets);
+                    Route(exchange, RoutingKey.Decode(bytes, keyBuffer), routed, targets);
                 }
             }
         }

@@ -44,7 +44,8 @@ public sealed class AmqpException : Exception
 
     public static string FormatReplyText(ushort code, string explanation)
     {
-        var text = $"{ReplyCodes.GetName(code)} - {explanation}";
+        // Without an explanation, the name alone: RabbitMQ's 541 after a crash says just "INTERNAL_ERROR".
+        var text = explanation.Length == 0 ? ReplyCodes.GetName(code) : $"{ReplyCodes.GetName(code)} - {explanation}";
 
         // reply-text is a shortstr: at most 255 bytes of UTF-8.
         return System.Text.Encoding.UTF8.GetByteCount(text) <= 255 ? text : Truncate(text);

@@ -31,11 +31,12 @@ public class ExchangeDeclareDeleteTests
     [InlineData("fanout", typeof(FanoutExchange))]
     [InlineData("topic", typeof(TopicExchange))]
     [InlineData("headers", typeof(HeadersExchange))]
+    [InlineData("x-consistent-hash", typeof(ConsistentHashExchange))]
     public void Each_known_type_makes_its_exchange_class(string type, Type expected) =>
         Assert.IsType(expected, Declare(new Host(), "x", type).Value);
 
     [Theory]
-    [InlineData("x-consistent-hash")]
+    [InlineData("x-random")]
     [InlineData("Direct")]
     [InlineData("")]
     public void Unknown_types_are_a_command_invalid(string type)

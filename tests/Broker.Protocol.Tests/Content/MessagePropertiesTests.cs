@@ -42,6 +42,12 @@ public class MessagePropertiesTests
         Assert.Equal("guest"u8.ToArray(), properties.UserId.ToArray());
         Assert.True(properties.HasReplyTo);
         Assert.Equal("reply-queue"u8.ToArray(), properties.ReplyTo.ToArray());
+        Assert.True(properties.HasCorrelationId);
+        Assert.Equal("c"u8.ToArray(), properties.CorrelationId.ToArray());
+        Assert.True(properties.HasMessageId);
+        Assert.Equal("m"u8.ToArray(), properties.MessageId.ToArray());
+        Assert.True(properties.HasTimestamp);
+        Assert.Equal(5UL, properties.Timestamp);
     }
 
     [Fact]
@@ -58,6 +64,11 @@ public class MessagePropertiesTests
         Assert.True(properties.Expiration.IsEmpty);
         Assert.False(properties.HasUserId);
         Assert.False(properties.HasReplyTo);
+        Assert.False(properties.HasCorrelationId);
+        Assert.False(properties.HasTimestamp);
+        Assert.Equal(0UL, properties.Timestamp);
+        Assert.True(properties.HasMessageId);
+        Assert.Equal("m"u8.ToArray(), properties.MessageId.ToArray());
     }
 
     [Fact]

@@ -51,20 +51,26 @@ public sealed class DelayedMessageExchange : Exchange
             return EngineError.PreconditionFailed("Invalid argument, 'x-delayed-type' must be an existing exchange type");
         }
 
-        return ExchangeTypes.IsKnown(type) ? EngineError.None : EngineError.CommandInvalid($"unknown exchange type '{type}'");
+        if (!ExchangeTypes.IsKnown(type))
+        {
+            return EngineError.CommandInvalid($"unknown exchange type '{type}'");
+        }
+
+        // The underlying type checks its own arguments (the consistent-hash exchange's hash-header / hash-property).
+        return type == ExchangeTypes.ConsistentHash ? ConsistentHashExchange.ValidateArguments(arguments) : EngineError.None;
     }
 
     /// <summary>Recovered pending messages start their timer once bindings are back (the composition root calls this).</summary>
     public void StartRecovered() => Pending.Start();
 
-    public override EngineError ValidateBinding(FieldTable arguments) => _underlying.ValidateBinding(arguments);
+    public override EngineError ValidateBinding(string routingKey, FieldTable arguments) => _underlying.ValidateBinding(routingKey, arguments);
 
     protected override void OnBindingAdded(Binding binding) => _underlying.AddBinding(binding);
 
     protected override void OnBindingRemoved(Binding binding) => _underlying.RemoveBinding(binding.Destination, binding.RoutingKey, binding.Arguments);
 
-    protected override void MatchLocked(RoutingKey routingKey, ReadOnlySpan<byte> headersTable, List<IBindingDestination> matches) =>
-        _underlying.Match(routingKey, headersTable, matches);
+    protected override void MatchLocked(RoutingKey routingKey, RoutedMessage message, List<IBindingDestination> matches) =>
+        _underlying.Match(routingKey, message, matches);
 
     /// <summary>Only a long string or binary counts (the plugin matches an Erlang binary).</summary>
     private static string? DelayedTypeOf(FieldTable arguments) =>
