@@ -98,7 +98,7 @@ internal sealed class DurabilityScenarios(Options options)
         await using var admin = await BenchClient.ConnectAsync(client, target.Uri, $"{queue}-admin", ct);
         try
         {
-            await Admin(ct, t => admin.DeclareQueueAsync(queue, durable: true, t));
+            await Admin(ct, t => admin.DeclareQueueAsync(queue, durable: true, null, t));
             using var sampler = new RssSampler(target.Pid);
             var pub = await PublishAsync(target, client, queue, n, options.BacklogBodySize, persistent: true, sampler, row, ct);
             sampler.Stop();
@@ -146,7 +146,7 @@ internal sealed class DurabilityScenarios(Options options)
         try
         {
             var setup = admin;
-            await Admin(ct, t => setup.DeclareQueueAsync(queue, durable: true, t));
+            await Admin(ct, t => setup.DeclareQueueAsync(queue, durable: true, null, t));
             var pub = await PublishAsync(target, client, queue, n, options.BacklogBodySize, persistent: true, null, row, ct);
             var before = await Admin(ct, t => setup.QueueMessageCountAsync(queue, t));
             row["n"] = n;
@@ -275,7 +275,7 @@ internal sealed class DurabilityScenarios(Options options)
         await using var admin = await BenchClient.ConnectAsync(client, target.Uri, $"{queue}-admin", ct);
         try
         {
-            await Admin(ct, t => admin.DeclareQueueAsync(queue, durable: persistent, t));
+            await Admin(ct, t => admin.DeclareQueueAsync(queue, durable: persistent, null, t));
             using var sampler = new RssSampler(target.Pid);
             var pub = await PublishAsync(target, client, queue, n, bodySize, persistent, sampler, row, ct);
             sampler.Stop();
@@ -315,14 +315,14 @@ internal sealed class DurabilityScenarios(Options options)
         }
     }
 
-    private static async Task<T> Admin<T>(CancellationToken ct, Func<CancellationToken, Task<T>> call)
+    internal static async Task<T> Admin<T>(CancellationToken ct, Func<CancellationToken, Task<T>> call)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(Scenarios.AdminTimeout);
         return await call(cts.Token);
     }
 
-    private static async Task Admin(CancellationToken ct, Func<CancellationToken, Task> call)
+    internal static async Task Admin(CancellationToken ct, Func<CancellationToken, Task> call)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(Scenarios.AdminTimeout);
@@ -330,7 +330,7 @@ internal sealed class DurabilityScenarios(Options options)
     }
 
     /// <summary>Deletes the queue on the admin connection, or on a new one when that has failed (best effort, 2 minutes at most).</summary>
-    private static async Task DeleteQueueAsync(TargetRuntime target, ClientKind client, IBenchConnection? admin, string queue)
+    internal static async Task DeleteQueueAsync(TargetRuntime target, ClientKind client, IBenchConnection? admin, string queue)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         try
@@ -356,16 +356,18 @@ internal sealed class DurabilityScenarios(Options options)
         }
     }
 
-    private sealed record PhaseResult(long Confirmed, long Delivered, double Seconds, Window Cpu);
+    internal sealed record PhaseResult(long Confirmed, long Delivered, double Seconds, Window Cpu);
 
     /// <summary>
     /// Publishes exactly count messages with confirms (a window of --confirm-window) and waits for
     /// every confirm; stops early at --phase-timeout. The CPU window spans first publish to last confirm.
+    /// With a histogram, records each message's publish-to-confirm time in it.
     /// </summary>
-    private async Task<PhaseResult> PublishAsync(TargetRuntime target, ClientKind client, string queue, long count, int bodySize, bool persistent,
-        RssSampler? sampler, Row row, CancellationToken ct)
+    internal async Task<PhaseResult> PublishAsync(TargetRuntime target, ClientKind client, string queue, long count, int bodySize, bool persistent,
+        RssSampler? sampler, Row row, CancellationToken ct, LatencyHistogram? confirmLatencies = null)
     {
         var tracker = new ConfirmTracker(options.ConfirmWindow);
+        tracker.RecordLatencies(confirmLatencies);
         await using var connection = await BenchClient.ConnectAsync(client, target.Uri, $"{queue}-producer", ct);
         IBenchPublisher publisher;
         using (var setup = CancellationTokenSource.CreateLinkedTokenSource(ct))
@@ -448,10 +450,11 @@ internal sealed class DurabilityScenarios(Options options)
     /// <summary>
     /// Consumes until expected messages were delivered (prefetch --prefetch, ack multiple every
     /// --ack-every), then checks on the admin connection, with the consumer still attached, that no
-    /// message is left ready. Stops early at --phase-timeout or after 30 s without a delivery.
+    /// message is left ready (not for a stream, which keeps its messages: give consumeArguments and no admin).
+    /// Stops early at --phase-timeout or after 30 s without a delivery.
     /// </summary>
-    private async Task<PhaseResult> DrainAsync(TargetRuntime target, ClientKind client, string queue, long expected, IBenchConnection admin, Row row,
-        CancellationToken ct)
+    internal async Task<PhaseResult> DrainAsync(TargetRuntime target, ClientKind client, string queue, long expected, IBenchConnection? admin, Row row,
+        CancellationToken ct, IDictionary<string, object?>? consumeArguments = null)
     {
         var counter = new ConsumerCounter();
         await using var consumer = await BenchClient.ConnectAsync(client, target.Uri, $"{queue}-consumer", ct);
@@ -459,7 +462,7 @@ internal sealed class DurabilityScenarios(Options options)
         using (var setup = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             setup.CancelAfter(Scenarios.AdminTimeout);
-            await consumer.StartConsumerAsync(queue, (ushort)options.Prefetch, options.AckEvery, counter, null, setup.Token);
+            await consumer.StartConsumerAsync(queue, (ushort)options.Prefetch, options.AckEvery, counter, null, consumeArguments, setup.Token);
         }
 
         var next = Stopwatch.GetTimestamp() + (long)(ProgressEvery.TotalSeconds * Stopwatch.Frequency);
@@ -496,17 +499,20 @@ internal sealed class DurabilityScenarios(Options options)
 
         var s1 = Sample.Take(target.Pid);
         var delivered = counter.Delivered;
-        try
+        if (admin != null)
         {
-            var left = await Admin(ct, t => admin.QueueMessageCountAsync(queue, t));
-            if (left > 0)
+            try
             {
-                row.Notes.Add($"**{left:N0} messages still ready after {delivered:N0} were delivered**");
+                var left = await Admin(ct, t => admin.QueueMessageCountAsync(queue, t));
+                if (left > 0)
+                {
+                    row.Notes.Add($"**{left:N0} messages still ready after {delivered:N0} were delivered**");
+                }
             }
-        }
-        catch (Exception e) when (e is InvalidOperationException or IOException or OperationCanceledException)
-        {
-            row.Notes.Add($"could not read the count after draining: {e.Message}");
+            catch (Exception e) when (e is InvalidOperationException or IOException or OperationCanceledException)
+            {
+                row.Notes.Add($"could not read the count after draining: {e.Message}");
+            }
         }
 
         if (delivered > expected)
@@ -520,7 +526,7 @@ internal sealed class DurabilityScenarios(Options options)
     }
 
     /// <summary>Samples a process's RSS every second while a queue fills; keeps the maximum and (progress, RSS) pairs.</summary>
-    private sealed class RssSampler(int? pid) : IDisposable
+    internal sealed class RssSampler(int? pid) : IDisposable
     {
         private readonly List<(long Progress, long Kb)> _samples = [];
         private readonly Lock _lock = new();

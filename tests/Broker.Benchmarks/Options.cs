@@ -23,7 +23,7 @@ internal sealed class Options
     // Canonical order: connections first, while the broker's memory is not yet inflated by queued
     // messages; the durability scenarios last, since persistent backlogs take a while to be released,
     // and recovery last of all, since it restarts the brokers.
-    public static readonly string[] AllScenarios = ["startup", "connections", "throughput", "fanout", "large", "latency", "confirms", "backlog", "recovery", "delayed"];
+    public static readonly string[] AllScenarios = ["startup", "connections", "throughput", "fanout", "large", "latency", "confirms", "quorum", "stream", "backlog", "recovery", "delayed"];
 
     /// <summary>Scenarios that run only when named: they take minutes.</summary>
     public static readonly string[] ExplicitScenarios = ["backlog10m"];
@@ -55,6 +55,7 @@ internal sealed class Options
     public int BacklogBodySize { get; private set; } = 128;
     public long Backlog10mMessages { get; private set; } = 10_000_000;
     public long DelayedMessages { get; private set; } = 100_000;
+    public long StreamMessages { get; private set; } = 200_000;
     public bool Backlog10mPersistent { get; private set; }
     public int RssBoundMb { get; private set; } = 512;
     public double FsyncSeconds { get; private set; } = 3;
@@ -67,7 +68,7 @@ internal sealed class Options
         dotnet run -c Release --project tests/Broker.Benchmarks -- \
             --target name=rabbitmq,uri=amqp://guest:guest@127.0.0.1:5673/ \
             --target name=broker,uri=amqp://guest:guest@127.0.0.1:{port}/,start="path/to/Broker --port {port}" \
-            [--scenarios startup,connections,throughput,fanout,large,latency,confirms,backlog,recovery,delayed|all]
+            [--scenarios startup,connections,throughput,fanout,large,latency,confirms,quorum,stream,backlog,recovery,delayed|all]
             [--client dotnet|raw|dotnet,raw] [--duration 10] [--warmup 2] [--output results.md]
 
         --target name=N,uri=U[,pid=P][,start=CMD][,restart=CMD][,log=FILE]
@@ -81,7 +82,7 @@ internal sealed class Options
                     e.g. restart=rabbitmqctl -n ref@localhost stop_app && rabbitmqctl -n ref@localhost start_app
             log     where the started broker's stdout/stderr go (default /tmp/broker-bench-NAME.log)
         --scenarios LIST     comma-separated from: startup,connections,throughput,fanout,large,latency,confirms,
-                             backlog,recovery,delayed,backlog10m ('all' = every one but backlog10m;
+                             quorum,stream,backlog,recovery,delayed,backlog10m ('all' = every one but backlog10m;
                              default: startup,connections,throughput,fanout,large,latency)
         --client LIST        dotnet (RabbitMQ.Client 7.2.1, default), raw (pre-encoded frames over a socket) or both
         --duration S         measured seconds per scenario and target (default 10)
@@ -98,16 +99,18 @@ internal sealed class Options
         --max-backlog N      producer pauses while a queue holds more than N messages (default 10000;
                              also capped at 32 MiB of bodies, but never below prefetch + 2 x ack-every)
         --rate N             latency scenario publish rate in msg/s (default 1000)
-        --confirm-window N   unconfirmed messages in flight for confirms, backlog, recovery, backlog10m (default 256)
+        --confirm-window N   unconfirmed messages in flight for confirms, quorum, stream, backlog, recovery, backlog10m
+                             (default 256)
         --fsync-seconds S    confirms: length of the separate sub-run that counts the broker's fsync/fdatasync
                              calls with strace after the measured window (default 3; 0 = off)
         --backlog-messages N backlog and recovery: messages queued (default 1000000)
-        --backlog-body-size N  backlog and recovery (and persistent backlog10m) body bytes (default 128)
+        --backlog-body-size N  backlog, recovery, stream, delayed (and persistent backlog10m) body bytes (default 128)
         --recovery-crash     recovery: also restart each start= target after kill -9 (an extra row)
         --backlog10m-messages N  backlog10m: messages queued (default 10000000)
         --backlog10m-persistent  backlog10m: persistent bodies to a durable queue (default: 16-byte
                              transient bodies to a non-durable queue)
         --delayed-messages N delayed: messages pending in the delayed exchange (default 100000)
+        --stream-messages N  stream: messages published to the stream, then read back from its start (default 200000)
         --rss-bound-mb N     backlog10m: the RSS bound the broker should stay under (default 512)
         --phase-timeout S    backlog, recovery, backlog10m: longest publish, recovery or drain phase; when
                              reached the phase stops and the row says how far it got (default 900)
@@ -150,6 +153,7 @@ internal sealed class Options
                 case "--backlog-messages": o.BacklogMessages = PositiveLong(a, Next()); break;
                 case "--backlog-body-size": o.BacklogBodySize = PositiveInt(a, Next()); break;
                 case "--delayed-messages": o.DelayedMessages = PositiveLong(a, Next()); break;
+                case "--stream-messages": o.StreamMessages = PositiveLong(a, Next()); break;
                 case "--backlog10m-messages": o.Backlog10mMessages = PositiveLong(a, Next()); break;
                 case "--backlog10m-persistent": o.Backlog10mPersistent = true; break;
                 case "--rss-bound-mb": o.RssBoundMb = PositiveInt(a, Next()); break;

@@ -11,9 +11,11 @@ internal sealed class Scenarios(Options options)
     internal static readonly TimeSpan AdminTimeout = TimeSpan.FromSeconds(30);
     private readonly DurabilityScenarios _durability = new(options);
     private readonly DelayedScenario _delayed = new(options);
+    private readonly StreamScenario _stream = new(options);
 
     /// <summary>A message-flow scenario: producer -> (exchange) -> queue(s) -> consumer(s).</summary>
-    private sealed record Flow(string Name, int Queues, bool Fanout, int BodySize, bool Persistent, bool Confirms, bool Consume);
+    private sealed record Flow(string Name, int Queues, bool Fanout, int BodySize, bool Persistent, bool Confirms, bool Consume,
+        IDictionary<string, object?>? QueueArguments = null);
 
     public Table CreateTable(string scenario) => scenario switch
     {
@@ -68,6 +70,13 @@ internal sealed class Scenarios(Options options)
                 new("idleCpu", "idle broker CPU %", "N1"),
                 new("rss2", "RSS after close MB", "N1"),
             ]),
+        "quorum" => new Table(scenario, "quorum", $"1 producer with publisher confirms ({options.ConfirmWindow} unconfirmed in flight) -> 1 **quorum queue** " +
+            $"(x-queue-type quorum, durable) -> 1 consumer (prefetch {options.Prefetch}, ack multiple every {options.AckEvery}), {options.BodySize}-byte " +
+            $"persistent bodies, both running at once (producer paused while the backlog exceeds {options.BacklogFor(options.BodySize):N0} messages). " +
+            "CPU per message is per confirmed message (in steady state about as many are delivered). Confirm latency and the fsync sub-run " +
+            "as in confirms (here with the consumer attached).",
+            FlowColumns(delivered: true, published: false, confirmed: true)),
+        "stream" => _stream.CreateTable(),
         "delayed" => _delayed.CreateTable(),
         _ => _durability.CreateTable(scenario) ?? throw new ArgumentException($"unknown scenario {scenario}"),
     };
@@ -156,6 +165,12 @@ internal sealed class Scenarios(Options options)
                 case "confirms":
                     await RunFlowAsync(new Flow(scenario, 1, false, options.BodySize, true, true, false), target, client, row, ct);
                     break;
+                case "quorum":
+                    await RunFlowAsync(new Flow(scenario, 1, false, options.BodySize, true, true, true, QuorumArguments), target, client, row, ct);
+                    break;
+                case "stream":
+                    await _stream.RunAsync(target, client, row, ct);
+                    break;
                 case "latency":
                     await RunLatencyAsync(target, client, row, ct);
                     break;
@@ -192,6 +207,8 @@ internal sealed class Scenarios(Options options)
     internal static Timer StartTicker(Func<string> status) =>
         new(_ => Console.Error.WriteLine($"    {DateTime.Now:HH:mm:ss.f} {status()}"), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
 
+    private static readonly Dictionary<string, object?> QuorumArguments = new(StringComparer.Ordinal) { ["x-queue-type"] = "quorum" };
+
     internal static string NewId() => Guid.NewGuid().ToString("N")[..8];
 
     private async Task RunFlowAsync(Flow flow, TargetRuntime target, ClientKind client, Row row, CancellationToken ct)
@@ -214,7 +231,7 @@ internal sealed class Scenarios(Options options)
 
                 foreach (var q in queues)
                 {
-                    await admin.DeclareQueueAsync(q, durable: flow.Persistent, setup.Token);
+                    await admin.DeclareQueueAsync(q, durable: flow.Persistent, flow.QueueArguments, setup.Token);
                     if (flow.Fanout)
                     {
                         await admin.BindQueueAsync(q, exchange, "", setup.Token);
@@ -233,7 +250,7 @@ internal sealed class Scenarios(Options options)
                     counters[i] = new ConsumerCounter();
                     var consumer = await BenchClient.ConnectAsync(client, target.Uri, $"{tag}-consumer-{i}", setup.Token);
                     connections.Add(consumer);
-                    await consumer.StartConsumerAsync(queues[i], (ushort)options.Prefetch, options.AckEvery, counters[i], null, setup.Token);
+                    await consumer.StartConsumerAsync(queues[i], (ushort)options.Prefetch, options.AckEvery, counters[i], null, null, setup.Token);
                 }
 
                 var producerConnection = await BenchClient.ConnectAsync(client, target.Uri, $"{tag}-producer", setup.Token);
@@ -495,10 +512,10 @@ internal sealed class Scenarios(Options options)
             using (var setup = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 setup.CancelAfter(AdminTimeout);
-                await admin.DeclareQueueAsync(queue, durable: false, setup.Token);
+                await admin.DeclareQueueAsync(queue, durable: false, null, setup.Token);
                 var consumer = await BenchClient.ConnectAsync(client, target.Uri, $"{queue}-consumer", setup.Token);
                 connections.Add(consumer);
-                await consumer.StartConsumerAsync(queue, (ushort)options.Prefetch, options.AckEvery, counter, recorder.Observe, setup.Token);
+                await consumer.StartConsumerAsync(queue, (ushort)options.Prefetch, options.AckEvery, counter, recorder.Observe, null, setup.Token);
                 var producerConnection = await BenchClient.ConnectAsync(client, target.Uri, $"{queue}-producer", setup.Token);
                 connections.Add(producerConnection);
                 publisher = await producerConnection.CreatePublisherAsync("", queue, Math.Max(16, options.BodySize), persistent: false, null, setup.Token);

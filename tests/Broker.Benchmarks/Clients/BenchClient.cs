@@ -23,7 +23,8 @@ internal interface IBenchConnection : IAsyncDisposable
     /// <summary>Set when the broker closed the connection or channel, or the socket failed.</summary>
     Exception? Failure { get; }
 
-    Task DeclareQueueAsync(string name, bool durable, CancellationToken ct);
+    /// <summary>queue.declare; arguments such as x-queue-type go in its table (null: empty).</summary>
+    Task DeclareQueueAsync(string name, bool durable, IDictionary<string, object?>? arguments, CancellationToken ct);
 
     Task DeclareExchangeAsync(string name, string type, CancellationToken ct);
 
@@ -36,8 +37,12 @@ internal interface IBenchConnection : IAsyncDisposable
 
     Task DeleteExchangeAsync(string name, CancellationToken ct);
 
-    /// <summary>basic.qos + basic.consume (manual acks); returns after consume-ok. Acks with multiple=true every ackEvery deliveries.</summary>
-    Task StartConsumerAsync(string queue, ushort prefetch, int ackEvery, ConsumerCounter counter, BodyObserver? observer, CancellationToken ct);
+    /// <summary>
+    /// basic.qos + basic.consume (manual acks, arguments such as x-stream-offset in its table); returns after
+    /// consume-ok. Acks with multiple=true every ackEvery deliveries.
+    /// </summary>
+    Task StartConsumerAsync(string queue, ushort prefetch, int ackEvery, ConsumerCounter counter, BodyObserver? observer,
+        IDictionary<string, object?>? arguments, CancellationToken ct);
 
     /// <summary>A publisher on this connection; with a tracker the channel is put in confirm mode first.</summary>
     Task<IBenchPublisher> CreatePublisherAsync(string exchange, string routingKey, int bodySize, bool persistent, ConfirmTracker? confirms, CancellationToken ct);

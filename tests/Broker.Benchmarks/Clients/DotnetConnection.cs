@@ -54,8 +54,8 @@ internal sealed class DotnetConnection : IBenchConnection
         }
     }
 
-    public Task DeclareQueueAsync(string name, bool durable, CancellationToken ct) =>
-        _channel.QueueDeclareAsync(name, durable, exclusive: false, autoDelete: false, arguments: null, cancellationToken: ct);
+    public Task DeclareQueueAsync(string name, bool durable, IDictionary<string, object?>? arguments, CancellationToken ct) =>
+        _channel.QueueDeclareAsync(name, durable, exclusive: false, autoDelete: false, arguments, cancellationToken: ct);
 
     public Task DeclareExchangeAsync(string name, string type, CancellationToken ct) =>
         _channel.ExchangeDeclareAsync(name, type, durable: false, autoDelete: false, arguments: null, cancellationToken: ct);
@@ -72,10 +72,12 @@ internal sealed class DotnetConnection : IBenchConnection
     public Task DeleteExchangeAsync(string name, CancellationToken ct) =>
         _channel.ExchangeDeleteAsync(name, ifUnused: false, cancellationToken: ct);
 
-    public async Task StartConsumerAsync(string queue, ushort prefetch, int ackEvery, ConsumerCounter counter, BodyObserver? observer, CancellationToken ct)
+    public async Task StartConsumerAsync(string queue, ushort prefetch, int ackEvery, ConsumerCounter counter, BodyObserver? observer,
+        IDictionary<string, object?>? arguments, CancellationToken ct)
     {
         await _channel.BasicQosAsync(0, prefetch, global: false, ct);
-        await _channel.BasicConsumeAsync(queue, autoAck: false, new CountingConsumer(_channel, ackEvery, counter, observer), ct);
+        await _channel.BasicConsumeAsync(queue, autoAck: false, consumerTag: "", noLocal: false, exclusive: false, arguments,
+            new CountingConsumer(_channel, ackEvery, counter, observer), ct);
     }
 
     public async Task<IBenchPublisher> CreatePublisherAsync(string exchange, string routingKey, int bodySize, bool persistent, ConfirmTracker? confirms, CancellationToken ct)

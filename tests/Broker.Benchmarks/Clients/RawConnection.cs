@@ -80,11 +80,11 @@ internal sealed class RawConnection : IBenchConnection
         }
     }
 
-    public Task DeclareQueueAsync(string name, bool durable, CancellationToken ct)
+    public Task DeclareQueueAsync(string name, bool durable, IDictionary<string, object?>? arguments, CancellationToken ct)
     {
         // reserved, queue, bits(passive, durable, exclusive, auto-delete, no-wait), arguments
         _writer.Clear();
-        _writer.BeginMethod(Channel, 50, 10).Short(0).ShortString(name).Octet(durable ? (byte)0b10 : (byte)0).EmptyTable().EndFrame();
+        _writer.BeginMethod(Channel, 50, 10).Short(0).ShortString(name).Octet(durable ? (byte)0b10 : (byte)0).Table(arguments).EndFrame();
         return RpcAsync(50, 11, ct);
     }
 
@@ -130,7 +130,8 @@ internal sealed class RawConnection : IBenchConnection
         return RpcAsync(40, 21, ct);
     }
 
-    public async Task StartConsumerAsync(string queue, ushort prefetch, int ackEvery, ConsumerCounter counter, BodyObserver? observer, CancellationToken ct)
+    public async Task StartConsumerAsync(string queue, ushort prefetch, int ackEvery, ConsumerCounter counter, BodyObserver? observer,
+        IDictionary<string, object?>? arguments, CancellationToken ct)
     {
         EnsureNoLoop();
         _writer.Clear();
@@ -139,7 +140,7 @@ internal sealed class RawConnection : IBenchConnection
 
         // reserved, queue, consumer-tag, bits(no-local, no-ack, exclusive, no-wait), arguments
         _writer.Clear();
-        _writer.BeginMethod(Channel, 60, 20).Short(0).ShortString(queue).ShortString("").Octet(0).EmptyTable().EndFrame();
+        _writer.BeginMethod(Channel, 60, 20).Short(0).ShortString(queue).ShortString("").Octet(0).Table(arguments).EndFrame();
         await RpcAsync(60, 21, ct);
 
         _counter = counter;
