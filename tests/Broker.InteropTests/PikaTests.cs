@@ -39,6 +39,12 @@ public sealed class PikaTests(BrokerFixture fixture, ITestOutputHelper output) :
     [Fact]
     public Task Queue_purge_and_delete_with_conditions() => RunAsync("queue_ops");
 
+    [Fact]
+    public Task Quorum_queue_counts_returns_and_dead_letters_past_the_delivery_limit() => RunAsync("quorum_delivery_limit");
+
+    [Fact]
+    public Task Stream_is_read_from_first_a_numeric_offset_and_last() => RunAsync("stream_offsets");
+
     private async Task RunAsync(string scenario, TimeSpan? timeout = null)
     {
         var directory = Path.Combine(ClientRunner.ClientsDirectory, "python");

@@ -733,6 +733,86 @@ def queue_ops(uri):
     connection.close()
 
 
+@scenario
+def quorum_delivery_limit(uri):
+    """A quorum queue counts returns in x-delivery-count and dead-letters past x-delivery-limit."""
+    connection = connect(uri)
+    channel = connection.channel()
+    channel.confirm_delivery()
+    dead = unique("dlq")
+    channel.queue_declare(dead, durable=True)
+    queue = unique("quorum")
+    channel.queue_declare(queue, durable=True, arguments={
+        "x-queue-type": "quorum", "x-delivery-limit": 1,
+        "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dead})
+    channel.basic_publish("", queue, b"poison", pika.BasicProperties(headers={"app": "kept"}))
+    channel.basic_qos(prefetch_count=1)
+    received = []
+    channel.basic_consume(queue, lambda ch, m, p, b: received.append((m, p)))
+
+    def next_delivery(what):
+        deadline = time.time() + 10
+        while not received and time.time() < deadline:
+            connection.process_data_events(time_limit=0.1)
+        check(received, "no delivery: " + what)
+        return received.pop(0)
+
+    method, properties = next_delivery("first delivery")
+    check_equal((properties.headers or {}).get("x-delivery-count"), None, "x-delivery-count on the first delivery")
+    channel.basic_nack(method.delivery_tag, requeue=True)
+    method, properties = next_delivery("redelivery")
+    check_equal((method.redelivered, properties.headers.get("x-delivery-count")), (True, 1), "redelivered, x-delivery-count")
+    step("a nacked message comes back redelivered with x-delivery-count 1")
+    channel.basic_reject(method.delivery_tag, requeue=True)
+    wait_for_count(channel, dead, 1, "dead-lettered messages")
+    _method, properties, body = channel.basic_get(dead, auto_ack=True)
+    check_equal(body, b"poison", "dead-lettered body")
+    check_equal(properties.headers["x-death"][0]["reason"], "delivery_limit", "x-death reason")
+    check_equal(properties.headers["app"], "kept", "the publisher's header")
+    step("past the limit it is dead-lettered with reason delivery_limit")
+    connection.close()
+
+
+@scenario
+def stream_offsets(uri):
+    """A stream read from several offsets, each delivery carrying x-stream-offset; acks remove nothing."""
+    connection = connect(uri)
+    channel = connection.channel()
+    channel.confirm_delivery()
+    stream = unique("stream")
+    channel.queue_declare(stream, durable=True, arguments={"x-queue-type": "stream"})
+    for i in range(5):
+        channel.basic_publish("", stream, ("s%d" % i).encode())
+    step("five messages appended, confirmed")
+
+    def read(offset, count):
+        reader = connection.channel()
+        reader.basic_qos(prefetch_count=10)
+        got = []
+        reader.basic_consume(stream, lambda ch, m, p, b: (got.append((b, p.headers["x-stream-offset"])), ch.basic_ack(m.delivery_tag)),
+                             arguments={"x-stream-offset": offset})
+        deadline = time.time() + 10
+        while len(got) < count and time.time() < deadline:
+            connection.process_data_events(time_limit=0.1)
+        connection.process_data_events(time_limit=0.3)
+        reader.close()
+        return got
+
+    check_equal(read("first", 5), [(("s%d" % i).encode(), i) for i in range(5)], "from first")
+    check_equal(read(3, 2), [(b"s3", 3), (b"s4", 4)], "from offset 3")
+    check_equal(read("last", 1), [(b"s4", 4)], "from last")
+    check_equal(read("first", 5)[0], (b"s0", 0), "from first again after acks")
+    step("first, a numeric offset and last start where RabbitMQ starts; acks remove nothing")
+    expect_channel_error(406, lambda: _consume_without_prefetch(connection, stream), "consume without a prefetch")
+    connection.close()
+
+
+def _consume_without_prefetch(connection, stream):
+    channel = connection.channel()
+    channel.basic_consume(stream, lambda *a: None)
+    connection.process_data_events(time_limit=0.5)
+
+
 def main():
     if len(sys.argv) != 3 or sys.argv[2] not in SCENARIOS:
         print("usage: pika_scenarios.py AMQP_URI {%s}" % "|".join(sorted(SCENARIOS)), file=sys.stderr)
