@@ -18,6 +18,13 @@ public sealed partial class StreamQueue : IThreadPoolWorkItem
     private const long ReadBytes = 1024 * 1024;
 
     private readonly FlushBatch _pumpBatch = new();
+
+    /// <summary>
+    /// Held while the pump hands a batch to sessions, and by a cancel marking its subscription removed:
+    /// once a cancel returns (and its cancel-ok goes out) no delivery to that consumer can follow.
+    /// Lock order: this, then the session's.
+    /// </summary>
+    private readonly Lock _deliveryLock = new();
     private readonly List<StreamSubscription> _pumpList = [];
     private readonly List<QueueEntry> _read = new(ReadBatch);
     private bool _pumpQueued;
@@ -121,6 +128,7 @@ public sealed partial class StreamQueue : IThreadPoolWorkItem
             }
 
             var refused = false;
+            using var handing = _deliveryLock.EnterScope();
             foreach (var entry in _read)
             {
                 if (refused)

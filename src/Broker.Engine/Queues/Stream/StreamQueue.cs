@@ -100,16 +100,26 @@ public sealed partial class StreamQueue : MessageQueue
 
     public override bool RemoveConsumer(Consumer consumer)
     {
+        StreamSubscription? removed = null;
         lock (_lock)
         {
             for (var i = 0; i < _subscriptions.Count; i++)
             {
                 if (ReferenceEquals(_subscriptions[i].Consumer, consumer))
                 {
-                    _subscriptions[i].Removed = true;
+                    removed = _subscriptions[i];
                     _subscriptions.RemoveAt(i);
                     break;
                 }
+            }
+        }
+
+        if (removed is not null)
+        {
+            // Waits for a delivery batch in progress: nothing reaches the consumer after this.
+            lock (_deliveryLock)
+            {
+                removed.Removed = true;
             }
         }
 
