@@ -63,4 +63,53 @@ public sealed class QuorumDurabilityTests(ITestOutputHelper output)
             await restarted.StopGracefullyAsync();
         });
     }
+
+    [Fact]
+    public async Task Delivery_counts_survive_kill_9_so_the_limit_still_stops_a_poison_message()
+    {
+        using var context = new ProcessTestContext(output, "quorum-delivery-count");
+        await context.RunAsync(async () =>
+        {
+            var broker = await context.StartBrokerAsync();
+            var connection = await Amqp.ConnectAsync(broker);
+            var publisher = await connection.CreateChannelAsync(Amqp.Confirming);
+            await publisher.QueueDeclareAsync(DeadLetters, durable: true, exclusive: false, autoDelete: false);
+            await publisher.QueueDeclareAsync(Queue, durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?>
+            {
+                ["x-queue-type"] = "quorum",
+                ["x-delivery-limit"] = 2,
+                ["x-dead-letter-exchange"] = "",
+                ["x-dead-letter-routing-key"] = DeadLetters,
+            });
+            await Amqp.PublishConfirmedAsync(publisher, "", Queue, [(Amqp.Persistent(), TestMessages.Body(0, 100))]);
+
+            // Returned twice: the limit of 2 allows no more.
+            var consumer = await connection.CreateChannelAsync();
+            for (var i = 0; i < 2; i++)
+            {
+                var got = await Amqp.GetAsync(consumer, Queue) ?? throw context.Failure("the queue ran dry");
+                await consumer.BasicNackAsync(got.DeliveryTag, multiple: false, requeue: true);
+            }
+
+            // A confirmed publish after the returns: the store writes the return records no later than it.
+            _ = await Amqp.MessageCountAsync(consumer, Queue);
+            await Amqp.PublishConfirmedAsync(publisher, "", Queue, [(Amqp.Persistent(), TestMessages.Body(1, 100))]);
+            broker.Kill();
+            connection.Dispose();
+
+            var restarted = await context.StartBrokerAsync();
+            await using (var check = await Amqp.ConnectAsync(restarted))
+            await using (var channel = await check.CreateChannelAsync())
+            {
+                var poison = await Amqp.GetAsync(channel, Queue) ?? throw context.Failure("the returned message is gone after kill -9");
+                var count = poison.Properties.Headers is { } headers && headers.TryGetValue("x-delivery-count", out var value) ? Convert.ToInt64(value) : 0;
+                context.Check(poison.Id == 0 && poison.Redelivered && count == 2, $"after kill -9 the message came back as id {poison.Id}, redelivered {poison.Redelivered}, x-delivery-count {count}; expected id 0, true, 2");
+                await channel.BasicNackAsync(poison.DeliveryTag, multiple: false, requeue: true);
+                _ = await Amqp.MessageCountAsync(channel, Queue);
+                context.Check(await Amqp.MessageCountAsync(channel, DeadLetters) == 1, "the third return did not dead-letter the message");
+            }
+
+            await restarted.StopGracefullyAsync();
+        });
+    }
 }

@@ -37,6 +37,12 @@ public interface IQueueLog
     /// <summary>The message was handed to a consumer: after a crash it comes back redelivered. Under the queue lock.</summary>
     void MarkDelivered(long location, long sequence);
 
+    /// <summary>
+    /// The message came back to a queue that counts returns (quorum): after a restart it comes back
+    /// with <paramref name="deliveryCount"/>. Under the queue lock.
+    /// </summary>
+    void MarkReturned(long location, long sequence, int deliveryCount);
+
     /// <summary>Every record from <paramref name="from"/> to the end is dropped (the tail was purged). Under the queue lock.</summary>
     void DropTail(LogPosition from, long firstSequence, long lastSequence);
 

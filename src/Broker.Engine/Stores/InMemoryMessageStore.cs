@@ -64,6 +64,10 @@ public sealed class InMemoryQueueLog : IQueueLog
     {
     }
 
+    public void MarkReturned(long location, long sequence, int deliveryCount)
+    {
+    }
+
     public void DropTail(LogPosition from, long firstSequence, long lastSequence)
     {
         lock (_entries)

@@ -230,7 +230,8 @@ internal sealed partial class QueueLog
             var message = RecordFormat.ReadMessage(record, log._store.Pool);
             var redelivered = segment.DeliveredSequences?.Contains(sequence) ?? false;
             message.TimeToLive = -1;
-            into.Add(new QueueEntry(sequence, message, redelivered, RecordLocation.Pack(position), RecordFormat.ExpiresAt(record)));
+            var returns = segment.ReturnCounts is { } counts && counts.TryGetValue(sequence, out var count) ? count : 0;
+            into.Add(new QueueEntry(sequence, message, redelivered, RecordLocation.Pack(position), RecordFormat.ExpiresAt(record), returns));
             Count++;
             _bytes += record.Length;
         }

@@ -98,6 +98,9 @@ internal sealed partial class QueueLog
                 case AckKind.SettledRange:
                     (segment.DeadRanges ??= []).Add((first, last));
                     break;
+                case AckKind.Returned:
+                    (segment.ReturnCounts ??= [])[first] = (int)Math.Min(last, int.MaxValue);
+                    break;
             }
 
             at += RecordFormat.AckRecordSize;

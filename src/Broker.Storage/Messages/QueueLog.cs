@@ -139,7 +139,12 @@ internal sealed partial class QueueLog : IQueueLog
         }
     }
 
-    public void MarkDelivered(long location, long sequence)
+    public void MarkDelivered(long location, long sequence) => AddAck(location, AckKind.Delivered, sequence, sequence);
+
+    public void MarkReturned(long location, long sequence, int deliveryCount) => AddAck(location, AckKind.Returned, sequence, deliveryCount);
+
+    /// <summary>Queues an ack record about one record of a durable log (not synced on its own).</summary>
+    private void AddAck(long location, AckKind kind, long first, long last)
     {
         if (!_durable || location == RecordLocation.None)
         {
@@ -154,7 +159,7 @@ internal sealed partial class QueueLog : IQueueLog
                 return;
             }
 
-            _acks.Add(new PendingAck(segment, AckKind.Delivered, sequence, sequence));
+            _acks.Add(new PendingAck(segment, kind, first, last));
         }
 
         _store.MarkDirty(this);

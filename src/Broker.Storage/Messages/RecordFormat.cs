@@ -140,7 +140,7 @@ internal static class RecordFormat
         last = BinaryPrimitives.ReadInt64LittleEndian(record[8..]);
         kind = (AckKind)BinaryPrimitives.ReadUInt32LittleEndian(record[16..]);
         return BinaryPrimitives.ReadUInt32LittleEndian(record[20..]) == Crc32C.Compute(record[..20])
-            && kind is AckKind.Settled or AckKind.Delivered or AckKind.SettledRange;
+            && kind is AckKind.Settled or AckKind.Delivered or AckKind.SettledRange or AckKind.Returned;
     }
 }
 
@@ -154,4 +154,7 @@ internal enum AckKind : uint
 
     /// <summary>Every record with a sequence from first to last is dropped (purge).</summary>
     SettledRange = 3,
+
+    /// <summary>The record (first) came back to a quorum queue for the last-th time: its delivery count.</summary>
+    Returned = 4,
 }

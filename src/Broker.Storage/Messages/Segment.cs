@@ -47,6 +47,9 @@ internal sealed class Segment
     /// <summary>Sequences recovered as delivered before a restart: they come back redelivered.</summary>
     public HashSet<long>? DeliveredSequences { get; set; }
 
+    /// <summary>How often recovered records came back to their quorum queue before a restart, by sequence.</summary>
+    public Dictionary<long, int>? ReturnCounts { get; set; }
+
     /// <summary>Written before this incarnation: transient records in it are dead.</summary>
     public bool IsRecovered { get; set; }
 

@@ -61,6 +61,8 @@ internal sealed class GatedLog(IQueueLog inner) : IQueueLog
 
     public void MarkDelivered(long location, long sequence) => inner.MarkDelivered(location, sequence);
 
+    public void MarkReturned(long location, long sequence, int deliveryCount) => inner.MarkReturned(location, sequence, deliveryCount);
+
     public Message? ReadAt(long location) => inner.ReadAt(location);
 
     public void DropTail(LogPosition from, long firstSequence, long lastSequence) => inner.DropTail(from, firstSequence, lastSequence);

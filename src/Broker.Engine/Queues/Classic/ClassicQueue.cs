@@ -523,6 +523,11 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
                 return;
             }
 
+            if (_countsReturns && IsKeptOnDisk(entry.Message))
+            {
+                _log.MarkReturned(entry.Location, entry.Sequence, returned.DeliveryCount);
+            }
+
             _ready.InsertOrdered(returned);
             _readyBodyBytes += entry.Message.BodyLength;
             return;
