@@ -222,7 +222,7 @@ public sealed class RecordFormatTests
     public void Ack_RejectsAnUnknownKindEvenWithAValidChecksum()
     {
         var record = new byte[RecordFormat.AckRecordSize];
-        RecordFormat.WriteAck(record, (AckKind)4, 1, 1);
+        RecordFormat.WriteAck(record, (AckKind)5, 1, 1);
         Assert.False(RecordFormat.TryReadAck(record, out _, out _, out _));
 
         RecordFormat.WriteAck(record, 0, 1, 1);
