@@ -5,7 +5,9 @@ namespace Broker.IntegrationTests;
 
 /// <summary>
 /// Classic priority queues (x-max-priority): higher priorities first, priorities above the maximum count
-/// as the maximum, no priority counts as 0, FIFO within a priority, requeued messages back in their place.
+/// as the maximum, no priority counts as 0, FIFO within a priority, requeued messages back in their place,
+/// drop-head and expiry at the head as RabbitMQ's one backing queue per priority does them, also for a
+/// backlog larger than what the broker keeps in memory.
 /// </summary>
 public sealed class PriorityQueueTests(BrokerFixture fixture) : BrokerTestBase(fixture), IClassFixture<BrokerFixture>
 {
@@ -177,6 +179,83 @@ public sealed class PriorityQueueTests(BrokerFixture fixture) : BrokerTestBase(f
         var queue = await PriorityQueueWithAsync(5, ("a", 1), ("b", 5), ("c", null));
 
         Assert.Equal(3u, await Channel.QueuePurgeAsync(queue));
+        Assert.Equal(0u, await Channel.ReadyCountAsync(queue));
+    }
+
+    [Fact]
+    public async Task A_backlog_larger_than_the_memory_head_comes_out_by_priority_then_publish_order()
+    {
+        // 20,000 messages: more than the broker keeps of a queue in memory (16,384), so most wait on disk.
+        const int Count = 20_000;
+        var queue = await DeclareQueueAsync(arguments: MaxPriority(9));
+        var priorities = Enumerable.Range(0, Count).Select(i => (byte)((i * 7 + i / 13) % 10)).ToArray();
+        for (var i = 0; i < Count; i++)
+        {
+            await SendWithPriorityAsync(queue, $"{i}", priorities[i]);
+        }
+
+        await Amqp.EventuallyAsync(async () => await Channel.ReadyCountAsync(queue) == Count, "every message queued");
+        var consumer = await Channel.ConsumeAsync(queue, autoAck: true);
+        var received = await consumer.NextAsync(Count, TimeSpan.FromSeconds(60));
+
+        var expected = Enumerable.Range(0, Count).OrderByDescending(i => priorities[i]).ThenBy(i => i).Select(i => $"{i}");
+        Assert.Equal(expected, received.Select(d => d.Text));
+    }
+
+    [Fact]
+    public async Task Drop_head_drops_the_next_message_to_deliver_the_oldest_of_the_highest_priority()
+    {
+        var dead = await DeclareQueueAsync();
+        var queue = await DeclareQueueAsync(arguments: new Dictionary<string, object?>
+        {
+            ["x-max-priority"] = 5,
+            ["x-max-length"] = 3,
+            ["x-dead-letter-exchange"] = "",
+            ["x-dead-letter-routing-key"] = dead,
+        });
+        foreach (var (body, priority) in new (string, byte)[] { ("a0", 0), ("b5", 5), ("c0", 0), ("d5", 5), ("e3", 3) })
+        {
+            await SendWithPriorityAsync(queue, body, priority);
+        }
+
+        Assert.Equal(["e3", "a0", "c0"], await GetAllAsync(queue));
+        Assert.Equal(["b5", "d5"], await GetAllAsync(dead));
+    }
+
+    [Fact]
+    public async Task Expired_messages_leave_from_the_head_highest_priority_first()
+    {
+        var dead = await DeclareQueueAsync();
+        var queue = await DeclareQueueAsync(arguments: new Dictionary<string, object?>
+        {
+            ["x-max-priority"] = 5,
+            ["x-message-ttl"] = 100,
+            ["x-dead-letter-exchange"] = "",
+            ["x-dead-letter-routing-key"] = dead,
+        });
+        foreach (var (body, priority) in new (string, byte)[] { ("a0", 0), ("b5", 5), ("c3", 3) })
+        {
+            await SendWithPriorityAsync(queue, body, priority);
+        }
+
+        await Amqp.EventuallyAsync(async () => await Channel.ReadyCountAsync(dead) == 3, "all three dead-lettered");
+        Assert.Equal(["b5", "c3", "a0"], await GetAllAsync(dead));
+    }
+
+    [Fact]
+    public async Task An_expired_lower_priority_message_waits_behind_higher_priorities_until_they_are_gone()
+    {
+        var queue = await DeclareQueueAsync(arguments: MaxPriority(5));
+        await SendAsync("", queue, "low", new BasicProperties { Priority = 0, Expiration = "100" });
+        await SendWithPriorityAsync(queue, "high", 5);
+        await Task.Delay(400);
+
+        // RabbitMQ expires only at the head: the high priority message is there, so both are counted.
+        Assert.Equal(2u, await Channel.ReadyCountAsync(queue));
+        var got = await Channel.GetRequiredAsync(queue, autoAck: true);
+
+        // Once it is gone the expired message is at the head and goes: get-ok counts nothing left.
+        Assert.Equal(("high", 0u), (Amqp.Text(got.Body), got.MessageCount));
         Assert.Equal(0u, await Channel.ReadyCountAsync(queue));
     }
 

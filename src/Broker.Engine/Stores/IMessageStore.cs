@@ -7,6 +7,12 @@ public interface IMessageStore
     IQueueLog OpenLog(string virtualHost, string queue, bool durable);
 
     /// <summary>
+    /// The log of one priority level (1 and up) of a priority queue, apart from level 0's (which is
+    /// <see cref="OpenLog"/>'s); a durable queue's holds what was recovered for that level.
+    /// </summary>
+    IQueueLog OpenPriorityLog(string virtualHost, string queue, bool durable, int priority);
+
+    /// <summary>
     /// The log of a stream (always durable), in segments of about <paramref name="segmentSize"/> bytes;
     /// it holds what was recovered for the stream at start-up.
     /// </summary>

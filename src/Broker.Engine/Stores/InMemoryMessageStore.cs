@@ -13,6 +13,8 @@ public sealed class InMemoryMessageStore : IMessageStore
 
     public IQueueLog OpenLog(string virtualHost, string queue, bool durable) => new InMemoryQueueLog();
 
+    public IQueueLog OpenPriorityLog(string virtualHost, string queue, bool durable, int priority) => new InMemoryQueueLog();
+
     public IStreamLog OpenStreamLog(string virtualHost, string queue, long segmentSize) => new InMemoryStreamLog(segmentSize);
 
     public IQueueLog OpenDelayLog(string virtualHost, string exchange, bool durable) => new InMemoryQueueLog();

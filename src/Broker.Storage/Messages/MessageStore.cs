@@ -80,6 +80,9 @@ public sealed class MessageStore : IMessageStore, IDisposable
     public IQueueLog OpenLog(string virtualHost, string queue, bool durable) =>
         Open(durable ? DurableDirectory(_durableRoot, virtualHost, queue) : null);
 
+    public IQueueLog OpenPriorityLog(string virtualHost, string queue, bool durable, int priority) =>
+        Open(durable ? PriorityDirectory(DurableDirectory(_durableRoot, virtualHost, queue), priority) : null);
+
     public IQueueLog OpenDelayLog(string virtualHost, string exchange, bool durable) =>
         Open(durable ? DurableDirectory(_delayRoot, virtualHost, exchange) : null);
 
@@ -138,10 +141,22 @@ public sealed class MessageStore : IMessageStore, IDisposable
 
         foreach (var directory in Directory.EnumerateDirectories(root))
         {
-            if (!wanted.Contains(directory))
+            if (wanted.Contains(directory))
             {
-                Directory.Delete(directory, recursive: true);
+                continue;
             }
+
+            // The logs of a priority queue's levels 1 and up sit beside level 0's, named after it.
+            var suffix = directory.LastIndexOf(PrioritySuffix, StringComparison.Ordinal);
+            if (suffix > 0 && wanted.Contains(directory[..suffix]))
+            {
+                var log = QueueLog.Recover(this, directory);
+                messages += log.RecoveredCount;
+                _recovered[directory] = log;
+                continue;
+            }
+
+            Directory.Delete(directory, recursive: true);
         }
 
         return messages;
@@ -201,6 +216,12 @@ public sealed class MessageStore : IMessageStore, IDisposable
 
         _signal.Dispose();
     }
+
+    /// <summary>Marks the directory of a priority level's log: queues/DIGEST.pN beside the queue's queues/DIGEST.</summary>
+    private const string PrioritySuffix = ".p";
+
+    private static string PriorityDirectory(string queueDirectory, int priority) =>
+        queueDirectory + PrioritySuffix + priority.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string DurableDirectory(string root, string virtualHost, string queue)
     {

@@ -121,6 +121,82 @@ public sealed class DurableQueueRestartTests : IDisposable
     }
 
     [Fact]
+    public void PagedPriorityQueue_ComesBackByPriorityThenPublishOrder_EachLevelInItsOwnLog()
+    {
+        Restart();
+        var queue = Declare("pq", durable: true, Args(("x-max-priority", 5)));
+        var priorities = Enumerable.Range(0, 200).Select(i => (byte)((i * 7 + i / 5) % 7)).ToArray();
+        for (var i = 0; i < priorities.Length; i++)
+        {
+            PublishWithPriority(queue, i, priorities[i]);
+        }
+
+        Assert.True(((ClassicQueue)queue).TailCount >= 150, $"only {((ClassicQueue)queue).TailCount} of 200 messages went to the tails");
+        var expected = Enumerable.Range(0, priorities.Length).OrderByDescending(i => Math.Min(priorities[i], (byte)5)).ThenBy(i => i).ToList();
+
+        // Seven delivered: three acked, four left unacknowledged (they come back redelivered).
+        var taken = new List<QueueEntry>();
+        for (var i = 0; i < 7; i++)
+        {
+            Assert.True(queue.TryGet(noAck: false, out var entry, out _, new FlushBatch()));
+            taken.Add(entry);
+        }
+
+        Assert.Equal(expected.Take(7).Select(Id), TestMessages.Ids(taken));
+        queue.Settle(taken.Take(3).ToArray(), SettleAction.Ack, new FlushBatch());
+
+        Restart();
+
+        var levelLogs = Directory.GetDirectories(Path.Combine(_directory.Path, "queues")).Select(Path.GetFileName).Where(name => name!.Contains(".p")).Count();
+        Assert.Equal(5, levelLogs);
+        Assert.True(VHost.TryGetQueue("pq", out var recovered));
+        Assert.Equal(197, recovered.MessageCount);
+        var entries = TakeAll(recovered);
+        Assert.Equal(expected.Skip(3).Select(Id), TestMessages.Ids(entries));
+        Assert.Equal(expected.Skip(3).Select((_, n) => n < 4), entries.Select(e => e.Redelivered));
+        recovered.Settle(entries.ToArray(), SettleAction.Ack, new FlushBatch());
+
+        Restart();
+        Assert.True(VHost.TryGetQueue("pq", out recovered));
+        Assert.Equal(0, recovered.MessageCount);
+    }
+
+    [Fact]
+    public void PriorityQueueLogWrittenBeforeLevelsHadTheirOwn_IsAdoptedWithNothingLostOrBack()
+    {
+        // Before each level had a log, a priority queue kept all levels in one: such a log, recovered as
+        // level 0's, hands its other levels' records over to their logs as they are read.
+        Restart();
+        Declare("pq", durable: true, Args(("x-max-priority", 5)));
+        var plain = Declare("plain", durable: true);
+        var priorities = Enumerable.Range(0, 60).Select(i => (byte)(i % 6)).ToArray();
+        for (var i = 0; i < priorities.Length; i++)
+        {
+            PublishWithPriority(plain, i, priorities[i]);
+        }
+
+        Assert.True(plain.TryGet(noAck: false, out _, out _, new FlushBatch()));
+        _storage!.Dispose();
+        _storage = null;
+        var queues = Path.Combine(_directory.Path, "queues");
+        Directory.Move(Path.Combine(queues, QueueDirectoryName("/", "plain")), Path.Combine(queues, QueueDirectoryName("/", "pq")));
+
+        Restart();
+
+        Assert.True(VHost.TryGetQueue("pq", out var recovered));
+        Assert.Equal(60, recovered.MessageCount);
+        var entries = TakeAll(recovered);
+        Assert.Equal(Enumerable.Range(0, 60).Select(Id).Order(StringComparer.Ordinal), TestMessages.Ids(entries).Order(StringComparer.Ordinal));
+        Assert.Single(entries, e => e.Redelivered);
+        Assert.Equal("m0", TestMessages.Id(entries.Single(e => e.Redelivered).Message));
+        recovered.Settle(entries.ToArray(), SettleAction.Ack, new FlushBatch());
+
+        Restart();
+        Assert.True(VHost.TryGetQueue("pq", out recovered));
+        Assert.Equal(0, recovered.MessageCount);
+    }
+
+    [Fact]
     public void MessageTtl_KeepsCountingFromThePublishAcrossARestart()
     {
         Restart();
@@ -326,6 +402,17 @@ public sealed class DurableQueueRestartTests : IDisposable
         Assert.False(result.IsError, result.Error.Text);
         return result.Value.Queue;
     }
+
+    private void PublishWithPriority(MessageQueue queue, int i, byte priority)
+    {
+        var message = TestMessages.New(Storage.Engine.Messages, Id(i), BodySize, persistent: true, priority: priority);
+        Assert.Equal(EnqueueResult.Enqueued, queue.Enqueue(message, new FlushBatch()));
+        message.Release();
+    }
+
+    /// <summary>The store's directory name for a durable queue (a digest of vhost and name; see MessageStore).</summary>
+    private static string QueueDirectoryName(string virtualHost, string queue) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{virtualHost.Length}:{virtualHost}{queue}")).AsSpan(0, 16));
 
     private void Publish(MessageQueue queue, int i, bool persistent, int bodySize = BodySize)
     {

@@ -13,6 +13,8 @@ internal sealed class GatedStore(IMessageStore inner) : IMessageStore
 
     public IQueueLog OpenLog(string virtualHost, string queue, bool durable) => Last = new GatedLog(inner.OpenLog(virtualHost, queue, durable));
 
+    public IQueueLog OpenPriorityLog(string virtualHost, string queue, bool durable, int priority) => inner.OpenPriorityLog(virtualHost, queue, durable, priority);
+
     public IStreamLog OpenStreamLog(string virtualHost, string queue, long segmentSize) => inner.OpenStreamLog(virtualHost, queue, segmentSize);
 
     public IQueueLog OpenDelayLog(string virtualHost, string exchange, bool durable) => inner.OpenDelayLog(virtualHost, exchange, durable);

@@ -10,7 +10,7 @@ namespace Broker.Engine.Queues.Classic;
 /// </summary>
 public sealed partial class ClassicQueue : IPersistListener
 {
-    private readonly Dictionary<long, long> _awaitingDeadLetter = [];
+    private readonly Dictionary<long, (IQueueLog Log, long Location)> _awaitingDeadLetter = [];
 
     internal override IPersistListener? DeadLetterSettlement(in QueueEntry entry)
     {
@@ -25,9 +25,9 @@ public sealed partial class ClassicQueue : IPersistListener
         lock (_lock)
         {
             // A copy that failed to reach the disk leaves the record: it comes back after a restart.
-            if (_awaitingDeadLetter.Remove((long)confirmSequence, out var location) && success && !IsDeleted)
+            if (_awaitingDeadLetter.Remove((long)confirmSequence, out var record) && success && !IsDeleted)
             {
-                _log.Settle(location, (long)confirmSequence, persistent: true);
+                record.Log.Settle(record.Location, (long)confirmSequence, persistent: true);
             }
         }
     }
@@ -36,5 +36,5 @@ public sealed partial class ClassicQueue : IPersistListener
     {
     }
 
-    private void AwaitDeadLetterLocked(in QueueEntry entry) => _awaitingDeadLetter[entry.Sequence] = entry.Location;
+    private void AwaitDeadLetterLocked(in QueueEntry entry) => _awaitingDeadLetter[entry.Sequence] = (LogOf(entry.Message), entry.Location);
 }

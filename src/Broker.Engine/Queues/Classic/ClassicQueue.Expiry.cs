@@ -27,16 +27,45 @@ public sealed partial class ClassicQueue
         return ttl < 0 ? QueueEntry.NoExpiry : Now + ttl;
     }
 
-    /// <summary>Drops (or dead-letters) expired messages at the head, as RabbitMQ does: only at the head.</summary>
+    /// <summary>
+    /// Drops (or dead-letters) expired messages at the head, as RabbitMQ does: only at the head. In a
+    /// priority queue that is the head of the highest level with messages, and of the next level down
+    /// only once a level is empty (RabbitMQ's dropwhile over its backing queues, highest first); a
+    /// level whose next messages are in its tail stops it until they are read back.
+    /// </summary>
     private void ExpireLocked()
     {
-        if (_ready.Count == 0 || _ready.NextExpiry() == QueueEntry.NoExpiry)
+        if (_ready.Count == 0)
+        {
+            return;
+        }
+
+        var next = _ready.PeekHead().ExpiresAt;
+        if (next == QueueEntry.NoExpiry)
+        {
+            return;
+        }
+
+        var now = Now;
+        if (next > now || !HeadIsNextLocked())
         {
             return;
         }
 
         var expired = _expiredScratch;
-        _ready.TakeExpired(Now, expired);
+        for (var level = _ready.HeadLevel; level >= 0; level--)
+        {
+            while (_ready.CountAt(level) > 0 && _ready.PeekAt(level).ExpiresAt <= now)
+            {
+                expired.Add(_ready.TakeAt(level));
+            }
+
+            if (_ready.CountAt(level) > 0 || _tails[level].Count > 0)
+            {
+                break;
+            }
+        }
+
         foreach (var entry in expired)
         {
             _readyBodyBytes -= entry.Message.BodyLength;
@@ -66,14 +95,15 @@ public sealed partial class ClassicQueue
             return;
         }
 
-        if (_ready.Count == 0 && _tailCount > 0 && Settings.MessageTtl >= 0)
+        var headIsNext = _ready.Count > 0 && HeadIsNextLocked();
+        if (!headIsNext && _tailCount > 0 && Settings.MessageTtl >= 0)
         {
-            // Expiries are in the tail: read it back to find them.
+            // Expiries are in a tail: read it back to find them.
             _refiller.ScheduleLocked();
             return;
         }
 
-        var next = _ready.Count == 0 ? QueueEntry.NoExpiry : _ready.NextExpiry();
+        var next = headIsNext ? _ready.PeekHead().ExpiresAt : QueueEntry.NoExpiry;
         if (next == QueueEntry.NoExpiry || next >= _expiryTimerDue)
         {
             return;

@@ -6,8 +6,9 @@ namespace Broker.Engine.Queues.Classic;
 public sealed partial class ClassicQueue
 {
     /// <summary>
-    /// Reads the tail back into the head on the thread pool, outside the queue's lock (the read may
-    /// touch the disk); a purge or delete meanwhile makes it throw away what it read.
+    /// Reads a tail back into the head on the thread pool, outside the queue's lock (the read may
+    /// touch the disk); a purge or delete meanwhile makes it throw away what it read. A priority queue
+    /// reads the tail of its highest level that has one.
     /// </summary>
     private sealed class Refiller : IThreadPoolWorkItem
     {
@@ -64,37 +65,37 @@ public sealed partial class ClassicQueue
                 var queue = _queue;
                 LogPosition cursor;
                 int epoch;
+                int level;
                 int want;
-                long maxBytes;
+                IQueueLog log;
                 lock (queue._lock)
                 {
-                    if (queue.IsDeleted || queue._tailCount == 0 || queue._ready.Count >= queue._limits.RefillBelow)
+                    if (queue.IsDeleted || !queue.NeedsRefillLocked())
                     {
                         return;
                     }
 
-                    cursor = queue._tailCursor;
+                    level = queue._tails.Length == 1 ? 0 : queue.TopTailLevelLocked();
+                    ref readonly var tail = ref queue._tails[level];
+                    cursor = tail.Cursor;
+                    log = tail.Log;
+                    want = (int)Math.Min(tail.Count, queue._limits.RefillBatchCount);
                     epoch = queue._tailEpoch;
-
-                    // A priority queue reads its whole tail (only after a restart): its order is not the log's.
-                    var all = queue._ready.HasPriorities;
-                    want = all ? (int)Math.Min(queue._tailCount, int.MaxValue) : (int)Math.Min(queue._tailCount, queue._limits.RefillBatchCount);
-                    maxBytes = all ? long.MaxValue : queue._limits.RefillBatchBytes;
                 }
 
                 _read.Clear();
-                queue._log.Read(ref cursor, _read, want, maxBytes);
+                log.Read(ref cursor, _read, want, queue._limits.RefillBatchBytes);
                 lock (queue._lock)
                 {
                     if (epoch != queue._tailEpoch || queue.IsDeleted)
                     {
                         // Purged (or deleted) while we read: what we read is gone too. Settle it so
                         // its segments can be reclaimed (the purge's range covers it for recovery).
-                        SettleRead();
+                        SettleRead(log);
                         return;
                     }
 
-                    Accept(cursor);
+                    Accept(level, cursor);
                     if (queue._consumers.Count > 0)
                     {
                         queue.DeliverLocked(batch);
@@ -102,7 +103,7 @@ public sealed partial class ClassicQueue
 
                     queue.ExpireLocked();
                     queue.ArmExpiryTimerLocked();
-                    if (queue._tailCount > 0 && queue._ready.Count < queue._limits.RefillBelow && queue._consumers.Count > 0)
+                    if (queue._consumers.Count > 0 && queue.NeedsRefillLocked())
                     {
                         ScheduleLocked();
                     }
@@ -111,9 +112,9 @@ public sealed partial class ClassicQueue
         }
 
         /// <summary>
-        /// Reads one batch while holding the queue's lock: only for dropping over a length limit with an
-        /// empty head. Gives up (false) when a background read is under way; that read's completion
-        /// enforces the limit.
+        /// Reads one batch while holding the queue's lock: only for dropping over a length limit when
+        /// what comes next is in a tail. Gives up (false) when a background read is under way; that
+        /// read's completion enforces the limit.
         /// </summary>
         public bool RefillLocked()
         {
@@ -125,11 +126,14 @@ public sealed partial class ClassicQueue
             try
             {
                 var queue = _queue;
-                var cursor = queue._tailCursor;
+                var level = queue.TopTailLevelLocked();
+                ref readonly var tail = ref queue._tails[level];
+                var cursor = tail.Cursor;
                 _read.Clear();
-                queue._log.Read(ref cursor, _read, (int)Math.Min(queue._tailCount, queue._limits.RefillBatchCount), queue._limits.RefillBatchBytes);
-                Accept(cursor);
-                return _read.Count > 0 || queue._tailCount == 0;
+                tail.Log.Read(ref cursor, _read, (int)Math.Min(tail.Count, queue._limits.RefillBatchCount), queue._limits.RefillBatchBytes);
+                var read = _read.Count;
+                Accept(level, cursor);
+                return read > 0 || queue._tailCount == 0;
             }
             finally
             {
@@ -138,27 +142,36 @@ public sealed partial class ClassicQueue
             }
         }
 
-        /// <summary>Moves what was read into the head. Under the queue's lock.</summary>
-        private void Accept(LogPosition cursor)
+        /// <summary>Moves what was read from <paramref name="level"/>'s tail into the head. Under the queue's lock.</summary>
+        private void Accept(int level, LogPosition cursor)
         {
             var queue = _queue;
+            ref var tail = ref queue._tails[level];
             foreach (var entry in _read)
             {
+                if (queue._tails.Length > 1 && queue._ready.LevelOf(entry.Message) != level)
+                {
+                    queue.AdoptLocked(tail.Log, entry);
+                    continue;
+                }
+
                 queue._ready.Append(entry);
             }
 
             if (_read.Count == 0)
             {
                 // The log has nothing more although we expected some: do not spin on it.
-                queue._tailCount = 0;
+                queue._tailCount -= tail.Count;
+                tail.Count = 0;
             }
             else
             {
+                tail.Count -= _read.Count;
                 queue._tailCount -= _read.Count;
-                queue._tailFirstSequence = _read[^1].Sequence + 1;
+                tail.FirstSequence = _read[^1].Sequence + 1;
             }
 
-            queue._tailCursor = cursor;
+            tail.Cursor = cursor;
             _read.Clear();
             if (queue.Settings.HasLengthLimit)
             {
@@ -166,11 +179,11 @@ public sealed partial class ClassicQueue
             }
         }
 
-        private void SettleRead()
+        private void SettleRead(IQueueLog log)
         {
             foreach (var entry in _read)
             {
-                _queue._log.Settle(entry.Location, entry.Sequence, persistent: false);
+                log.Settle(entry.Location, entry.Sequence, persistent: false);
                 entry.Message.Release();
             }
 

@@ -9,8 +9,8 @@ namespace Broker.Engine.Queues.Classic;
 /// <summary>
 /// A classic queue: its ready messages in FIFO (or priority) order, its consumers, and the delivery pump that
 /// hands the one to the other. Ready messages are a head kept in memory and, beyond the head's
-/// limits, a tail in the queue's log, read back in order as the head drains; persistent messages of a
-/// durable queue are always in the log too. TTL, length limits and dead-lettering follow RabbitMQ's
+/// limits, a tail in the queue's log (one log per level in a priority queue, see ClassicQueue.Tails.cs),
+/// read back in order as the head drains; persistent messages of a durable queue are always in the log too. TTL, length limits and dead-lettering follow RabbitMQ's
 /// classic queues. All state is guarded by one lock; the lock order is queue, then session, then
 /// connection output (see src/LOCKING.md). Messages that leave for a dead-letter exchange are routed
 /// after the lock is released.
@@ -24,7 +24,6 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     private readonly ReadySet _ready;
     private readonly List<Consumer> _consumers = [];
     private readonly FlushBatch _pumpBatch = new();
-    private readonly IQueueLog _log;
     private readonly QueueLimits _limits;
     private readonly HeadMemory _memory;
     private readonly Refiller _refiller;
@@ -43,19 +42,12 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     private bool _pumpRunning;
     private bool _pumpAgain;
 
-    // The tail: messages in the log, not in memory, read from _tailCursor on.
-    private long _tailCount;
-    private LogPosition _tailCursor;
-    private long _tailFirstSequence;
-    private int _tailEpoch;
-
     // Body bytes of all ready messages, head and tail (x-max-length-bytes counts bodies).
     private long _readyBodyBytes;
 
     public ClassicQueue(VirtualHost virtualHost, QueueType type, in QueueDeclaration declaration, IQueueLog log)
         : base(virtualHost, type, declaration)
     {
-        _log = log;
         _limits = virtualHost.Engine.Options.QueueLimits;
         _memory = virtualHost.Engine.HeadMemory;
         _ready = new ReadySet(_memory, Settings.MaxPriority);
@@ -63,10 +55,8 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         _countsReturns = type.CountsReturns;
         _keepsEveryMessage = type.KeepsEveryMessage;
 
-        // What a durable queue's log recovered at start-up is its tail, in order.
-        _tailCount = log.RecoveredCount;
-        _tailCursor = log.Start;
-        _nextSequence = log.NextSequence;
+        // What a durable queue's logs recovered at start-up are their tails, in order.
+        _tails = OpenTails(log);
         _readyBodyBytes = 0;
         StartExpiryTimers();
     }
@@ -130,22 +120,24 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         // Older messages that expired go first, so they are not delivered ahead of this one.
         ExpireLocked();
         _readyBodyBytes += message.BodyLength;
-        if (_tailCount == 0 && HeadHasRoom(message.Size))
+        ref var tail = ref _tails[_ready.LevelOf(message)];
+        if (tail.Count == 0 && HeadHasRoom(message.Size))
         {
-            var location = persistent ? _log.Append(sequence, message, persistent: true, toTail: false, expiresAt) : RecordLocation.None;
+            var location = persistent ? tail.Log.Append(sequence, message, persistent: true, toTail: false, expiresAt) : RecordLocation.None;
             message.AddReference();
             _ready.Append(new QueueEntry(sequence, message, redelivered: false, location, expiresAt));
         }
         else
         {
-            // Over the head's limits (or behind an existing tail, to keep order): the log holds it.
-            if (_tailCount == 0)
+            // Over the head's limits (or behind an existing tail of its level, to keep order): the log holds it.
+            if (tail.Count == 0)
             {
-                _tailCursor = _log.End;
-                _tailFirstSequence = sequence;
+                tail.Cursor = tail.Log.End;
+                tail.FirstSequence = sequence;
             }
 
-            _log.Append(sequence, message, persistent, toTail: true, expiresAt);
+            tail.Log.Append(sequence, message, persistent, toTail: true, expiresAt);
+            tail.Count++;
             _tailCount++;
         }
 
@@ -239,7 +231,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
                         return false;
                     }
 
-                    if (_ready.Count > 0)
+                    if (_ready.Count > 0 && HeadIsNextLocked())
                     {
                         // The caller writes get-ok from the message and then releases it if no-ack.
                         entry = _ready.TakeHead();
@@ -249,7 +241,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
                         // get-ok's count leaves out what is already expired at the new head (as RabbitMQ's).
                         ExpireLocked();
                         remaining = _ready.Count + _tailCount;
-                        if (_ready.Count < _limits.RefillBelow && _tailCount > 0)
+                        if (NeedsRefillLocked())
                         {
                             _refiller.ScheduleLocked();
                         }
@@ -258,7 +250,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
                     }
                 }
 
-                // Only the tail has messages: read some back now, without the lock, then take one.
+                // What comes next is in a tail: read some back now, without the lock, then take one.
                 _refiller.RefillNow(batch);
             }
         }
@@ -331,10 +323,9 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     {
         lock (_lock)
         {
-            var log = _log;
             var purged = (long)_ready.Clear(entry =>
             {
-                log.Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
+                LogOf(entry.Message).Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
                 entry.Message.Release();
             });
             purged += DropTailLocked();
@@ -359,7 +350,12 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
             _tailCount = 0;
             _tailEpoch++;
             _readyBodyBytes = 0;
-            _log.Delete();
+            foreach (ref var tail in _tails.AsSpan())
+            {
+                tail.Count = 0;
+                tail.Log.Delete();
+            }
+
             StopTimersLocked();
             return count;
         }
@@ -416,10 +412,9 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     /// </summary>
     private bool IsKeptOnDisk(Message message) => Durable && (_keepsEveryMessage || message.IsPersistent);
 
-    /// <summary>Priority queues keep everything in memory: their order is not the log's.</summary>
+    /// <summary>Whether the head in memory takes one more message: its limits count every priority level.</summary>
     private bool HeadHasRoom(int size) =>
-        _ready.HasPriorities
-        || (_ready.Count < _limits.HeadMaxCount && _ready.Bytes + size <= _limits.HeadMaxBytes && _memory.HasRoom);
+        _ready.Count < _limits.HeadMaxCount && _ready.Bytes + size <= _limits.HeadMaxBytes && _memory.HasRoom;
 
     private bool IsFullFor(Message message)
     {
@@ -430,7 +425,9 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     }
 
     /// <summary>
-    /// x-overflow drop-head: the oldest ready messages go (dead-lettered as maxlen) until within the limits.
+    /// x-overflow drop-head: messages go from the head (dead-lettered as maxlen) until within the limits.
+    /// In a priority queue that is the next to deliver, the oldest of the highest priority, not the
+    /// oldest of all: RabbitMQ drops from its first non-empty backing queue, highest priority first.
     /// A reject-publish queue never drops what it holds: a requeue may leave it over its limit, as in RabbitMQ.
     /// </summary>
     private void DropOverLimitLocked()
@@ -443,7 +440,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         while ((settings.MaxLength >= 0 && _ready.Count + _tailCount > settings.MaxLength)
             || (settings.MaxLengthBytes >= 0 && _readyBodyBytes > settings.MaxLengthBytes))
         {
-            if (_ready.Count == 0)
+            if (_ready.Count == 0 || !HeadIsNextLocked())
             {
                 if (_tailCount == 0 || !_refiller.RefillLocked())
                 {
@@ -453,7 +450,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
                 continue;
             }
 
-            var dropped = _ready.TakeOldest();
+            var dropped = _ready.TakeHead();
             _readyBodyBytes -= dropped.Message.BodyLength;
             RemoveLocked(dropped, DeadLetterReason.MaxLength);
         }
@@ -470,7 +467,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         }
         else
         {
-            _log.Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
+            LogOf(entry.Message).Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
         }
 
         if (settings.DeadLetterExchange is not null)
@@ -482,19 +479,6 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         {
             entry.Message.Release();
         }
-    }
-
-    private long DropTailLocked()
-    {
-        var dropped = _tailCount;
-        if (dropped > 0)
-        {
-            _log.DropTail(_tailCursor, _tailFirstSequence, _nextSequence - 1);
-            _tailCount = 0;
-            _tailEpoch++;
-        }
-
-        return dropped;
     }
 
     private void SchedulePumpLocked()
@@ -525,7 +509,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
 
             if (_countsReturns && IsKeptOnDisk(entry.Message))
             {
-                _log.MarkReturned(entry.Location, entry.Sequence, returned.DeliveryCount);
+                LogOf(entry.Message).MarkReturned(entry.Location, entry.Sequence, returned.DeliveryCount);
             }
 
             _ready.InsertOrdered(returned);
@@ -545,7 +529,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
             return;
         }
 
-        _log.Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
+        LogOf(entry.Message).Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
         entry.Message.Release();
     }
 
@@ -554,7 +538,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     {
         if (noAck)
         {
-            _log.Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
+            LogOf(entry.Message).Settle(entry.Location, entry.Sequence, IsKeptOnDisk(entry.Message));
             if (release)
             {
                 entry.Message.Release();
@@ -566,7 +550,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         _unacked++;
         if (IsKeptOnDisk(entry.Message) && !entry.Redelivered)
         {
-            _log.MarkDelivered(entry.Location, entry.Sequence);
+            LogOf(entry.Message).MarkDelivered(entry.Location, entry.Sequence);
         }
     }
 
@@ -582,7 +566,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         }
 
         var budget = DeliveryBudget;
-        while (_ready.Count > 0)
+        while (_ready.Count > 0 && (_tailCount == 0 || HeadIsNextLocked()))
         {
             if (budget-- == 0)
             {
@@ -596,6 +580,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
             }
         }
 
+        // Empty, or a higher priority level waits in its tail: read back before delivering more.
         if (_tailCount > 0)
         {
             _refiller.ScheduleLocked();
@@ -609,8 +594,14 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         if (expire && _ready.PeekHead().ExpiresAt != QueueEntry.NoExpiry)
         {
             ExpireLocked();
-            if (_ready.Count == 0)
+            if (_ready.Count == 0 || !HeadIsNextLocked())
             {
+                // What comes next is in a tail: the refill delivers it.
+                if (_tailCount > 0)
+                {
+                    _refiller.ScheduleLocked();
+                }
+
                 return false;
             }
         }
@@ -641,7 +632,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
                     var entry = _ready.TakeHead();
                     _readyBodyBytes -= entry.Message.BodyLength;
                     OnDeliveredLocked(entry, consumer.NoAck);
-                    if (_ready.Count < _limits.RefillBelow && _tailCount > 0)
+                    if (NeedsRefillLocked())
                     {
                         _refiller.ScheduleLocked();
                     }

@@ -1,3 +1,5 @@
+using Broker.Engine.Messages;
+
 namespace Broker.Engine.Queues.Classic;
 
 /// <summary>
@@ -40,8 +42,6 @@ internal sealed class ReadySet
         }
     }
 
-    public bool HasPriorities => _levels.Length > 1;
-
     public void Append(in QueueEntry entry)
     {
         _levels[LevelOf(entry)].Append(entry);
@@ -55,57 +55,47 @@ internal sealed class ReadySet
     }
 
     /// <summary>The next message to deliver. Only when <see cref="Count"/> is not 0.</summary>
-    public ref readonly QueueEntry PeekHead() => ref HeadLevel().PeekHead();
+    public ref readonly QueueEntry PeekHead() => ref HeadList().PeekHead();
 
     public QueueEntry TakeHead()
     {
         _count--;
-        return HeadLevel().TakeHead();
+        return HeadList().TakeHead();
     }
 
-    /// <summary>Takes the oldest message of any level (x-overflow drop-head drops the oldest, not the most urgent).</summary>
-    public QueueEntry TakeOldest()
-    {
-        ReadyList? oldest = null;
-        foreach (var level in _levels)
-        {
-            if (level.Count > 0 && (oldest is null || level.PeekHead().Sequence < oldest.PeekHead().Sequence))
-            {
-                oldest = level;
-            }
-        }
+    /// <summary>Levels: 1 without priorities, x-max-priority + 1 with.</summary>
+    public int Levels => _levels.Length;
 
+    /// <summary>The highest level holding messages (0 when all are empty): where <see cref="PeekHead"/> looks.</summary>
+    public int HeadLevel
+    {
+        get
+        {
+            for (var i = _levels.Length - 1; i > 0; i--)
+            {
+                if (_levels[i].Count > 0)
+                {
+                    return i;
+                }
+            }
+
+            return 0;
+        }
+    }
+
+    public int CountAt(int level) => _levels[level].Count;
+
+    /// <summary>The head of one level. Only when <see cref="CountAt"/> is not 0.</summary>
+    public ref readonly QueueEntry PeekAt(int level) => ref _levels[level].PeekHead();
+
+    public QueueEntry TakeAt(int level)
+    {
         _count--;
-        return oldest!.TakeHead();
+        return _levels[level].TakeHead();
     }
 
-    /// <summary>Takes expired messages from the head of each level; RabbitMQ expires only at the head.</summary>
-    public void TakeExpired(long now, List<QueueEntry> expired)
-    {
-        foreach (var level in _levels)
-        {
-            while (level.Count > 0 && level.PeekHead().ExpiresAt <= now)
-            {
-                expired.Add(level.TakeHead());
-                _count--;
-            }
-        }
-    }
-
-    /// <summary>The earliest expiry among the level heads, or <see cref="QueueEntry.NoExpiry"/>.</summary>
-    public long NextExpiry()
-    {
-        var next = QueueEntry.NoExpiry;
-        foreach (var level in _levels)
-        {
-            if (level.Count > 0)
-            {
-                next = Math.Min(next, level.PeekHead().ExpiresAt);
-            }
-        }
-
-        return next;
-    }
+    /// <summary>A message's level: its priority capped at the maximum, no priority being 0.</summary>
+    public int LevelOf(Message message) => _levels.Length == 1 ? 0 : Math.Min(message.Priority, _levels.Length - 1);
 
     public int Clear(Action<QueueEntry> onRemoved)
     {
@@ -119,18 +109,7 @@ internal sealed class ReadySet
         return removed;
     }
 
-    private int LevelOf(in QueueEntry entry) => _levels.Length == 1 ? 0 : Math.Min(entry.Message.Priority, _levels.Length - 1);
+    private int LevelOf(in QueueEntry entry) => LevelOf(entry.Message);
 
-    private ReadyList HeadLevel()
-    {
-        for (var i = _levels.Length - 1; i > 0; i--)
-        {
-            if (_levels[i].Count > 0)
-            {
-                return _levels[i];
-            }
-        }
-
-        return _levels[0];
-    }
+    private ReadyList HeadList() => _levels.Length == 1 ? _levels[0] : _levels[HeadLevel];
 }
