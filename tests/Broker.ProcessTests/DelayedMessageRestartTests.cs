@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace Broker.ProcessTests;
 
 /// <summary>
-/// Confirmed persistent messages held by a durable x-delayed-message exchange survive kill -9: after the
+/// Confirmed messages held by a durable x-delayed-message exchange, transient ones too, survive kill -9: after the
 /// restart each is delivered once, no earlier than its due time, in due-time order; once routed and acked
 /// they do not come back after another restart. The plugin (not packaged in Debian, so RabbitMQ cannot
 /// run this) keeps delayed messages in a disc_copies Mnesia table and re-arms its timer at start
@@ -39,7 +39,7 @@ public sealed class DelayedMessageRestartTests(ITestOutputHelper output)
                 for (var id = 0; id < Count; id++)
                 {
                     var delay = 6000 + random.Next(4000);
-                    var properties = Amqp.Persistent();
+                    var properties = id % 2 == 0 ? Amqp.Transient() : Amqp.Persistent();
                     properties.Headers = new Dictionary<string, object?> { ["x-delay"] = delay };
                     due[id] = DateTime.UtcNow.AddMilliseconds(delay);
                     pending.Add(channel.BasicPublishAsync(Exchange, "k", mandatory: false, properties, TestMessages.Body(id, 64)).AsTask());

@@ -9,7 +9,8 @@ namespace Broker.Engine.Exchanges.Delayed;
 
 /// <summary>
 /// The messages a delayed exchange holds. Bodies live in the exchange's log (on disk, like a queue's
-/// tail; synced for persistent messages of a durable exchange, whose publishers are confirmed then);
+/// tail; every message of a durable exchange is synced, whatever its delivery mode, as the plugin keeps
+/// them all on disk, and its publisher is confirmed then);
 /// memory holds only a (due time, sequence, location) entry per message, in a heap ordered by due
 /// time then arrival. One timer is armed for the earliest due time: nothing runs while messages wait.
 /// When it fires, due messages are read back one by one and routed through the vhost's one publish
@@ -72,8 +73,8 @@ internal sealed class DelayedMessages : IPersistListener
     private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>
-    /// Holds <paramref name="message"/> for <paramref name="delay"/> ms. The log copies it (a persistent
-    /// message of a durable exchange joins the publisher's persist tracking); the caller keeps its reference.
+    /// Holds <paramref name="message"/> for <paramref name="delay"/> ms. The log copies it (in a durable
+    /// exchange it joins the publisher's persist tracking); the caller keeps its reference.
     /// </summary>
     public void Add(Message message, long delay)
     {
@@ -87,7 +88,7 @@ internal sealed class DelayedMessages : IPersistListener
             }
 
             var sequence = _nextSequence++;
-            var location = _log.Append(sequence, message, persistent: Durable && message.IsPersistent, toTail: true, dueAt);
+            var location = _log.Append(sequence, message, persistent: Durable, toTail: true, dueAt);
             _due.Enqueue(location, new DueKey(dueAt, sequence));
             if (dueAt < _armedFor)
             {
@@ -247,7 +248,7 @@ internal sealed class DelayedMessages : IPersistListener
             return;
         }
 
-        var persistent = Durable && message.IsPersistent;
+        var persistent = Durable;
         message = WithNegatedDelay(message);
         message.TimeToLive = TimeToLive(message);
         try
