@@ -29,6 +29,11 @@ public sealed class StreamCrashTests(ITestOutputHelper output)
             var publisher = await connection.CreateChannelAsync(Amqp.Confirming);
             await publisher.QueueDeclareAsync(Stream, durable: true, exclusive: false, autoDelete: false, StreamArguments);
 
+            // A reader follows the writes: what it is given before the crash must still be there after it,
+            // at the same offsets (a stream hands out only what a crash cannot take back).
+            var reader = await connection.CreateChannelAsync();
+            var follower = await QueueConsumer.StartAsync(reader, Stream, prefetch: 2000, autoAck: false, arguments: new Dictionary<string, object?> { ["x-stream-offset"] = "first" });
+
             // Batches of 50, each confirmed before the next: everything below `confirmed` is on disk.
             var confirmed = 0;
             var killAfter = Task.Delay(TimeSpan.FromMilliseconds(700));
@@ -50,8 +55,14 @@ public sealed class StreamCrashTests(ITestOutputHelper output)
                 // unconfirmed: may or may not be there
             }
 
+            var seen = new List<(long? Id, long Offset)>();
+            while (await follower.TryNextAsync(TimeSpan.FromMilliseconds(50)) is { } early)
+            {
+                seen.Add((early.Id, Convert.ToInt64(early.Properties.Headers!["x-stream-offset"])));
+            }
+
             connection.Dispose();
-            context.Report($"confirmed {confirmed} messages before kill -9");
+            context.Report($"confirmed {confirmed} messages before kill -9; a reader had been given {seen.Count}");
 
             var restarted = await context.StartBrokerAsync();
             await using (var check = await Amqp.ConnectAsync(restarted))
@@ -74,6 +85,8 @@ public sealed class StreamCrashTests(ITestOutputHelper output)
                 context.Check(ids.Count >= confirmed, $"only {ids.Count} messages came back; {confirmed} were confirmed");
                 context.Check(ids.SequenceEqual(Enumerable.Range(0, ids.Count).Select(i => (long)i)), $"ids out of order or duplicated: [{string.Join(",", ids.Take(30))}...]");
                 context.Check(offsets.SequenceEqual(Enumerable.Range(0, offsets.Count).Select(i => (long)i)), "offsets are not 0, 1, 2, ...");
+                context.Check(seen.All(s => s.Offset < ids.Count && ids[(int)s.Offset] == s.Id),
+                    $"a message given to a reader before the crash is not at its offset after it ({seen.Count} seen, {ids.Count} recovered)");
 
                 // Appends go on after what was recovered.
                 await using var publisherAfter = await check.CreateChannelAsync(Amqp.Confirming);

@@ -23,7 +23,10 @@ public static class HeaderAnnotation
     public static int Write(ReadOnlySpan<byte> properties, ReadOnlySpan<byte> key, long value, Span<byte> destination)
     {
         var parsed = MessageProperties.Parse(properties);
-        if (parsed.HasHeaders && FieldTableCodec.ContainsKey(parsed.HeadersBody, key))
+
+        // Extra flag words (the continuation bit, which the basic class never needs) or the header
+        // already there: re-encoded whole, on the slow path.
+        if ((parsed.Flags & PropertyFlags.Continuation) != 0 || (parsed.HasHeaders && FieldTableCodec.ContainsKey(parsed.HeadersBody, key)))
         {
             return Replace(properties, key, value, destination);
         }
@@ -87,7 +90,8 @@ public static class HeaderAnnotation
     private static int Replace(ReadOnlySpan<byte> properties, ReadOnlySpan<byte> key, long value, Span<byte> destination)
     {
         var decoded = BasicProperties.Read(properties);
-        decoded.Headers![System.Text.Encoding.UTF8.GetString(key)] = value;
+        decoded.Headers ??= new FieldTable();
+        decoded.Headers[System.Text.Encoding.UTF8.GetString(key)] = value;
         var encoded = decoded.Encode();
         encoded.CopyTo(destination);
         return encoded.Length;

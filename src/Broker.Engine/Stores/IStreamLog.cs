@@ -23,7 +23,7 @@ public interface IStreamLog
     long Append(long offset, Message message, long timestamp);
 
     /// <summary>
-    /// Reads records from <paramref name="cursor"/> on, at most <paramref name="maxCount"/> or about
+    /// Reads written records from <paramref name="cursor"/> on, at most <paramref name="maxCount"/> or about
     /// <paramref name="maxBytes"/>, advancing the cursor past them. Each entry's sequence is its offset
     /// and its message a new reference the caller releases. May do I/O; no lock needed.
     /// </summary>
@@ -31,6 +31,12 @@ public interface IStreamLog
 
     /// <summary>Like <see cref="Read"/>, but only the records' offsets, times, places and sizes (for building and searching the index).</summary>
     int Scan(ref LogPosition cursor, List<StreamRecord> into, int maxCount);
+
+    /// <summary>
+    /// Told when more records became readable (written to the file; a stream's readers never see
+    /// records that a crash could take back). Called without locks; set once, by the stream.
+    /// </summary>
+    Action? Written { set; }
 
     /// <summary>Removes a whole segment (retention). Readers positioned in it move on to the next one.</summary>
     void DropSegment(uint segment);

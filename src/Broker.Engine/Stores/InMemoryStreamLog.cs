@@ -43,6 +43,14 @@ public sealed class InMemoryStreamLog : IStreamLog
 
     public long NextSequence => _nextSequence;
 
+    /// <summary>Records are readable as soon as they are appended: nothing to tell.</summary>
+    public Action? Written
+    {
+        set
+        {
+        }
+    }
+
     public long Append(long offset, Message message, long timestamp)
     {
         message.AddReference();

@@ -113,7 +113,7 @@ public sealed class MessageStore : IMessageStore, IDisposable
     public IStreamLog OpenStreamLog(string virtualHost, string queue, long segmentSize)
     {
         var log = (QueueLog)OpenLog(virtualHost, queue, durable: true);
-        log.UseSegmentSize(segmentSize);
+        log.UseAsStream(segmentSize);
         return log;
     }
 

@@ -66,11 +66,22 @@ internal sealed partial class QueueLog
                         handle = segment.Handle;
                         available = (int)Math.Min(buffer.Length, segment.WrittenLength - cursor.Offset);
                     }
+                    else if (_writtenOnly)
+                    {
+                        // A stream's readers see only what is in the file: what they got survives a crash.
+                        break;
+                    }
                     else
                     {
                         // Not on disk yet: copy from the pending chunk that holds it.
                         available = CopyFromChunks(segment, cursor.Offset, ref buffer);
                     }
+                }
+
+                if (available <= 0 && handle is null)
+                {
+                    // Nothing readable here (a failed write left no chunk): the end for now.
+                    break;
                 }
 
                 if (handle is not null)

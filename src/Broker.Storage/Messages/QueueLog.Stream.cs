@@ -13,10 +13,25 @@ internal sealed partial class QueueLog : IStreamLog
     /// <summary>Segment size for this log; 0 uses the store's.</summary>
     private long _segmentSize;
 
+    /// <summary>A stream's log: reads stop where the file ends, never serving records still in memory.</summary>
+    private bool _writtenOnly;
+
+    /// <summary>Called by the writer thread, holding no lock, after it wrote some of this log's records.</summary>
+    private Action? _written;
+
     private long SegmentLimit => _segmentSize > 0 ? _segmentSize : _store.SegmentSize;
 
-    /// <summary>Sets the segment size of a stream's log (x-stream-max-segment-size-bytes).</summary>
-    internal void UseSegmentSize(long bytes) => _segmentSize = bytes;
+    public Action? Written
+    {
+        set => _written = value;
+    }
+
+    /// <summary>Makes this a stream's log, in segments of <paramref name="segmentSize"/> (x-stream-max-segment-size-bytes).</summary>
+    internal void UseAsStream(long segmentSize)
+    {
+        _segmentSize = segmentSize;
+        _writtenOnly = true;
+    }
 
     long IStreamLog.Append(long offset, Message message, long timestamp) =>
         Append(offset, message, persistent: true, toTail: false, expiresAt: timestamp);

@@ -124,6 +124,11 @@ internal sealed partial class QueueLog
             written = MarkWritten(chunks);
         }
 
+        if (chunks.Count > 0)
+        {
+            _written?.Invoke();
+        }
+
         return new WritePass(ok, written);
     }
 

@@ -67,6 +67,23 @@ public class HeaderAnnotationTests
     }
 
     [Fact]
+    public void Properties_with_an_extra_flags_word_are_re_encoded_with_the_header()
+    {
+        var encoded = Full(headers: null).Encode();
+        var withContinuation = new byte[encoded.Length + 2];
+        withContinuation[0] = encoded[0];
+        withContinuation[1] = (byte)(encoded[1] | 1);
+        encoded.AsSpan(2).CopyTo(withContinuation.AsSpan(4));
+        var key = "x-delivery-count"u8;
+        var buffer = new byte[HeaderAnnotation.MaxSize(withContinuation, key)];
+
+        var annotated = BasicProperties.Read(buffer.AsSpan(0, HeaderAnnotation.Write(withContinuation, key, 4, buffer)));
+
+        Assert.Equal(4L, annotated.Headers!["x-delivery-count"]);
+        Assert.Equal(("text/plain", "m", "a"), (annotated.ContentType, annotated.MessageId, annotated.AppId));
+    }
+
+    [Fact]
     public void Replaces_a_header_the_publisher_set_under_the_same_name()
     {
         var headers = new FieldTable { { "x-delivery-count", 99 }, { "other", 5 } };

@@ -19,20 +19,24 @@ public sealed class StreamLogTests : IDisposable
 
     private readonly TempDirectory _directory = new();
     private MessageStore? _store;
+    private WriterGate? _gate;
     private uint _incarnation;
 
     private MessageStore Store => _store ?? throw new InvalidOperationException("no run under way");
 
     public void Dispose()
     {
+        _gate?.Dispose();
         _store?.Dispose();
         _directory.Dispose();
     }
 
     private IStreamLog Run()
     {
+        _gate?.Dispose();
         _store?.Dispose();
         _store = new MessageStore(_directory.Path, new MessagePool(), ++_incarnation, new CapturingLogger(), StoreSegmentSize);
+        _gate = WriterGate.Install(_store);
         _store.Recover([("/", "s")]);
         return Store.OpenStreamLog("/", "s", StreamSegmentSize);
     }
@@ -45,6 +49,9 @@ public sealed class StreamLogTests : IDisposable
             log.Append(i, message, timestamp + i);
             message.Release();
         }
+
+        // Readers see records once the writer has put them in the file.
+        _gate!.Drain();
     }
 
     private static List<QueueEntry> ReadAll(IStreamLog log, LogPosition from)
@@ -66,6 +73,28 @@ public sealed class StreamLogTests : IDisposable
         }
 
         return records;
+    }
+
+    [Fact]
+    public void Records_are_readable_only_once_written_and_the_writer_says_so()
+    {
+        var log = Run();
+        var told = 0;
+        log.Written = () => Interlocked.Increment(ref told);
+        _gate!.Close();
+        var message = TestMessages.New(Store.Pool, "m0", BodySize);
+        log.Append(0, message, 1);
+        message.Release();
+
+        Assert.Empty(ReadAll(log, log.Start));
+
+        _gate.Open();
+        _gate.Drain();
+
+        var entries = ReadAll(log, log.Start);
+        Assert.Equal("m0", TestMessages.Id(Assert.Single(entries).Message));
+        Assert.True(Volatile.Read(ref told) > 0, "the writer did not tell the stream");
+        TestMessages.ReleaseAll(entries);
     }
 
     [Fact]

@@ -111,7 +111,11 @@ public sealed partial class StreamQueue : IThreadPoolWorkItem
     {
         var consumer = subscription.Consumer;
         var budget = DeliveryBudget;
-        while (budget > 0 && !subscription.Removed && subscription.NextOffset < Volatile.Read(ref _next))
+
+        // Records passed over (filtered out, before the start) count too, so a consumer whose filter
+        // matches little cannot hold the pump while publishers keep appending.
+        var readBudget = DeliveryBudget * 16;
+        while (budget > 0 && readBudget > 0 && !subscription.Removed && subscription.NextOffset < Volatile.Read(ref _next))
         {
             // A hint read without the session's lock: the session decides, and an ack schedules a pump.
             var credit = consumer.PrefetchLimit - consumer.Unacked;
@@ -122,40 +126,50 @@ public sealed partial class StreamQueue : IThreadPoolWorkItem
 
             var cursor = subscription.Cursor;
             _read.Clear();
-            if (_log.Read(ref cursor, _read, Math.Min(Math.Min(credit, budget), ReadBatch), ReadBytes) == 0)
+            var read = _log.Read(ref cursor, _read, Math.Min(Math.Min(credit, budget), ReadBatch), ReadBytes);
+            if (read == 0)
             {
                 return false;
             }
 
+            readBudget -= read;
+            var handed = 0;
             var refused = false;
-            using var handing = _deliveryLock.EnterScope();
-            foreach (var entry in _read)
+            try
             {
-                if (refused)
+                using var handing = _deliveryLock.EnterScope();
+                for (; handed < _read.Count && !refused; handed++)
                 {
-                    entry.Message.Release();
-                    continue;
+                    var entry = _read[handed];
+                    if (entry.Sequence < subscription.NextOffset || (subscription.Filter is { } filter && !filter.Matches(entry.Message.Properties)))
+                    {
+                        // Before the start a search landed near, or filtered out: passed over.
+                        subscription.NextOffset = Math.Max(subscription.NextOffset, entry.Sequence + 1);
+                        entry.Message.Release();
+                        continue;
+                    }
+
+                    if (subscription.Removed || !consumer.Session.TryDeliver(consumer, this, entry, _pumpBatch))
+                    {
+                        // Read again from here next time (released below with the rest).
+                        refused = true;
+                        cursor = RecordLocation.Unpack(entry.Location);
+                        break;
+                    }
+
+                    subscription.NextOffset = entry.Sequence + 1;
+                    budget--;
+                }
+            }
+            finally
+            {
+                // What was read and not handed over (refused, or an exception) goes back to the pool.
+                for (var i = handed; i < _read.Count; i++)
+                {
+                    _read[i].Message.Release();
                 }
 
-                if (entry.Sequence < subscription.NextOffset || (subscription.Filter is { } filter && !filter.Matches(entry.Message.Properties)))
-                {
-                    // Before the start a search landed near, or filtered out: passed over.
-                    subscription.NextOffset = Math.Max(subscription.NextOffset, entry.Sequence + 1);
-                    entry.Message.Release();
-                    continue;
-                }
-
-                if (subscription.Removed || !consumer.Session.TryDeliver(consumer, this, entry, _pumpBatch))
-                {
-                    // Read again from here next time.
-                    refused = true;
-                    cursor = RecordLocation.Unpack(entry.Location);
-                    entry.Message.Release();
-                    continue;
-                }
-
-                subscription.NextOffset = entry.Sequence + 1;
-                budget--;
+                _read.Clear();
             }
 
             subscription.Cursor = cursor;
@@ -165,6 +179,6 @@ public sealed partial class StreamQueue : IThreadPoolWorkItem
             }
         }
 
-        return budget == 0;
+        return budget == 0 || readBudget <= 0;
     }
 }

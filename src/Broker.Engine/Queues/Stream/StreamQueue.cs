@@ -35,6 +35,9 @@ public sealed partial class StreamQueue : MessageQueue
         {
             IndexRecovered();
         }
+
+        // Consumers get records once they are in the log's file: the writer wakes the pump then.
+        log.Written = SchedulePump;
     }
 
     public StreamRetention Retention => _retention;
@@ -193,10 +196,15 @@ public sealed partial class StreamQueue : MessageQueue
             }
 
             IsDeleted = true;
-            foreach (var subscription in _subscriptions)
+
+            // Under the delivery lock too: no delivery follows the basic.cancel the caller sends.
+            lock (_deliveryLock)
             {
-                subscription.Removed = true;
-                detachedConsumers.Add(subscription.Consumer);
+                foreach (var subscription in _subscriptions)
+                {
+                    subscription.Removed = true;
+                    detachedConsumers.Add(subscription.Consumer);
+                }
             }
 
             _subscriptions.Clear();
