@@ -30,7 +30,7 @@ public abstract class MessageQueue : IBindingDestination
         AutoDelete = declaration.AutoDelete;
         Arguments = declaration.Arguments;
         ExclusiveOwner = declaration.Owner;
-        _settings = type.SettingsFrom(declaration.Arguments);
+        _settings = type.Effective(QueueSettings.FromArguments(declaration.Arguments));
     }
 
     public VirtualHost VirtualHost { get; }
@@ -78,7 +78,7 @@ public abstract class MessageQueue : IBindingDestination
     /// limit applied at once, a new dead-letter target used from now on. A queue's priority levels and
     /// single-active-consumer mode stay as declared (RabbitMQ does not change them either).
     /// </summary>
-    public void ApplySettings(QueueSettings settings) => OnApplySettings(settings.KeepingFixedFrom(_settings));
+    public void ApplySettings(QueueSettings settings) => OnApplySettings(Type.Effective(settings.KeepingFixedFrom(_settings)));
 
     /// <summary>
     /// Puts <paramref name="settings"/> in force: the type swaps them in with <see cref="SwapSettings"/>

@@ -39,9 +39,9 @@ public sealed record QueueSettings
     public long DeliveryLimit { get; init; } = -1;
 
     /// <summary>
-    /// True when dead-lettered messages leave the queue only once their copies are on disk (a quorum
-    /// queue's x-dead-letter-strategy at-least-once, which RabbitMQ honours only with x-overflow
-    /// reject-publish); otherwise at-most-once.
+    /// True when dead-lettered messages leave the queue only once their copies are on disk
+    /// (x-dead-letter-strategy at-least-once). Only quorum queues honour it, and only with x-overflow
+    /// reject-publish (<see cref="QueueType.Effective"/> decides); otherwise at-most-once.
     /// </summary>
     public bool DeadLetterAtLeastOnce { get; init; }
 
@@ -66,6 +66,7 @@ public sealed record QueueSettings
         DeadLetterExchange = arguments.GetString("x-dead-letter-exchange"),
         DeadLetterRoutingKey = arguments.GetString("x-dead-letter-routing-key"),
         DeliveryLimit = Math.Max(Integer(arguments, "x-delivery-limit") ?? -1, -1),
+        DeadLetterAtLeastOnce = arguments.GetString("x-dead-letter-strategy") == "at-least-once",
         MaxPriority = (byte)Math.Clamp(Integer(arguments, "x-max-priority") ?? 0, 0, 255),
         SingleActiveConsumer = arguments["x-single-active-consumer"] is true,
     };

@@ -30,8 +30,13 @@ public abstract class QueueType
     /// <summary>True when every message is kept on disk whatever its delivery mode (quorum queues).</summary>
     public virtual bool KeepsEveryMessage => false;
 
-    /// <summary>The effective settings for these (validated) arguments, as this type reads them.</summary>
-    public virtual QueueSettings SettingsFrom(FieldTable arguments) => QueueSettings.FromArguments(arguments);
+    /// <summary>
+    /// What settings come to on a queue of this type: from its arguments at declaration, and from
+    /// whatever computes them later (policies) before <see cref="MessageQueue.ApplySettings"/> puts them
+    /// in force. Classic queues do not dead-letter at least once.
+    /// </summary>
+    public virtual QueueSettings Effective(QueueSettings settings) =>
+        settings.DeadLetterAtLeastOnce ? settings with { DeadLetterAtLeastOnce = false } : settings;
 
     /// <summary>False when the exclusive flag of basic.consume is ignored (quorum queues ignore it).</summary>
     public virtual bool HonoursExclusiveConsume => true;

@@ -110,6 +110,21 @@ public class QuorumReturnsTests
         Assert.Equal(DeliveryAnnotation.None, again.Annotation);
     }
 
+    [Fact]
+    public void Settings_applied_later_get_quorums_reading_as_the_declared_ones_do()
+    {
+        var quorum = Quorum("qq", ("x-overflow", Host.Str("reject-publish")), ("x-dead-letter-strategy", Host.Str("at-least-once")));
+        var classic = _host.Queue("classic");
+        Assert.True(quorum.Settings.DeadLetterAtLeastOnce);
+
+        quorum.ApplySettings(quorum.Settings with { Overflow = OverflowBehaviour.RejectPublishDeadLetter });
+        classic.ApplySettings(classic.Settings with { DeadLetterAtLeastOnce = true });
+
+        // reject-publish-dlx acts as drop-head, and at-least-once needs reject-publish: both as RabbitMQ.
+        Assert.Equal((OverflowBehaviour.DropHead, false), (quorum.Settings.Overflow, quorum.Settings.DeadLetterAtLeastOnce));
+        Assert.False(classic.Settings.DeadLetterAtLeastOnce);
+    }
+
     private static DataModel.Content.BasicProperties BasicPropertiesOf(QueueEntry entry) =>
         DataModel.Content.BasicProperties.Read(entry.Message.Properties);
 }

@@ -32,16 +32,17 @@ public sealed class QuorumQueueType : QueueType
 
     public override bool KeepsEveryMessage => true;
 
-    public override QueueSettings SettingsFrom(FieldTable arguments)
+    /// <summary>reject-publish-dlx acts as drop-head; at-least-once dead-lettering needs reject-publish (else at-most-once).</summary>
+    public override QueueSettings Effective(QueueSettings settings)
     {
-        var settings = QueueSettings.FromArguments(arguments);
         if (settings.Overflow == OverflowBehaviour.RejectPublishDeadLetter)
         {
             settings = settings with { Overflow = OverflowBehaviour.DropHead };
         }
 
-        var atLeastOnce = arguments.GetString("x-dead-letter-strategy") == "at-least-once" && settings.Overflow == OverflowBehaviour.RejectPublish;
-        return atLeastOnce ? settings with { DeadLetterAtLeastOnce = true } : settings;
+        return settings.DeadLetterAtLeastOnce && settings.Overflow != OverflowBehaviour.RejectPublish
+            ? settings with { DeadLetterAtLeastOnce = false }
+            : settings;
     }
 
     public override bool HonoursExclusiveConsume => false;
