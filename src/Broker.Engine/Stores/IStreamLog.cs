@@ -19,8 +19,11 @@ public interface IStreamLog
     /// <summary>The offset after the highest one recovered (0 for a new stream).</summary>
     long NextSequence { get; }
 
-    /// <summary>Appends a message at <paramref name="offset"/>, stamped with <paramref name="timestamp"/> (Unix ms); returns its location.</summary>
-    long Append(long offset, Message message, long timestamp);
+    /// <summary>
+    /// Appends a message at <paramref name="offset"/>, stamped with <paramref name="timestamp"/> (Unix ms);
+    /// returns its location, and in <paramref name="size"/> the bytes it takes (what <see cref="Scan"/> reports).
+    /// </summary>
+    long Append(long offset, Message message, long timestamp, out int size);
 
     /// <summary>
     /// Reads written records from <paramref name="cursor"/> on, at most <paramref name="maxCount"/> or about

@@ -51,8 +51,9 @@ public sealed class InMemoryStreamLog : IStreamLog
         }
     }
 
-    public long Append(long offset, Message message, long timestamp)
+    public long Append(long offset, Message message, long timestamp, out int size)
     {
+        size = message.Size;
         message.AddReference();
         lock (_segments)
         {

@@ -33,8 +33,11 @@ internal sealed partial class QueueLog : IStreamLog
         _writtenOnly = true;
     }
 
-    long IStreamLog.Append(long offset, Message message, long timestamp) =>
-        Append(offset, message, persistent: true, toTail: false, expiresAt: timestamp);
+    long IStreamLog.Append(long offset, Message message, long timestamp, out int size)
+    {
+        size = RecordFormat.RecordSize(message);
+        return Append(offset, message, persistent: true, toTail: false, expiresAt: timestamp);
+    }
 
     public void DropSegment(uint number)
     {

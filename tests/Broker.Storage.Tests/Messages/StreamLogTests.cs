@@ -46,7 +46,7 @@ public sealed class StreamLogTests : IDisposable
         for (var i = from; i < from + count; i++)
         {
             var message = TestMessages.New(Store.Pool, $"m{i}", BodySize);
-            log.Append(i, message, timestamp + i);
+            log.Append(i, message, timestamp + i, out _);
             message.Release();
         }
 
@@ -83,7 +83,7 @@ public sealed class StreamLogTests : IDisposable
         log.Written = () => Interlocked.Increment(ref told);
         _gate!.Close();
         var message = TestMessages.New(Store.Pool, "m0", BodySize);
-        log.Append(0, message, 1);
+        log.Append(0, message, 1, out _);
         message.Release();
 
         Assert.Empty(ReadAll(log, log.Start));

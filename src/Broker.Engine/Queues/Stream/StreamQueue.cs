@@ -56,7 +56,7 @@ public sealed partial class StreamQueue : MessageQueue
             // Times never go backwards in a stream, so a search by time can trust the order.
             var timestamp = Math.Max(Now, _lastTimestamp);
             var offset = _next;
-            var location = _log.Append(offset, message, timestamp);
+            var location = _log.Append(offset, message, timestamp, out var size);
             if (location == RecordLocation.None)
             {
                 return EnqueueResult.Gone;
@@ -65,7 +65,7 @@ public sealed partial class StreamQueue : MessageQueue
             _next = offset + 1;
             _lastTimestamp = timestamp;
             _lastPosition = RecordLocation.Unpack(location);
-            if (_index.Add(offset, timestamp, _lastPosition, message.Size))
+            if (_index.Add(offset, timestamp, _lastPosition, size))
             {
                 ApplyRetentionLocked();
             }
