@@ -15,7 +15,7 @@ namespace Broker.Engine.Queues.Classic;
 /// connection output (see src/LOCKING.md). Messages that leave for a dead-letter exchange are routed
 /// after the lock is released.
 /// </summary>
-public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
+public sealed partial class ClassicQueue : MessageQueue
 {
     /// <summary>Most deliveries in one go before yielding to other work (fairness between queues).</summary>
     private const int DeliveryBudget = 256;
@@ -24,6 +24,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     private readonly ReadySet _ready;
     private readonly List<Consumer> _consumers = [];
     private readonly FlushBatch _pumpBatch = new();
+    private readonly DeliveryPump _pump;
     private readonly QueueLimits _limits;
     private readonly HeadMemory _memory;
     private readonly Refiller _refiller;
@@ -38,9 +39,6 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     private long _nextSequence;
     private int _unacked;
     private bool _hadConsumers;
-    private bool _pumpQueued;
-    private bool _pumpRunning;
-    private bool _pumpAgain;
 
     // Body bytes of all ready messages, head and tail (x-max-length-bytes counts bodies).
     private long _readyBodyBytes;
@@ -52,6 +50,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         _memory = virtualHost.Engine.HeadMemory;
         _ready = new ReadySet(_memory, Settings.MaxPriority);
         _refiller = new Refiller(this);
+        _pump = new DeliveryPump(_lock, this, RunDelivery);
         _countsReturns = type.CountsReturns;
         _keepsEveryMessage = type.KeepsEveryMessage;
 
@@ -207,7 +206,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
             // Under single active consumer the next one in line takes over now.
             if (Settings.SingleActiveConsumer && _consumers.Count > 0 && (_ready.Count > 0 || _tailCount > 0))
             {
-                SchedulePumpLocked();
+                _pump.ScheduleLocked();
             }
 
             return AutoDelete && _hadConsumers && _consumers.Count == 0 && !IsDeleted;
@@ -307,7 +306,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
     {
         lock (_lock)
         {
-            SchedulePumpLocked();
+            _pump.ScheduleLocked();
         }
     }
 
@@ -361,49 +360,18 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         }
     }
 
-    void IThreadPoolWorkItem.Execute()
-    {
-        try
-        {
-            RunPump();
-        }
-        catch (Exception ex)
-        {
-            VirtualHost.Engine.ReportUnexpected(ex, $"delivery pump of {DisplayName}");
-            lock (_lock)
-            {
-                _pumpRunning = false;
-            }
-        }
-    }
-
-    private void RunPump()
+    /// <summary>One run of the delivery pump (see <see cref="DeliveryPump"/>): true when it stopped on its budget.</summary>
+    private bool RunDelivery()
     {
         bool more;
         lock (_lock)
         {
-            _pumpQueued = false;
-            if (_pumpRunning)
-            {
-                _pumpAgain = true;
-                return;
-            }
-
-            _pumpRunning = true;
             more = _consumers.Count > 0 && DeliverLocked(_pumpBatch);
         }
 
         DeadLetterPending(_pumpBatch);
         _pumpBatch.FlushAll();
-        lock (_lock)
-        {
-            _pumpRunning = false;
-            if (more || _pumpAgain)
-            {
-                _pumpAgain = false;
-                SchedulePumpLocked();
-            }
-        }
+        return more;
     }
 
     /// <summary>
@@ -478,19 +446,6 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         else
         {
             entry.Message.Release();
-        }
-    }
-
-    private void SchedulePumpLocked()
-    {
-        if (_pumpRunning)
-        {
-            _pumpAgain = true;
-        }
-        else if (!_pumpQueued && !IsDeleted)
-        {
-            _pumpQueued = true;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
     }
 
@@ -570,7 +525,7 @@ public sealed partial class ClassicQueue : MessageQueue, IThreadPoolWorkItem
         {
             if (budget-- == 0)
             {
-                SchedulePumpLocked();
+                _pump.ScheduleLocked();
                 return true;
             }
 

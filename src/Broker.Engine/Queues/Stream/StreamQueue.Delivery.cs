@@ -9,7 +9,7 @@ namespace Broker.Engine.Queues.Stream;
 /// to its session. A delivery the session refuses (no credit left, output full) is read again next
 /// time from its place in the log.
 /// </summary>
-public sealed partial class StreamQueue : IThreadPoolWorkItem
+public sealed partial class StreamQueue
 {
     /// <summary>Most deliveries to one consumer in one run, before the others get their turn.</summary>
     private const int DeliveryBudget = 256;
@@ -27,9 +27,6 @@ public sealed partial class StreamQueue : IThreadPoolWorkItem
     private readonly Lock _deliveryLock = new();
     private readonly List<StreamSubscription> _pumpList = [];
     private readonly List<QueueEntry> _read = new(ReadBatch);
-    private bool _pumpQueued;
-    private bool _pumpRunning;
-    private bool _pumpAgain;
 
     /// <summary>Deliveries happen on the pump: a pump asked for by the caller runs there too.</summary>
     public override void Pump(FlushBatch batch) => SchedulePump();
@@ -38,51 +35,15 @@ public sealed partial class StreamQueue : IThreadPoolWorkItem
     {
         lock (_lock)
         {
-            SchedulePumpLocked();
+            _pump.ScheduleLocked();
         }
     }
 
-    void IThreadPoolWorkItem.Execute()
-    {
-        try
-        {
-            RunPump();
-        }
-        catch (Exception ex)
-        {
-            VirtualHost.Engine.ReportUnexpected(ex, $"delivery pump of {DisplayName}");
-            lock (_lock)
-            {
-                _pumpRunning = false;
-            }
-        }
-    }
-
-    private void SchedulePumpLocked()
-    {
-        if (_pumpRunning)
-        {
-            _pumpAgain = true;
-        }
-        else if (!_pumpQueued && !IsDeleted)
-        {
-            _pumpQueued = true;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        }
-    }
-
-    private void RunPump()
+    /// <summary>One run of the delivery pump (see <see cref="DeliveryPump"/>): true when a consumer stopped on its budget.</summary>
+    private bool RunDelivery()
     {
         lock (_lock)
         {
-            _pumpQueued = false;
-            if (_pumpRunning)
-            {
-                _pumpAgain = true;
-                return;
-            }
-
-            _pumpRunning = true;
             _pumpList.Clear();
             _pumpList.AddRange(_subscriptions);
         }
@@ -95,15 +56,7 @@ public sealed partial class StreamQueue : IThreadPoolWorkItem
 
         _pumpList.Clear();
         _pumpBatch.FlushAll();
-        lock (_lock)
-        {
-            _pumpRunning = false;
-            if (more || _pumpAgain)
-            {
-                _pumpAgain = false;
-                SchedulePumpLocked();
-            }
-        }
+        return more;
     }
 
     /// <summary>Delivers to one consumer what its credit allows. True when it stopped on its budget with more to read.</summary>

@@ -20,6 +20,7 @@ public sealed partial class StreamQueue : MessageQueue
     private readonly StreamIndex _index = new();
     private readonly List<StreamSubscription> _subscriptions = [];
     private readonly TimeProvider _time;
+    private readonly DeliveryPump _pump;
     private long _next;
     private long _lastTimestamp;
     private LogPosition _lastPosition;
@@ -30,6 +31,7 @@ public sealed partial class StreamQueue : MessageQueue
         _log = log;
         _retention = retention;
         _time = virtualHost.Engine.Options.Time;
+        _pump = new DeliveryPump(_lock, this, RunDelivery);
         _next = log.NextSequence;
         if (_next > 0)
         {
@@ -72,7 +74,7 @@ public sealed partial class StreamQueue : MessageQueue
 
             if (_subscriptions.Count > 0)
             {
-                SchedulePumpLocked();
+                _pump.ScheduleLocked();
             }
 
             return EnqueueResult.Enqueued;
