@@ -37,7 +37,8 @@ public interface IStreamLog
 
     /// <summary>
     /// Told when more records became readable (written to the file; a stream's readers never see
-    /// records that a crash could take back). Called without locks; set once, by the stream.
+    /// records that a crash could take back). The disk log's writer calls it holding no lock; the
+    /// in-memory log calls it from the append, under the stream's (re-entrant) lock. Set once, by the stream.
     /// </summary>
     Action? Written { set; }
 

@@ -13,6 +13,7 @@ public sealed class InMemoryStreamLog : IStreamLog
     private readonly List<MemorySegment> _segments = [];
     private uint _highestSegment;
     private long _nextSequence;
+    private Action? _written;
 
     public InMemoryStreamLog(long segmentSize)
     {
@@ -43,18 +44,17 @@ public sealed class InMemoryStreamLog : IStreamLog
 
     public long NextSequence => _nextSequence;
 
-    /// <summary>Records are readable as soon as they are appended: nothing to tell.</summary>
+    /// <summary>Records are readable as soon as they are appended: told from the append itself.</summary>
     public Action? Written
     {
-        set
-        {
-        }
+        set => _written = value;
     }
 
     public long Append(long offset, Message message, long timestamp, out int size)
     {
         size = message.Size;
         message.AddReference();
+        long location;
         lock (_segments)
         {
             if (_segments.Count == 0 || (_segments[^1].Bytes + message.Size > _segmentSize && _segments[^1].Records.Count > 0))
@@ -67,8 +67,11 @@ public sealed class InMemoryStreamLog : IStreamLog
             segment.Records.Add((offset, timestamp, message));
             segment.Bytes += message.Size;
             _nextSequence = offset + 1;
-            return RecordLocation.Pack(position);
+            location = RecordLocation.Pack(position);
         }
+
+        _written?.Invoke();
+        return location;
     }
 
     public int Read(ref LogPosition cursor, List<QueueEntry> into, int maxCount, long maxBytes)

@@ -14,6 +14,14 @@ public sealed partial class ClassicQueue : IPersistListener
 
     internal override IPersistListener? DeadLetterSettlement(in QueueEntry entry)
     {
+        // An awaited entry was registered under the lock before it joined the dead-letter list, which
+        // the caller took under the same lock: an empty map (the usual case, at-most-once) is seen empty
+        // without taking it again.
+        if (_awaitingDeadLetter.Count == 0)
+        {
+            return null;
+        }
+
         lock (_lock)
         {
             return _awaitingDeadLetter.ContainsKey(entry.Sequence) ? this : null;

@@ -72,10 +72,7 @@ public sealed partial class StreamQueue : MessageQueue
                 ApplyRetentionLocked();
             }
 
-            if (_subscriptions.Count > 0)
-            {
-                _pump.ScheduleLocked();
-            }
+            // Consumers are woken by the log once the record is readable (log.Written), not here.
 
             return EnqueueResult.Enqueued;
         }
