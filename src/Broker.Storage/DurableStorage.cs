@@ -99,6 +99,9 @@ public sealed class DurableStorage : IBrokerStorage
         }
     }
 
+    /// <summary>What survives a restart, in RabbitMQ's definitions format (the management API's export).</summary>
+    public System.Text.Json.Nodes.JsonObject ExportDefinitions() => _definitions.Export();
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -1,6 +1,7 @@
 using System.Net;
 using Broker.Engine;
 using Broker.Hosting;
+using Broker.Management;
 using Broker.Server.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -45,6 +46,15 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     /// <summary>amqp://USER:PASSWORD@127.0.0.1:PORT/ for the default user and virtual host.</summary>
     public Uri AmqpUri { get; }
 
+    /// <summary>http://127.0.0.1:PORT/ of the management API, or null when it is off (<see cref="EmbeddedBrokerOptions.ManagementPort"/>).</summary>
+    public Uri? ManagementUri => _services.GetService<ManagementServer>() is { Port: > 0 } server ? new Uri($"http://127.0.0.1:{server.Port}/") : null;
+
+    /// <summary>http://127.0.0.1:PORT/ of the Prometheus endpoint, or null when it is off.</summary>
+    public Uri? PrometheusUri => _services.GetService<ManagementServer>() is { PrometheusPort: > 0 } server ? new Uri($"http://127.0.0.1:{server.PrometheusPort}/") : null;
+
+    /// <summary>The engine, for tests that look inside (e.g. switch tracing on) where no API exists yet.</summary>
+    public Engine.BrokerEngine Engine => _runtime.Engine;
+
     /// <summary>The TCP port the broker listens on.</summary>
     public int Port => _runtime.Server.Port;
 
@@ -86,7 +96,12 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         var errors = new ErrorRecorder(options.LoggerFactory ?? NullLoggerFactory.Instance);
         var services = new ServiceCollection();
         services.AddSingleton<ILoggerFactory>(errors);
-        services.AddBroker(brokerOptions);
+        var builder = services.AddBroker(brokerOptions);
+        if (options.ManagementPort is not null || options.PrometheusPort is not null)
+        {
+            builder.AddManagement(new ManagementOptions { Port = options.ManagementPort, PrometheusPort = options.PrometheusPort });
+        }
+
         var provider = services.BuildServiceProvider();
 
         // The broker first, then whatever plugged in beside it, as the generic host would start them.

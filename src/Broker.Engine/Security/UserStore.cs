@@ -46,6 +46,26 @@ public sealed class UserStore
 
     public void SetPermissions(string user, string virtualHost, Permissions permissions) => _permissions[(user, virtualHost)] = permissions;
 
+    /// <summary>Every user's permissions on a vhost that is gone.</summary>
+    public void ClearPermissionsOn(string virtualHost)
+    {
+        foreach (var key in _permissions.Keys)
+        {
+            if (key.VirtualHost == virtualHost)
+            {
+                _permissions.TryRemove(key, out _);
+            }
+        }
+    }
+
+    public IEnumerable<(string User, string VirtualHost, Permissions Permissions)> AllPermissions()
+    {
+        foreach (var pair in _permissions)
+        {
+            yield return (pair.Key.User, pair.Key.VirtualHost, pair.Value);
+        }
+    }
+
     public void ClearPermissions(string user, string virtualHost) => _permissions.TryRemove((user, virtualHost), out _);
 
     public Permissions? GetPermissions(string user, string virtualHost) =>

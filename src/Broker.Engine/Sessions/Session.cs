@@ -43,6 +43,30 @@ public sealed class Session : IConsumerSession
 
     public IClientConnection Connection { get; }
 
+    /// <summary>The channel the session serves, for the management API's channel and consumer details.</summary>
+    public ushort ChannelNumber { get; init; }
+
+    /// <summary>Prefetch limits as basic.qos set them: per consumer and channel-wide (0 is none).</summary>
+    public (int PerConsumer, int Global) Prefetch
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_prefetchCount, _globalPrefetch);
+            }
+        }
+    }
+
+    /// <summary>Adds the session's consumers to <paramref name="into"/> (a snapshot for monitoring).</summary>
+    public void CopyConsumers(List<Consumer> into)
+    {
+        lock (_lock)
+        {
+            into.AddRange(_consumers.Values);
+        }
+    }
+
     /// <summary>Deliveries waiting for an ack (consumers' and gets').</summary>
     public int UnackedCount
     {
@@ -211,6 +235,7 @@ public sealed class Session : IConsumerSession
             }
         }
 
+        queue.Stats.OnDelivered(consumer.NoAck, entry.Redelivered);
         return true;
     }
 
@@ -266,6 +291,8 @@ public sealed class Session : IConsumerSession
 
             _target.WriteGetOk(tag, entry.Redelivered, entry.Message, DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry), remaining);
         }
+
+        queue.Stats.OnGot(noAck, entry.Redelivered);
 
         if (noAck)
         {
@@ -554,6 +581,11 @@ public sealed class Session : IConsumerSession
 
                 used = Math.Max(used, count);
                 queue.Settle(buffer.AsSpan(0, count), action, batch);
+                if (action == SettleAction.Ack)
+                {
+                    queue.Stats.OnAcked(count);
+                }
+
                 start += count;
             }
         }

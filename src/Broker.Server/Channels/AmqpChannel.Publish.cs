@@ -105,6 +105,7 @@ internal sealed partial class AmqpChannel
         }
 
         CheckWrite(exchange.Name, isQueue: false, MethodIds.BasicPublish);
+        Stats.OnPublished();
         var properties = MessageProperties.Parse(message.Properties);
         message.TimeToLive = ValidateProperties(properties);
         if (properties.HasReplyTo && properties.ReplyTo.SequenceEqual("amq.rabbitmq.reply-to"u8))
@@ -158,9 +159,13 @@ internal sealed partial class AmqpChannel
             throw InvalidDelay();
         }
 
-        if (!outcome.Routed && mandatory)
+        if (!outcome.Routed)
         {
-            WriteReturn(message);
+            Stats.OnUnroutable(returned: mandatory);
+            if (mandatory)
+            {
+                WriteReturn(message);
+            }
         }
 
         // Confirmed now unless a durable queue is still writing it; then the store's writer confirms.
@@ -192,6 +197,7 @@ internal sealed partial class AmqpChannel
             else
             {
                 confirms.Confirm(confirmSequence);
+                Stats.OnConfirmed(1);
             }
         }
 

@@ -99,6 +99,15 @@ public sealed class DefinitionStore : IDefinitionStore, IStoreWork, IDisposable
         return done.Task;
     }
 
+    /// <summary>The definitions as RabbitMQ's export format, read under the store's lock.</summary>
+    public JsonObject Export()
+    {
+        lock (_lock)
+        {
+            return Model.ToJson(ProductVersion);
+        }
+    }
+
     public Task WhenPersisted()
     {
         lock (_lock)
