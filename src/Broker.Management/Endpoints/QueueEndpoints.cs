@@ -14,11 +14,11 @@ internal sealed class QueueEndpoints(ManagementContext context)
 {
     public void Register(ApiRouter router)
     {
-        router.Get("api/queues", (r, _) => Listing.Write(r, Visible(r, null), q => q.Name, View, q => q.VirtualHost.Name));
+        router.Get("api/queues", (r, _) => Listing.Write(r, Visible(r, null), q => q.Name, View, q => q.VirtualHost.Name, SortKey));
         router.Get("api/queues/{}", (r, a) =>
         {
             r.VirtualHost(a[0]);
-            return Listing.Write(r, Visible(r, a[0]), q => q.Name, View);
+            return Listing.Write(r, Visible(r, a[0]), q => q.Name, View, sortKey: SortKey);
         });
         router.Get("api/queues/{}/{}", (r, a) =>
         {
@@ -55,6 +55,24 @@ internal sealed class QueueEndpoints(ManagementContext context)
             await r.NoContent();
         });
     }
+
+    /// <summary>The sort fields a queue answers without building its view (what UIs and tools sort by).</summary>
+    private static IComparable? SortKey(MessageQueue queue, string field) => field switch
+    {
+        "vhost" => queue.VirtualHost.Name,
+        "messages" => queue.GetCounts() is var c ? c.Messages + c.Unacked : 0,
+        "messages_ready" => queue.GetCounts().Messages,
+        "messages_unacknowledged" => queue.GetCounts().Unacked,
+        "consumers" => queue.GetCounts().Consumers,
+        "durable" => queue.Durable,
+        "auto_delete" => queue.AutoDelete,
+        "exclusive" => queue.Exclusive,
+        "type" => queue.Type.Name,
+        "message_stats.publish" => queue.Stats.Published,
+        "message_stats.deliver_get" => queue.Stats.DeliveredOrGot,
+        "message_stats.ack" => queue.Stats.Acked,
+        _ => null,
+    };
 
     private JsonObject View(MessageQueue queue) => QueueView.Build(queue, context.Sampler, context.NodeName);
 
