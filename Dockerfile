@@ -10,6 +10,8 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app ./
 ENV BROKER_DATA_DIR=/data
+# On the PATH for `docker exec CONTAINER broker admin ...`.
+ENV PATH="/app:${PATH}"
 VOLUME /data
 EXPOSE 5672
 ENTRYPOINT ["/app/broker"]

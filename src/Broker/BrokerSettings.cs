@@ -13,6 +13,9 @@ internal sealed class BrokerSettings
     public const string Usage = """
         broker: an AMQP 0-9-1 message broker compatible with RabbitMQ.
 
+        broker admin COMMAND ... manages a running broker over its management API
+        (broker admin --help lists the commands).
+
         Options (each also as an environment variable, e.g. --data-dir is BROKER_DATA_DIR; RabbitMQ's
         image's RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS and RABBITMQ_DEFAULT_VHOST work too):
           --port N                AMQP port (default 5672; 0 picks a free port and logs it)

@@ -1,4 +1,5 @@
 using Broker;
+using Broker.Cli;
 using Broker.Engine;
 using Broker.Hosting;
 using Broker.Management;
@@ -6,6 +7,13 @@ using Broker.Server.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serilog;
+
+// `broker admin ...` is the command-line tool over the management API, not a broker: it takes none of
+// the broker's options and starts nothing.
+if (args.Length > 0 && args[0] == "admin")
+{
+    return await CliApp.RunAsync(args[1..], Console.Out, Console.Error);
+}
 
 BrokerSettings settings;
 try
