@@ -40,11 +40,13 @@ internal sealed partial class AmqpConnection : IClientConnection
     private VirtualHost? _virtualHost;
     private Permissions? _permissions;
 
-    public AmqpConnection(ServerContext server, IDuplexPipe transport, string remoteEndPoint)
+    /// <param name="localEndPoint">The listener's address the client reached, when known: it completes the connection's <see cref="Name"/>.</param>
+    public AmqpConnection(ServerContext server, IDuplexPipe transport, string remoteEndPoint, string? localEndPoint = null)
     {
         _server = server;
         _transport = transport;
         RemoteEndPoint = remoteEndPoint;
+        Name = localEndPoint is null ? remoteEndPoint : $"{remoteEndPoint} -> {localEndPoint}";
         _logger = server.Logger;
         Output = new ConnectionOutput(transport.Output, server.Options.OutputSaturationBytes, server.Clock);
         Output.Drained += ResumeConsumers;
@@ -55,8 +57,8 @@ internal sealed partial class AmqpConnection : IClientConnection
 
     public string RemoteEndPoint { get; }
 
-    /// <summary>The connection's name in logs and in the engine: its peer's address.</summary>
-    public string Name => RemoteEndPoint;
+    /// <summary>The connection's name in the engine, as RabbitMQ names it: "PEER -> LISTENER" (e.g. in the firehose's headers).</summary>
+    public string Name { get; }
 
     public ConnectionOutput Output { get; }
 
