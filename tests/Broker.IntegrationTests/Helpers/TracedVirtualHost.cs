@@ -74,6 +74,8 @@ public sealed class TracedVirtualHost : IAsyncDisposable
     {
         if (_http is not null)
         {
+            // RabbitMQ keeps a deleted vhost's name in its list of traced vhosts: take it out first.
+            await SendAsync(HttpMethod.Put, $"api/vhosts/{Name}", new { tracing = false });
             using var response = await _http.DeleteAsync($"api/vhosts/{Name}");
             _http.Dispose();
         }
