@@ -131,11 +131,15 @@ public sealed class BrokerEngine
         return added;
     }
 
-    /// <summary>The broker is stopping: delayed exchanges stop routing (what they hold stays in their logs).</summary>
+    /// <summary>
+    /// The broker is stopping: delayed exchanges stop routing (what they hold stays in their logs), and
+    /// traces not yet routed are dropped.
+    /// </summary>
     public void Stop()
     {
         foreach (var virtualHost in VirtualHosts)
         {
+            virtualHost.StopTracing();
             foreach (var exchange in virtualHost.Exchanges)
             {
                 (exchange as Exchanges.Delayed.DelayedMessageExchange)?.Pending.Stop();

@@ -12,7 +12,7 @@ internal sealed class ManagementContext
     {
         Runtime = runtime;
         Sampler = sampler;
-        NodeName = "rabbit@" + Environment.MachineName;
+        NodeName = runtime.Engine.Options.NodeName;
         ClusterName = NodeName;
     }
 

@@ -61,6 +61,13 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     /// <summary>The broker's data directory.</summary>
     public string DataDirectory { get; }
 
+    /// <summary>
+    /// The broker's engine, for what a test sets up that no AMQP method can: virtual hosts, users and
+    /// permissions, tracing (<c>Engine.TryGetVirtualHost(name, out var vhost)</c>, then
+    /// <c>vhost.Tracing = true</c>), queue and exchange state.
+    /// </summary>
+    public BrokerEngine Engine => _runtime.Engine;
+
     /// <summary>Connections currently open (handshake completed).</summary>
     public int ConnectionCount => _runtime.Server.ConnectionCount;
 

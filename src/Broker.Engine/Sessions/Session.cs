@@ -3,6 +3,7 @@ using Broker.Engine.Delivery;
 using Broker.Engine.Errors;
 using Broker.Engine.Messages;
 using Broker.Engine.Queues;
+using Broker.Engine.Tracing;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Sessions;
@@ -32,11 +33,13 @@ public sealed class Session : IConsumerSession
     // The consumer tag of untracked deliveries (direct reply-to), or null when nobody takes them.
     private byte[]? _untrackedConsumerTag;
 
-    public Session(VirtualHost virtualHost, IClientConnection connection, IDeliveryTarget target)
+    /// <param name="number">The session's number on its connection (the AMQP channel number).</param>
+    public Session(VirtualHost virtualHost, IClientConnection connection, IDeliveryTarget target, int number = 0)
     {
         VirtualHost = virtualHost;
         Connection = connection;
         _target = target;
+        TraceOrigin = new TraceOrigin(connection.Name, number, connection.UserName);
     }
 
     public VirtualHost VirtualHost { get; }
@@ -44,7 +47,7 @@ public sealed class Session : IConsumerSession
     public IClientConnection Connection { get; }
 
     /// <summary>The channel the session serves, for the management API's channel and consumer details.</summary>
-    public ushort ChannelNumber { get; init; }
+    public ushort ChannelNumber => (ushort)TraceOrigin.Channel;
 
     /// <summary>Prefetch limits as basic.qos set them: per consumer and channel-wide (0 is none).</summary>
     public (int PerConsumer, int Global) Prefetch
@@ -66,6 +69,9 @@ public sealed class Session : IConsumerSession
             into.AddRange(_consumers.Values);
         }
     }
+
+    /// <summary>How the firehose names this session's publishes and deliveries.</summary>
+    public TraceOrigin TraceOrigin { get; }
 
     /// <summary>Deliveries waiting for an ack (consumers' and gets').</summary>
     public int UnackedCount
@@ -221,12 +227,18 @@ public sealed class Session : IConsumerSession
             }
 
             var tag = _deliveryTag + 1;
-            if (!_target.TryWriteDelivery(consumer.TagBytes, tag, entry.Redelivered, entry.Message, DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry), yieldIfSaturated: true, batch))
+            var annotation = DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry);
+            if (!_target.TryWriteDelivery(consumer.TagBytes, tag, entry.Redelivered, entry.Message, annotation, yieldIfSaturated: true, batch))
             {
                 return false;
             }
 
             _deliveryTag = tag;
+            if (VirtualHost.Tracing)
+            {
+                VirtualHost.TraceDelivery(TraceOrigin, queue, entry.Message, entry.Redelivered, annotation);
+            }
+
             if (!consumer.NoAck)
             {
                 _unacked.Add(new UnackedDelivery(tag, queue, entry, consumer));
@@ -289,7 +301,14 @@ public sealed class Session : IConsumerSession
                 _unacked.Add(new UnackedDelivery(tag, queue, entry, consumer: null));
             }
 
-            _target.WriteGetOk(tag, entry.Redelivered, entry.Message, DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry), remaining);
+            var annotation = DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry);
+            _target.WriteGetOk(tag, entry.Redelivered, entry.Message, annotation, remaining);
+
+            // RabbitMQ traces a basic.get as a delivery (a direct reply, untracked, is not traced).
+            if (VirtualHost.Tracing)
+            {
+                VirtualHost.TraceDelivery(TraceOrigin, queue, entry.Message, entry.Redelivered, annotation);
+            }
         }
 
         queue.Stats.OnGot(noAck, entry.Redelivered);

@@ -163,7 +163,7 @@ internal sealed class ExchangeEndpoints(ManagementContext context)
         }
 
         var properties = MessagePropertiesJson.FromJson(body["properties"] as JsonObject ?? []);
-        var routed = Publisher.Publish(virtualHost, exchange, body["routing_key"]!.ToString(), properties, payload);
+        var routed = Publisher.Publish(virtualHost, exchange, body["routing_key"]!.ToString(), properties, payload, request.User.Name);
         await request.Json(new JsonObject { ["routed"] = routed });
     }
 

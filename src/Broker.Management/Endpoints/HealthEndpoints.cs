@@ -98,7 +98,7 @@ internal sealed class HealthEndpoints(ManagementContext context)
         }
 
         var queue = declared.Value.Queue;
-        Publisher.Publish(virtualHost, virtualHost.DefaultExchange, queue.Name, new Broker.DataModel.Content.BasicProperties(), Encoding.UTF8.GetBytes("test_message"));
+        Publisher.Publish(virtualHost, virtualHost.DefaultExchange, queue.Name, new Broker.DataModel.Content.BasicProperties(), Encoding.UTF8.GetBytes("test_message"), request.User.Name);
         if (!queue.TryGet(noAck: true, out var entry, out _))
         {
             return request.Json(new JsonObject { ["status"] = "failed", ["reason"] = "aliveness test message was not delivered" }, 503);

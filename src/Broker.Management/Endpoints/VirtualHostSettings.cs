@@ -9,8 +9,11 @@ internal static class VirtualHostSettings
 {
     public static void Apply(BrokerEngine engine, string name, JsonObject body)
     {
-        _ = body;
-        engine.AddVirtualHost(name);
+        var virtualHost = engine.AddVirtualHost(name);
+        if (body["tracing"] is JsonValue tracing && tracing.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False)
+        {
+            virtualHost.Tracing = tracing.GetValue<bool>();
+        }
     }
 
     public static JsonObject Describe(BrokerEngine engine, VirtualHost virtualHost)
@@ -23,7 +26,7 @@ internal static class VirtualHostSettings
             ["metadata"] = new JsonObject { ["description"] = string.Empty, ["tags"] = new JsonArray() },
             ["name"] = virtualHost.Name,
             ["tags"] = new JsonArray(),
-            ["tracing"] = false,
+            ["tracing"] = virtualHost.Tracing,
         };
     }
 }

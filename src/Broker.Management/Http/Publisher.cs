@@ -4,6 +4,7 @@ using Broker.DataModel.Content;
 using Broker.Engine.Delivery;
 using Broker.Engine.Exchanges;
 using Broker.Engine.Routing;
+using Broker.Engine.Tracing;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Management.Http;
@@ -14,7 +15,8 @@ namespace Broker.Management.Http;
 /// </summary>
 public static class Publisher
 {
-    public static bool Publish(VirtualHost virtualHost, Exchange exchange, string routingKey, BasicProperties properties, ReadOnlySpan<byte> body)
+    /// <param name="user">Who published, for the firehose (RabbitMQ names the management plugin's direct connection and channel 1).</param>
+    public static bool Publish(VirtualHost virtualHost, Exchange exchange, string routingKey, BasicProperties properties, ReadOnlySpan<byte> body, string user)
     {
         var pool = virtualHost.Engine.Messages;
         var message = pool.Rent(
@@ -31,7 +33,8 @@ public static class Publisher
         try
         {
             var parsed = MessageProperties.Parse(message.Properties);
-            var outcome = virtualHost.Publish(exchange, ref message, parsed.HeadersBody, new RouteTargets(), batch);
+            var origin = virtualHost.Tracing ? new TraceOrigin($"<{virtualHost.Engine.Options.NodeName}.management>", 1, user) : null;
+            var outcome = virtualHost.Publish(exchange, ref message, parsed.HeadersBody, new RouteTargets(), batch, origin: origin);
             return outcome.Routed;
         }
         finally

@@ -126,7 +126,14 @@ internal sealed partial class AmqpChannel
 
         if (ReferenceEquals(exchange, _virtualHost.DefaultExchange) && IsReplyAddress(message.RoutingKey))
         {
-            // A direct reply: no queue, straight to the requesting channel (or nowhere).
+            // A direct reply: no queue, straight to the requesting channel (or nowhere). RabbitMQ
+            // traces the publish as reaching no queue, and not the delivery.
+            if (_virtualHost.Tracing)
+            {
+                _routeTargets.Clear();
+                _virtualHost.TracePublish(_session.TraceOrigin, message, _routeTargets.Queues);
+            }
+
             if (!DeliverDirectReply(message) && mandatory)
             {
                 WriteReturn(message);
@@ -143,7 +150,7 @@ internal sealed partial class AmqpChannel
         if (_transaction is not null)
         {
             // Routed now, enqueued at commit (rabbit_channel routes a transactional publish at once too).
-            _virtualHost.Route(exchange, ref message, properties.HeadersBody, _routeTargets);
+            _virtualHost.Route(exchange, ref message, properties.HeadersBody, _routeTargets, _session.TraceOrigin);
             if (_routeTargets.InvalidDelay)
             {
                 throw InvalidDelay();
@@ -153,7 +160,7 @@ internal sealed partial class AmqpChannel
             return;
         }
 
-        var outcome = _virtualHost.Publish(exchange, ref message, properties.HeadersBody, _routeTargets, Batch, _confirms is null ? null : this, confirmSequence);
+        var outcome = _virtualHost.Publish(exchange, ref message, properties.HeadersBody, _routeTargets, Batch, _confirms is null ? null : this, confirmSequence, _session.TraceOrigin);
         if (outcome.InvalidDelay)
         {
             throw InvalidDelay();

@@ -42,7 +42,7 @@ internal sealed partial class AmqpChannel : IDeliveryTarget, IPersistListener
         Number = number;
         _virtualHost = virtualHost;
         _permissions = permissions;
-        _session = new Session(virtualHost, connection, this) { ChannelNumber = number };
+        _session = new Session(virtualHost, connection, this, number);
     }
 
     public ushort Number { get; }

@@ -12,19 +12,17 @@ internal sealed partial class AmqpConnection
     private long _receivedFrames;
     private readonly DateTimeOffset _connectedAt = DateTimeOffset.UtcNow;
 
-    public EndPoint? LocalEndPoint { get; }
+    /// <summary>The listener's address the client reached ("127.0.0.1:5672"), when known.</summary>
+    public string? LocalEndPoint { get; }
 
     public FieldTable ClientProperties { get; private set; } = new();
 
     public string AuthMechanism { get; private set; } = "PLAIN";
 
-    /// <summary>RabbitMQ's connection name: "peer:port -> local:port".</summary>
-    public string ManagementName => LocalEndPoint is null ? RemoteEndPoint : $"{RemoteEndPoint} -> {Format(LocalEndPoint)}";
-
     public ConnectionInfo Describe()
     {
         var (peerHost, peerPort) = Split(RemoteEndPoint);
-        var (host, port) = LocalEndPoint is null ? (string.Empty, 0) : Split(Format(LocalEndPoint));
+        var (host, port) = LocalEndPoint is null ? (string.Empty, 0) : Split(LocalEndPoint);
         var state = _state switch
         {
             ConnectionState.Open => Volatile.Read(ref _blockedSent) == 1 ? "blocked" : "running",
@@ -32,7 +30,7 @@ internal sealed partial class AmqpConnection
             _ => "starting",
         };
         return new ConnectionInfo(
-            ManagementName,
+            Name,
             ClientProperties.GetString("connection_name"),
             VirtualHostName ?? string.Empty,
             UserName,
@@ -66,12 +64,6 @@ internal sealed partial class AmqpConnection
     }
 
     public void CloseByOperator(string reason) => CloseFromBroker(ReplyCodes.ConnectionForced, reason);
-
-    private static string Format(EndPoint endPoint) => endPoint switch
-    {
-        IPEndPoint ip => $"{FormatAddress(ip.Address)}:{ip.Port}",
-        _ => endPoint.ToString() ?? string.Empty,
-    };
 
     private static string FormatAddress(IPAddress address) =>
         address.IsIPv4MappedToIPv6 ? address.MapToIPv4().ToString() : address.ToString();

@@ -40,12 +40,14 @@ internal sealed partial class AmqpConnection : IManagedConnection
     private VirtualHost? _virtualHost;
     private Permissions? _permissions;
 
-    public AmqpConnection(ServerContext server, IDuplexPipe transport, string remoteEndPoint, System.Net.EndPoint? localEndPoint = null)
+    /// <param name="localEndPoint">The listener's address the client reached, when known: it completes the connection's <see cref="Name"/>.</param>
+    public AmqpConnection(ServerContext server, IDuplexPipe transport, string remoteEndPoint, string? localEndPoint = null)
     {
         LocalEndPoint = localEndPoint;
         _server = server;
         _transport = transport;
         RemoteEndPoint = remoteEndPoint;
+        Name = localEndPoint is null ? remoteEndPoint : $"{remoteEndPoint} -> {localEndPoint}";
         _logger = server.Logger;
         Output = new ConnectionOutput(transport.Output, server.Options.OutputSaturationBytes, server.Clock);
         Output.Drained += ResumeConsumers;
@@ -56,8 +58,8 @@ internal sealed partial class AmqpConnection : IManagedConnection
 
     public string RemoteEndPoint { get; }
 
-    /// <summary>The connection's name in logs and in the engine: its peer's address.</summary>
-    public string Name => RemoteEndPoint;
+    /// <summary>The connection's name in the engine, as RabbitMQ names it: "PEER -> LISTENER" (e.g. in the firehose's headers).</summary>
+    public string Name { get; }
 
     public ConnectionOutput Output { get; }
 
