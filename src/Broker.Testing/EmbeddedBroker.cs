@@ -52,9 +52,6 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     /// <summary>http://127.0.0.1:PORT/ of the Prometheus endpoint, or null when it is off.</summary>
     public Uri? PrometheusUri => _services.GetService<ManagementServer>() is { PrometheusPort: > 0 } server ? new Uri($"http://127.0.0.1:{server.PrometheusPort}/") : null;
 
-    /// <summary>The engine, for tests that look inside (e.g. switch tracing on) where no API exists yet.</summary>
-    public Engine.BrokerEngine Engine => _runtime.Engine;
-
     /// <summary>The TCP port the broker listens on.</summary>
     public int Port => _runtime.Server.Port;
 
