@@ -3,8 +3,7 @@ using Broker.Hosting;
 using Broker.Management.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -13,8 +12,8 @@ using Microsoft.Extensions.Logging;
 namespace Broker.Management;
 
 /// <summary>
-/// The management HTTP API and the Prometheus endpoint: two small Kestrel applications on their own
-/// ports, started after the broker and stopped before it. Requests reach the engine only through its
+/// The management HTTP API and the Prometheus endpoint: one small Kestrel application listening on
+/// both ports, started after the broker and stopped before it. Requests reach the engine only through its
 /// snapshots and admin commands.
 /// </summary>
 public sealed class ManagementServer : IHostedService, IAsyncDisposable
@@ -23,8 +22,7 @@ public sealed class ManagementServer : IHostedService, IAsyncDisposable
     private readonly ManagementOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
-    private WebApplication? _api;
-    private WebApplication? _metrics;
+    private WebApplication? _app;
     private RateSampler? _sampler;
 
     public ManagementServer(BrokerRuntime runtime, ManagementOptions options, ILoggerFactory loggerFactory)
@@ -43,45 +41,61 @@ public sealed class ManagementServer : IHostedService, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_options.Port is null && _options.PrometheusPort is null)
+        {
+            return;
+        }
+
         var engine = _runtime.Engine;
         var address = _options.BindAddress ?? _runtime.Server.Options.BindAddress;
         _sampler = new RateSampler(engine, _options.SampleInterval);
-        ManagementApi? api = null;
-        if (_options.Port is { } port)
+        var api = _options.Port is null ? null : new ManagementApi(_runtime, _sampler, _loggerFactory);
+        var metrics = _options.PrometheusPort is null ? null : new PrometheusEndpoint(_runtime, _sampler);
+
+        // One Kestrel server for both ports (half the start-up of two); a request's local port says which it is for.
+        ListenOptions? apiListener = null;
+        ListenOptions? metricsListener = null;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(_loggerFactory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            api = new ManagementApi(_runtime, _sampler, _loggerFactory);
-            _api = Build(address, port, api.HandleAsync);
-            await _api.StartAsync(cancellationToken);
-            Port = BoundPort(_api);
+            kestrel.AddServerHeader = false;
+            if (_options.Port is { } port)
+            {
+                kestrel.Listen(address, port, listen => apiListener = listen);
+            }
+
+            if (_options.PrometheusPort is { } metricsPort)
+            {
+                kestrel.Listen(address, metricsPort, listen => metricsListener = listen);
+            }
+        });
+        _app = builder.Build();
+        _app.Run(context => metrics is not null && context.Connection.LocalPort == PrometheusPort
+            ? metrics.HandleAsync(context)
+            : api is not null ? api.HandleAsync(context) : NotFound(context));
+        await _app.StartAsync(cancellationToken);
+        Port = apiListener?.IPEndPoint?.Port ?? 0;
+        PrometheusPort = metricsListener?.IPEndPoint?.Port ?? 0;
+        if (api is not null)
+        {
             api.Context.ManagementPort = Port;
+            api.Context.PrometheusPort = PrometheusPort;
             Log.Listening(_logger, "management API", $"http://{Format(address)}:{Port}");
         }
 
-        if (_options.PrometheusPort is { } metricsPort)
+        if (metrics is not null)
         {
-            var metrics = new PrometheusEndpoint(_runtime, _sampler);
-            _metrics = Build(address, metricsPort, metrics.HandleAsync);
-            await _metrics.StartAsync(cancellationToken);
-            PrometheusPort = BoundPort(_metrics);
-            if (api is not null)
-            {
-                api.Context.PrometheusPort = PrometheusPort;
-            }
-
             Log.Listening(_logger, "Prometheus metrics", $"http://{Format(address)}:{PrometheusPort}/metrics");
         }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_api is not null)
+        if (_app is not null)
         {
-            await _api.StopAsync(cancellationToken);
-        }
-
-        if (_metrics is not null)
-        {
-            await _metrics.StopAsync(cancellationToken);
+            await _app.StopAsync(cancellationToken);
         }
 
         _sampler?.Dispose();
@@ -89,43 +103,18 @@ public sealed class ManagementServer : IHostedService, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_api is not null)
+        if (_app is not null)
         {
-            await _api.DisposeAsync();
-        }
-
-        if (_metrics is not null)
-        {
-            await _metrics.DisposeAsync();
+            await _app.DisposeAsync();
         }
 
         _sampler?.Dispose();
     }
 
-    private WebApplication Build(IPAddress address, int port, RequestDelegate handler)
+    private static Task NotFound(HttpContext context)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(_loggerFactory);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(address, port);
-        });
-        var app = builder.Build();
-        app.Run(handler);
-        return app;
-    }
-
-    private static int BoundPort(WebApplication app)
-    {
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        foreach (var address in addresses)
-        {
-            return new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal)).Port;
-        }
-
-        return 0;
+        context.Response.StatusCode = 404;
+        return Task.CompletedTask;
     }
 
     private static string Format(IPAddress address) => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
