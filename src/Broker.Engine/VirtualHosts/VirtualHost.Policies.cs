@@ -20,7 +20,9 @@ public sealed partial class VirtualHost
     /// Sets (adds or replaces) a policy or operator policy of this vhost and applies it at once to every
     /// queue and exchange whose name it matches, as RabbitMQ's set_policy does. Returns RabbitMQ's reason
     /// text when it is invalid ("Validation failed\n\n..."), null when it is in force. Setting the same
-    /// policy again changes nothing.
+    /// policy again changes nothing. The policy's <see cref="Policy.VirtualHost"/> must be this vhost's name.
+    /// Build one from a JSON body with <see cref="PolicyValidation.TryCreate"/> to get RabbitMQ's texts for
+    /// wrongly typed fields too.
     /// </summary>
     public string? SetPolicy(Policy policy, bool operatorPolicy)
     {
