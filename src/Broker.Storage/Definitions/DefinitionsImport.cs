@@ -8,12 +8,19 @@ using Broker.Engine.Stores;
 namespace Broker.Storage.Definitions;
 
 /// <summary>What an import added or changed.</summary>
-public readonly record struct ImportSummary(int VirtualHosts, int Users, int Permissions, int Exchanges, int Queues, int Bindings, string Ignored);
+public readonly record struct ImportSummary(int VirtualHosts, int Users, int Permissions, int Exchanges, int Queues, int Bindings, string Ignored)
+{
+    /// <summary>Policies set (added or replaced).</summary>
+    public int Policies { get; init; }
+
+    /// <summary>Operator policies set (parameters of component operator_policy).</summary>
+    public int OperatorPolicies { get; init; }
+}
 
 /// <summary>
 /// Imports a definitions file at start-up, as RabbitMQ's <c>load_definitions</c> does: RabbitMQ's JSON
 /// (what <c>rabbitmqctl export_definitions</c> and the management UI write, and what our
-/// definitions.json holds). Vhosts, users and permissions are created or overwritten; exchanges,
+/// definitions.json holds). Vhosts, users, permissions and policies are created or overwritten; exchanges,
 /// queues and bindings are declared unless they exist, so an import on every start is harmless.
 /// Anything the broker would refuse stops the start with a message naming the object.
 /// </summary>
@@ -68,6 +75,9 @@ public static class DefinitionsImport
             permissions++;
         }
 
+        // As RabbitMQ's import: policies before queues and exchanges, which are declared under them.
+        var (policies, operatorPolicies) = ImportPolicies(engine, json);
+
         var exchanges = 0;
         foreach (var node in Items(json, "exchanges"))
         {
@@ -116,16 +126,65 @@ public static class DefinitionsImport
 
         // Kinds the broker has no equivalent for yet: said in the log rather than silently dropped.
         var ignored = new List<string>();
-        foreach (var kind in (string[])["policies", "parameters", "topic_permissions"])
+        foreach (var kind in (string[])["parameters", "topic_permissions"])
         {
-            if (Items(json, kind).Any())
+            var count = Items(json, kind).Count(node => !IsOperatorPolicy(node));
+            if (count > 0)
             {
-                ignored.Add($"{Items(json, kind).Count()} {kind}");
+                ignored.Add($"{count} {kind}");
             }
         }
 
-        return new ImportSummary(vhosts, users, permissions, exchanges, queues, bindings, string.Join(", ", ignored));
+        return new ImportSummary(vhosts, users, permissions, exchanges, queues, bindings, string.Join(", ", ignored))
+        {
+            Policies = policies,
+            OperatorPolicies = operatorPolicies,
+        };
     }
+
+    /// <summary>
+    /// "policies", and "parameters" of component operator_policy (where RabbitMQ exports operator
+    /// policies), set as rabbit_policy:set does: validated with RabbitMQ's texts, applied to what exists.
+    /// </summary>
+    private static (int Policies, int OperatorPolicies) ImportPolicies(BrokerEngine engine, JsonObject json)
+    {
+        var policies = 0;
+        foreach (var node in Items(json, "policies"))
+        {
+            ImportPolicy(engine, node, node, operatorPolicy: false);
+            policies++;
+        }
+
+        var operatorPolicies = 0;
+        foreach (var node in Items(json, "parameters"))
+        {
+            if (IsOperatorPolicy(node))
+            {
+                ImportPolicy(engine, node, node?["value"], operatorPolicy: true);
+                operatorPolicies++;
+            }
+        }
+
+        return (policies, operatorPolicies);
+    }
+
+    private static void ImportPolicy(BrokerEngine engine, JsonNode? node, JsonNode? value, bool operatorPolicy)
+    {
+        var kind = operatorPolicy ? "operator policy" : "policy";
+        var name = Required(node, "name", kind);
+        var vhost = ExistingVirtualHost(engine, node, $"{kind} '{name}'");
+        var error = Engine.Policies.PolicyValidation.TryCreate(
+            vhost.Name, name, FieldTableJson.ValueFromJson(value?["pattern"]), FieldTableJson.ValueFromJson(value?["definition"]),
+            value is JsonObject fields && fields.ContainsKey("priority") ? FieldTableJson.ValueFromJson(fields["priority"]) : 0L,
+            value is JsonObject withApplyTo && withApplyTo.ContainsKey("apply-to") ? FieldTableJson.ValueFromJson(withApplyTo["apply-to"]) : "all",
+            operatorPolicy, out var policy) ?? vhost.SetPolicy(policy!, operatorPolicy);
+        if (error is not null)
+        {
+            throw new InvalidDataException($"definitions: {kind} '{name}' in vhost '{vhost.Name}': {error.Trim()}");
+        }
+    }
+
+    private static bool IsOperatorPolicy(JsonNode? node) => Text(node, "component") == DefinitionsModel.OperatorPolicyComponent;
 
     /// <summary>A stored hash in RabbitMQ's default scheme, or a plain password to hash (as RabbitMQ accepts).</summary>
     private static string PasswordHashOf(JsonNode? node, string user)

@@ -6,7 +6,7 @@ namespace Broker.Storage.Definitions;
 
 /// <summary>
 /// Everything that survives a restart apart from messages, as RabbitMQ's definitions JSON lays it out
-/// (users, vhosts, permissions, queues, exchanges, bindings), so a snapshot can be exported and
+/// (users, vhosts, permissions, policies, queues, exchanges, bindings), so a snapshot can be exported and
 /// imported as RabbitMQ's. Changes apply in the order they happened.
 /// </summary>
 public sealed class DefinitionsModel
@@ -22,6 +22,10 @@ public sealed class DefinitionsModel
     public Dictionary<(string VirtualHost, string Name), QueueDeclared> Queues { get; } = [];
 
     public List<BindingAdded> Bindings { get; } = [];
+
+    public Dictionary<(string VirtualHost, string Name), PolicySet> Policies { get; } = [];
+
+    public Dictionary<(string VirtualHost, string Name), OperatorPolicySet> OperatorPolicies { get; } = [];
 
     public bool IsEmpty => Users.Count == 0 && VirtualHosts.Count == 0;
 
@@ -42,6 +46,8 @@ public sealed class DefinitionsModel
                 RemoveWhere(Queues, key => key.VirtualHost == deleted.Name);
                 RemoveWhere(Permissions, key => key.VirtualHost == deleted.Name);
                 Bindings.RemoveAll(b => b.VirtualHost == deleted.Name);
+                RemoveWhere(Policies, key => key.VirtualHost == deleted.Name);
+                RemoveWhere(OperatorPolicies, key => key.VirtualHost == deleted.Name);
                 break;
             case UserSaved user:
                 Users[user.Name] = user;
@@ -85,6 +91,18 @@ public sealed class DefinitionsModel
                     Bindings.RemoveAt(at);
                 }
 
+                break;
+            case PolicySet policy:
+                Policies[(policy.VirtualHost, policy.Name)] = policy;
+                break;
+            case PolicyCleared cleared:
+                Policies.Remove((cleared.VirtualHost, cleared.Name));
+                break;
+            case OperatorPolicySet policy:
+                OperatorPolicies[(policy.VirtualHost, policy.Name)] = policy;
+                break;
+            case OperatorPolicyCleared cleared:
+                OperatorPolicies.Remove((cleared.VirtualHost, cleared.Name));
                 break;
         }
     }
@@ -202,9 +220,9 @@ public sealed class DefinitionsModel
             ["vhosts"] = vhosts,
             ["permissions"] = permissions,
             ["topic_permissions"] = new JsonArray(),
-            ["parameters"] = new JsonArray(),
+            ["parameters"] = OperatorPolicyParameters(),
             ["global_parameters"] = new JsonArray(),
-            ["policies"] = new JsonArray(),
+            ["policies"] = PoliciesJson(),
             ["queues"] = queues,
             ["exchanges"] = exchanges,
             ["bindings"] = bindings,
@@ -254,8 +272,81 @@ public sealed class DefinitionsModel
                 Text(node, "routing_key"), FieldTableJson.FromJson(node?["arguments"])));
         }
 
+        ReadPolicies(json, model);
         return model;
     }
+
+    /// <summary>"policies" as RabbitMQ exports them: vhost, name, pattern, apply-to, definition, priority.</summary>
+    private JsonArray PoliciesJson()
+    {
+        var policies = new JsonArray();
+        foreach (var p in Policies.Values.OrderBy(p => p.VirtualHost, StringComparer.Ordinal).ThenBy(p => p.Name, StringComparer.Ordinal))
+        {
+            policies.Add(new JsonObject
+            {
+                ["vhost"] = p.VirtualHost,
+                ["name"] = p.Name,
+                ["pattern"] = p.Pattern,
+                ["apply-to"] = p.ApplyTo,
+                ["definition"] = FieldTableJson.ToJson(p.Definition),
+                ["priority"] = p.Priority,
+            });
+        }
+
+        return policies;
+    }
+
+    /// <summary>Operator policies as RabbitMQ exports them: runtime parameters of component "operator_policy".</summary>
+    private JsonArray OperatorPolicyParameters()
+    {
+        var parameters = new JsonArray();
+        foreach (var p in OperatorPolicies.Values.OrderBy(p => p.VirtualHost, StringComparer.Ordinal).ThenBy(p => p.Name, StringComparer.Ordinal))
+        {
+            parameters.Add(new JsonObject
+            {
+                ["value"] = new JsonObject
+                {
+                    ["pattern"] = p.Pattern,
+                    ["definition"] = FieldTableJson.ToJson(p.Definition),
+                    ["priority"] = p.Priority,
+                    ["apply-to"] = p.ApplyTo,
+                },
+                ["vhost"] = p.VirtualHost,
+                ["component"] = OperatorPolicyComponent,
+                ["name"] = p.Name,
+            });
+        }
+
+        return parameters;
+    }
+
+    /// <summary>The runtime-parameter component RabbitMQ keeps operator policies under.</summary>
+    public const string OperatorPolicyComponent = "operator_policy";
+
+    private static void ReadPolicies(JsonObject json, DefinitionsModel model)
+    {
+        foreach (var node in Array(json, "policies"))
+        {
+            model.Apply(new PolicySet(
+                Text(node, "vhost"), Text(node, "name"), Text(node, "pattern"), ApplyTo(node), Priority(node), FieldTableJson.FromJson(node?["definition"])));
+        }
+
+        foreach (var node in Array(json, "parameters"))
+        {
+            if (Text(node, "component") == OperatorPolicyComponent && node?["value"] is JsonObject value)
+            {
+                model.Apply(new OperatorPolicySet(
+                    Text(node, "vhost"), Text(node, "name"), Text(value, "pattern"), ApplyTo(value), Priority(value), FieldTableJson.FromJson(value["definition"])));
+            }
+        }
+    }
+
+    private static string ApplyTo(JsonNode? node) => node?["apply-to"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : "all";
+
+    /// <summary>An integer priority; a fractional one (RabbitMQ takes any number) rounded down, as the engine keeps it.</summary>
+    private static int Priority(JsonNode? node) => node?["priority"] is JsonValue value
+        ? value.TryGetValue<int>(out var priority) ? priority : value.TryGetValue<double>(out var number) ? (int)Math.Clamp(Math.Floor(number), int.MinValue, int.MaxValue) : 0
+        : 0;
 
     private static IEnumerable<JsonNode?> Array(JsonObject json, string name) => json[name] as JsonArray ?? [];
 
