@@ -149,4 +149,33 @@ public sealed class DefinitionTests(ManagementFixture fixture) : ManagementTestB
 
         Assert.True((await Admin.GetJsonAsync(Path("queues", virtualHost, "rq")))["durable"]!.GetValue<bool>());
     }
+
+    [Fact]
+    public async Task Permissions_of_an_unknown_user_or_in_an_unknown_vhost_are_400_naming_it()
+    {
+        var virtualHost = await CreateVirtualHostAsync();
+        var user = UniqueName("nouser");
+        var missing = UniqueName("novh");
+
+        (await Admin.PostAsync("api/definitions", JsonNode.Parse($$$"""{"permissions":[{"user":"{{{user}}}","vhost":"{{{virtualHost}}}","configure":".*","write":".*","read":".*"}]}""")!))
+            .AssertError(400, "bad_request", new JsonArray("no_such_user", user));
+        (await Admin.PostAsync("api/definitions", JsonNode.Parse($$$"""{"permissions":[{"user":"{{{Fixture.AdminUser}}}","vhost":"{{{missing}}}","configure":".*","write":".*","read":".*"}]}""")!))
+            .AssertError(400, "bad_request", new JsonArray("no_such_vhost", missing));
+    }
+
+    [Fact]
+    public async Task A_binding_in_an_unknown_vhost_is_ignored()
+    {
+        var missing = UniqueName("novh");
+
+        (await Admin.PostAsync("api/definitions", JsonNode.Parse($$$"""{"bindings":[{"source":"amq.direct","vhost":"{{{missing}}}","destination":"q","destination_type":"queue","routing_key":"","arguments":{}}]}""")!))
+            .AssertStatus(204);
+        (await Admin.GetAsync(Path("vhosts", missing))).AssertStatus(404);
+    }
+
+    [Fact]
+    public async Task Per_vhost_export_of_an_unknown_vhost_is_400_vhost_not_found()
+    {
+        (await Admin.GetAsync(Path("definitions", UniqueName("novh")))).AssertError(400, "bad_request", "vhost_not_found");
+    }
 }

@@ -87,4 +87,24 @@ public sealed class HealthTests(ManagementFixture fixture) : ManagementTestBase(
         AssertJson("""{"status":"ok"}""", await Admin.GetJsonAsync(Path("aliveness-test", virtualHost)));
         (await Admin.GetAsync(Path("aliveness-test", UniqueName("novh")))).AssertError(404, "Object Not Found", "Not Found");
     }
+
+    [Theory]
+    [InlineData("AMQP", "amqp")]
+    [InlineData("amqp0-9-1", "amqp")]
+    [InlineData("amqp0.9.1", "amqp")]
+    [InlineData("management", "http")]
+    [InlineData("http", "http")]
+    public async Task Protocol_listener_takes_RabbitMQs_other_names_for_a_protocol(string name, string protocol)
+    {
+        AssertJson($$"""{"status":"ok","protocol":"{{protocol}}"}""", await Admin.GetJsonAsync(Path("health", "checks", "protocol-listener", name)));
+    }
+
+    [Fact]
+    public async Task Protocol_listener_amqps_without_tls_is_503_missing_amqp_ssl()
+    {
+        var response = await Admin.GetAsync("api/health/checks/protocol-listener/amqps");
+
+        response.AssertStatus(503);
+        Assert.Equal("amqp/ssl", response.Json["missing"]!.GetValue<string>());
+    }
 }

@@ -52,4 +52,19 @@ public sealed class HttpErrorTests(ManagementFixture fixture) : ManagementTestBa
         (await Admin.PutAsync(Path("queues", virtualHost, "q"), "\"{}\""))
             .AssertError(400, "bad_request", "invalid payload: the request body JSON-decoded to a string. Is the input doubly-JSON-encoded?");
     }
+
+    [Theory]
+    [InlineData("api/exchanges/%2F/amq.direct/publish", new[] { "POST", "OPTIONS" })]
+    [InlineData("api/bindings/%2F/e/amq.direct/q/some-queue", new[] { "HEAD", "GET", "POST", "OPTIONS" })]
+    [InlineData("api/bindings/%2F/e/amq.direct/q/some-queue/key", new[] { "HEAD", "GET", "DELETE", "OPTIONS" })]
+    [InlineData("api/queues/%2F/some-queue/contents", new[] { "DELETE", "OPTIONS" })]
+    [InlineData("api/definitions", new[] { "HEAD", "GET", "POST", "OPTIONS" })]
+    [InlineData("api/users/bulk-delete", new[] { "POST", "OPTIONS" })]
+    public async Task Allow_lists_the_methods_of_the_resource_in_RabbitMQs_order(string path, string[] allowed)
+    {
+        var response = await Admin.SendAsync(HttpMethod.Patch, path, "{}");
+
+        response.AssertStatus(405);
+        Assert.Equal(allowed, response.ContentHeaders.Allow);
+    }
 }

@@ -213,4 +213,18 @@ public sealed class UserTests(ManagementFixture fixture) : ManagementTestBase(fi
         (await Admin.PutAsync(Path("users", name), """{"password":"x","tags":""}""")).AssertStatus(201);
         Assert.Equal(name, (await Admin.GetJsonAsync(Path("users", name)))["name"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Bulk_delete_stops_at_an_unknown_user_with_400_no_such_user()
+    {
+        var before = await CreateUserAsync(tags: "");
+        var after = await CreateUserAsync(tags: "");
+        var unknown = UniqueName("nouser");
+
+        (await Admin.PostAsync("api/users/bulk-delete", new JsonObject { ["users"] = new JsonArray(before, unknown, after) }))
+            .AssertError(400, "bad_request", new JsonArray("no_such_user", unknown));
+        (await Admin.PostAsync("api/users/bulk-delete", "{}")).AssertError(400, "bad_request", "[{key_missing,users}]");
+        (await Admin.GetAsync(Path("users", before))).AssertStatus(404);
+        (await Admin.GetAsync(Path("users", after))).AssertStatus(200);
+    }
 }
