@@ -77,7 +77,7 @@ internal sealed class ExchangeEndpoints(ManagementContext context)
         }
 
         var created = !virtualHost.TryGetExchange(name, out _);
-        var result = virtualHost.DeclareExchange(name, type, passive: false, Flag(body, "durable", false), Flag(body, "auto_delete", false), Flag(body, "internal", false), arguments);
+        var result = virtualHost.DeclareExchange(name, type, passive: false, ApiRequest.Flag(body, "durable", false), ApiRequest.Flag(body, "auto_delete", false), ApiRequest.Flag(body, "internal", false), arguments);
         EngineErrors.ThrowIfError(result.Error);
         await context.Engine.Definitions.WhenPersisted();
         await request.CreatedOrUpdated(created);
@@ -164,11 +164,6 @@ internal sealed class ExchangeEndpoints(ManagementContext context)
         var routed = Publisher.Publish(virtualHost, exchange, body["routing_key"]!.ToString(), properties, payload);
         await request.Json(new JsonObject { ["routed"] = routed });
     }
-
-    private static bool Flag(JsonObject body, string key, bool fallback) =>
-        body[key] is JsonValue value && value.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False
-            ? value.GetValue<bool>()
-            : fallback;
 }
 
 /// <summary>Message properties as the management API writes and reads them (AMQP names in snake case).</summary>

@@ -95,7 +95,7 @@ internal sealed class QueueEndpoints(ManagementContext context)
         }
 
         var created = !virtualHost.TryGetQueue(name, out _);
-        var result = virtualHost.DeclareQueue(name, passive: false, Flag(body, "durable"), exclusive: false, Flag(body, "auto_delete"), FieldTableJson.FromJson(body["arguments"]), connection: null);
+        var result = virtualHost.DeclareQueue(name, passive: false, ApiRequest.Flag(body, "durable", false), exclusive: false, ApiRequest.Flag(body, "auto_delete", false), FieldTableJson.FromJson(body["arguments"]), connection: null);
         EngineErrors.ThrowIfError(result.Error);
         await context.Engine.Definitions.WhenPersisted();
         await request.CreatedOrUpdated(created);
@@ -263,7 +263,4 @@ internal sealed class QueueEndpoints(ManagementContext context)
             ["payload_encoding"] = payloadEncoding,
         };
     }
-
-    private static bool Flag(JsonObject body, string key) =>
-        body[key] is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.True;
 }

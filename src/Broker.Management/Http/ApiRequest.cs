@@ -138,6 +138,27 @@ public sealed class ApiRequest
         };
     }
 
+    /// <summary>
+    /// A boolean field of a body: JSON true or false, or the strings "true" and "false" (rabbitmqadmin
+    /// sends those); anything else is RabbitMQ's 400 [not_boolean, VALUE].
+    /// </summary>
+    public static bool Flag(JsonObject body, string key, bool absent)
+    {
+        if (body[key] is not JsonValue value)
+        {
+            return absent;
+        }
+
+        return value.GetValueKind() switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.String when value.GetValue<string>() == "true" => true,
+            JsonValueKind.String when value.GetValue<string>() == "false" => false,
+            _ => throw ApiError.BadRequest(new JsonArray("not_boolean", value.DeepClone())),
+        };
+    }
+
     public Task Json(JsonNode? body, int status = 200)
     {
         Context.Response.StatusCode = status;
