@@ -150,4 +150,15 @@ public sealed class AuthTests(ManagementFixture fixture) : ManagementTestBase(fi
         Assert.Equal(Fixture.AdminUser, admin["name"]!.GetValue<string>());
         Assert.Contains("administrator", admin["tags"]!.AsArray().Select(t => t!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task Management_user_reading_one_vhost_is_not_administrator_even_with_permissions()
+    {
+        var virtualHost = await CreateVirtualHostAsync();
+        var user = await CreateUserAsync(tags: "management");
+        await GrantAsync(virtualHost, user);
+        using var client = Fixture.Client(user, "secret");
+
+        (await client.GetAsync(Path("vhosts", virtualHost))).AssertError(401, "not_authorised", "Not administrator user");
+    }
 }

@@ -178,4 +178,19 @@ public sealed class DefinitionTests(ManagementFixture fixture) : ManagementTestB
     {
         (await Admin.GetAsync(Path("definitions", UniqueName("novh")))).AssertError(400, "bad_request", "vhost_not_found");
     }
+
+    [Fact]
+    public async Task Export_has_transient_queues_exchanges_and_their_bindings_too()
+    {
+        var virtualHost = await CreateVirtualHostAsync();
+        (await Admin.PutAsync(Path("exchanges", virtualHost, "tx"), """{"type":"fanout","durable":false}""")).AssertStatus(201);
+        await DeclareQueueAsync(virtualHost, "tq", """{"durable":false}""");
+        (await Admin.PostAsync(Path("bindings", virtualHost, "e", "tx", "q", "tq"), "{}")).AssertStatus(201);
+
+        var definitions = await Admin.GetJsonAsync(Path("definitions", virtualHost));
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"name":"tq","durable":false,"auto_delete":false,"arguments":{}}]"""), definitions["queues"]), definitions.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"name":"tx","type":"fanout","durable":false,"auto_delete":false,"internal":false,"arguments":{}}]"""), definitions["exchanges"]), definitions.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"source":"tx","destination":"tq","destination_type":"queue","routing_key":"","arguments":{}}]"""), definitions["bindings"]), definitions.ToJsonString());
+    }
 }

@@ -54,6 +54,14 @@ public sealed partial class PrometheusTests(ManagementFixture fixture) : Managem
     }
 
     [Fact]
+    public async Task Build_info_is_untyped_as_rabbitmq_prometheus_writes_it()
+    {
+        var text = await ScrapeAsync("metrics");
+
+        Assert.Contains("# TYPE rabbitmq_build_info untyped\n", text);
+    }
+
+    [Fact]
     public async Task Aggregated_metrics_count_a_new_connection()
     {
         var before = Samples(await ScrapeAsync("metrics"), "rabbitmq_connections_opened_total").Single().Value;

@@ -228,4 +228,17 @@ public sealed class QueueTests(ManagementFixture fixture) : ManagementTestBase(f
         Assert.True(json["exclusive"]!.GetValue<bool>());
         Assert.True(json["auto_delete"]!.GetValue<bool>());
     }
+
+    [Fact]
+    public async Task Flags_are_taken_as_booleans_or_as_the_strings_true_and_false()
+    {
+        var virtualHost = await CreateVirtualHostAsync();
+
+        (await Admin.PutAsync(Path("queues", virtualHost, "q"), """{"durable":"true","auto_delete":"false"}""")).AssertStatus(201);
+        (await Admin.PutAsync(Path("queues", virtualHost, "other"), """{"durable":"yes"}""")).AssertError(400, "bad_request", new JsonArray("not_boolean", "yes"));
+        (await Admin.PutAsync(Path("queues", virtualHost, "other"), """{"durable":1}""")).AssertError(400, "bad_request", new JsonArray("not_boolean", 1));
+
+        Assert.True((await Admin.GetJsonAsync(Path("queues", virtualHost, "q")))["durable"]!.GetValue<bool>());
+        (await Admin.GetAsync(Path("queues", virtualHost, "other"))).AssertStatus(404);
+    }
 }
