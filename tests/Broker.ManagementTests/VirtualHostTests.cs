@@ -58,7 +58,9 @@ public sealed class VirtualHostTests(ManagementFixture fixture) : ManagementTest
         var reason = await connection.WaitForCloseAsync();
 
         Assert.Equal(320, reason.ReplyCode);
-        Assert.Equal($"CONNECTION_FORCED - vhost '{name}' is deleted", reason.ReplyText);
+
+        // RabbitMQ says "is deleted", or "is down" when the vhost's processes stop before its connections are closed.
+        Assert.Contains(reason.ReplyText, new[] { $"CONNECTION_FORCED - vhost '{name}' is deleted", $"CONNECTION_FORCED - vhost '{name}' is down" });
         Assert.True(other.IsOpen, "a connection to another vhost stays open");
     }
 
