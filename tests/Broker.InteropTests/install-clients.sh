@@ -4,6 +4,9 @@
 #     when there is no node/npm on PATH. apt-get runs only when a package is missing (after one apt-get update).
 #   - amqplib, pinned by clients/node/package-lock.json: `npm ci` runs only when clients/node/node_modules is
 #     missing or was installed from another package-lock.json.
+#   - rabbitmqadmin, RabbitMQ's management CLI (a Python script) from Debian's rabbitmq-server package: the .deb is
+#     downloaded (`apt-get download`, never installed: that would start a RabbitMQ node) and unpacked into
+#     clients/.rabbitmq-server/ only when clients/rabbitmqadmin (a link to the script; both git-ignored) is missing.
 # Idempotent: a second run changes nothing and needs no network. Needs root (or sudo) only to install packages.
 set -euo pipefail
 
@@ -25,12 +28,16 @@ for package in "${packages[@]}"; do
     is_installed "$package" || missing+=("$package")
 done
 
+if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+else
+    sudo=(false)
+fi
+
 if ((${#missing[@]} > 0)); then
-    if [[ $(id -u) -eq 0 ]]; then
-        sudo=()
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo=(sudo)
-    else
+    if [[ "${sudo[*]}" == false ]]; then
         log "missing Debian packages (${missing[*]}) and not root: run as root or install them" >&2
         exit 1
     fi
@@ -52,10 +59,34 @@ else
     echo "$wanted" >"$stamp"
 fi
 
+# rabbitmqadmin: only the script is kept (clients/.rabbitmq-server/rabbitmqadmin), with the package version beside it.
+admin_dir="$here/clients/.rabbitmq-server"
+admin_link="$here/clients/rabbitmqadmin"
+if [[ -f "$admin_dir/rabbitmqadmin" && -L "$admin_link" ]]; then
+    log "clients/rabbitmqadmin present (rabbitmq-server $(cat "$admin_dir/version" 2>/dev/null || echo '?'))"
+else
+    log "downloading rabbitmq-server's .deb for rabbitmqadmin"
+    download="$(mktemp -d)"
+    trap 'rm -rf "$download"' EXIT
+    # apt-get download needs package lists; refresh them once if this one is not known yet.
+    if ! (cd "$download" && apt-get download -qq rabbitmq-server >/dev/null 2>&1); then
+        "${sudo[@]}" apt-get update -qq
+        (cd "$download" && apt-get download -qq rabbitmq-server)
+    fi
+    deb="$(ls "$download"/rabbitmq-server_*.deb)"
+    dpkg-deb -x "$deb" "$download/root"
+    mkdir -p "$admin_dir"
+    install -m 0755 "$download/root/usr/bin/rabbitmqadmin" "$admin_dir/rabbitmqadmin"
+    dpkg-deb -f "$deb" Version >"$admin_dir/version"
+    ln -sfn .rabbitmq-server/rabbitmqadmin "$admin_link"
+    log "clients/rabbitmqadmin from rabbitmq-server $(cat "$admin_dir/version")"
+fi
+
 # Fail here, not in the tests, if something is still missing.
 /usr/bin/python3 -c 'import pika, kombu, amqp' || { log "python3 cannot import pika/kombu/amqp" >&2; exit 1; }
 /usr/bin/ruby -e 'require "bunny"' || { log "ruby cannot load bunny" >&2; exit 1; }
 (cd "$node_dir" && node -e 'require("amqplib")') || { log "node cannot load amqplib" >&2; exit 1; }
+/usr/bin/python3 "$admin_link" --version >/dev/null || { log "clients/rabbitmqadmin does not run" >&2; exit 1; }
 for tool in amqp-declare-queue amqp-publish amqp-get amqp-consume amqp-delete-queue; do
     command -v "$tool" >/dev/null || { log "$tool not found" >&2; exit 1; }
 done

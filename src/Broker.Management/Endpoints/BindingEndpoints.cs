@@ -30,7 +30,7 @@ internal sealed class BindingEndpoints(ManagementContext context)
             {
                 foreach (var row in Between(r, a[0], a[1], a[2], toQueue))
                 {
-                    if (BindingView.PropertiesKey(row.RoutingKey, row.Arguments) == a[3])
+                    if (BindingView.Matches(a[3], row.RoutingKey, row.Arguments))
                     {
                         return r.Json(BindingView.Build(row));
                     }
@@ -108,16 +108,11 @@ internal sealed class BindingEndpoints(ManagementContext context)
         return rows;
     }
 
+    /// <summary>The bindings from one exchange to one queue or exchange: none (not 404) when either does not exist, as RabbitMQ lists them.</summary>
     private static List<BindingView.Row> Between(ApiRequest request, string vhost, string source, string destination, bool toQueue)
     {
         var virtualHost = request.VirtualHost(vhost);
         source = ExchangeEndpoints.PathName(source);
-        if (!virtualHost.TryGetExchange(source, out _)
-            || (toQueue ? !virtualHost.TryGetQueue(destination, out _) : !virtualHost.TryGetExchange(ExchangeEndpoints.PathName(destination), out _)))
-        {
-            throw ApiError.NotFound();
-        }
-
         destination = toQueue ? destination : ExchangeEndpoints.PathName(destination);
         List<BindingView.Row> rows = [];
         foreach (var row in AllRows(virtualHost))
@@ -156,10 +151,14 @@ internal sealed class BindingEndpoints(ManagementContext context)
         var virtualHost = request.VirtualHostForWrite(args[0]);
         var source = ExchangeEndpoints.PathName(args[1]);
         var destination = toQueue ? args[2] : ExchangeEndpoints.PathName(args[2]);
-        if (!virtualHost.TryGetExchange(source, out _)
-            || (toQueue ? !virtualHost.TryGetQueue(destination, out _) : !virtualHost.TryGetExchange(destination, out _)))
+        if (!virtualHost.TryGetExchange(source, out _))
         {
-            throw ApiError.NotFound();
+            throw new ApiError(404, "not_found", $"no exchange '{source}' in vhost '{virtualHost.Name}'");
+        }
+
+        if (toQueue ? !virtualHost.TryGetQueue(destination, out _) : !virtualHost.TryGetExchange(destination, out _))
+        {
+            throw new ApiError(404, "not_found", $"no {(toQueue ? "queue" : "exchange")} '{destination}' in vhost '{virtualHost.Name}'");
         }
 
         var body = await request.ReadObjectAsync();
@@ -176,9 +175,10 @@ internal sealed class BindingEndpoints(ManagementContext context)
             : virtualHost.BindExchange(destination, source, routingKey, arguments);
         EngineErrors.ThrowIfError(error);
         await context.Engine.Definitions.WhenPersisted();
-        var kind = toQueue ? "q" : "e";
+
+        // RabbitMQ's Location is relative to the POST's URL: "DESTINATION/PROPERTIES_KEY", each quoted.
         request.Context.Response.Headers.Location =
-            $"/api/bindings/{Uri.EscapeDataString(virtualHost.Name)}/e/{Uri.EscapeDataString(args[1])}/{kind}/{Uri.EscapeDataString(args[2])}/{Uri.EscapeDataString(BindingView.PropertiesKey(routingKey, arguments))}";
+            BindingView.QuotePlus(args[2]) + "/" + BindingView.QuotePlus(BindingView.PropertiesKey(routingKey, arguments));
         await request.Created();
     }
 
@@ -190,7 +190,7 @@ internal sealed class BindingEndpoints(ManagementContext context)
         foreach (var row in AllRows(virtualHost))
         {
             if (row.Source != source || row.Destination != destination || row.ToQueue != toQueue
-                || BindingView.PropertiesKey(row.RoutingKey, row.Arguments) != args[3])
+                || !BindingView.Matches(args[3], row.RoutingKey, row.Arguments))
             {
                 continue;
             }

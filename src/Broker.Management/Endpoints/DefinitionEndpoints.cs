@@ -8,7 +8,8 @@ namespace Broker.Management.Endpoints;
 /// <summary>
 /// /api/definitions: export (what survives a restart, in the format --load-definitions and RabbitMQ
 /// read) and import, for the whole broker or one vhost. An import that the broker would refuse is a
-/// 400 naming the object.
+/// 400 naming the object; objects in vhosts or of users that exist neither in the broker nor in the
+/// file are refused before anything is applied, with RabbitMQ's reasons.
 /// </summary>
 internal sealed class DefinitionEndpoints(ManagementContext context)
 {
@@ -19,7 +20,7 @@ internal sealed class DefinitionEndpoints(ManagementContext context)
         router.Get("api/definitions", (r, _) =>
         {
             r.RequireAdministrator();
-            return Export(r, context.Runtime.Storage.ExportDefinitions());
+            return Export(r, Versioned(context.Runtime.Storage.ExportDefinitions()));
         });
         router.Post("api/definitions", async (r, _) =>
         {
@@ -29,16 +30,34 @@ internal sealed class DefinitionEndpoints(ManagementContext context)
         router.Get("api/definitions/{}", (r, a) =>
         {
             r.RequireAdministrator();
-            r.VirtualHost(a[0]);
-            return Export(r, ForVirtualHost(context.Runtime.Storage.ExportDefinitions(), a[0]));
+            if (!context.Engine.TryGetVirtualHost(a[0], out _))
+            {
+                throw ApiError.BadRequest("vhost_not_found");
+            }
+
+            return Export(r, ForVirtualHost(Versioned(context.Runtime.Storage.ExportDefinitions()), a[0]));
         });
         router.Post("api/definitions/{}", async (r, a) =>
         {
             r.RequireAdministrator();
-            r.VirtualHost(a[0]);
+            if (!context.Engine.TryGetVirtualHost(a[0], out _))
+            {
+                throw new ApiError(404, "not_found", "vhost_not_found");
+            }
+
             var definitions = await ReadDefinitions(r);
             await Import(r, IntoVirtualHost(definitions, a[0]));
         });
+    }
+
+    /// <summary>The version fields as RabbitMQ writes them (tools read rabbit_version to know the format), and ours beside.</summary>
+    private JsonObject Versioned(JsonObject definitions)
+    {
+        definitions["rabbit_version"] = context.RabbitMqVersion;
+        definitions["rabbitmq_version"] = context.RabbitMqVersion;
+        definitions["product_name"] = "Broker";
+        definitions["product_version"] = context.ProductVersion;
+        return definitions;
     }
 
     private static Task Export(ApiRequest request, JsonObject definitions)
@@ -53,6 +72,7 @@ internal sealed class DefinitionEndpoints(ManagementContext context)
 
     private async Task Import(ApiRequest request, JsonObject definitions)
     {
+        Validate(definitions);
         try
         {
             DefinitionsImport.Apply(context.Engine, definitions);
@@ -66,26 +86,87 @@ internal sealed class DefinitionEndpoints(ManagementContext context)
         await request.NoContent();
     }
 
-    /// <summary>The body as JSON, or the "file" field of a form upload (the web UI's way).</summary>
-    private static async Task<JsonObject> ReadDefinitions(ApiRequest request)
+    /// <summary>
+    /// Refuses, before anything is applied, what RabbitMQ refuses with an Erlang term: permissions of a
+    /// user, and permissions, queues and exchanges in a vhost, that are neither in the broker nor in
+    /// the file. Bindings in an unknown vhost are dropped, as RabbitMQ ignores them.
+    /// </summary>
+    private void Validate(JsonObject definitions)
     {
-        if (request.Context.Request.HasFormContentType)
+        var virtualHosts = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in Items(definitions, "vhosts"))
         {
-            var form = await request.Context.Request.ReadFormAsync(request.Context.RequestAborted);
-            var text = form.Files["file"] is { } file
-                ? await new StreamReader(file.OpenReadStream()).ReadToEndAsync(request.Context.RequestAborted)
-                : form["file"].ToString();
-            try
+            virtualHosts.Add(Text(item, "name"));
+        }
+
+        var users = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in Items(definitions, "users"))
+        {
+            users.Add(Text(item, "name"));
+        }
+
+        bool VirtualHostKnown(JsonNode? item) => virtualHosts.Contains(Text(item, "vhost")) || context.Engine.TryGetVirtualHost(Text(item, "vhost"), out _);
+
+        foreach (var item in Items(definitions, "permissions"))
+        {
+            if (!users.Contains(Text(item, "user")) && !context.Engine.Users.TryGet(Text(item, "user"), out _))
             {
-                return JsonNode.Parse(text) as JsonObject ?? throw ApiError.BadRequest("not_json");
+                throw ApiError.BadRequest(new JsonArray("no_such_user", Text(item, "user")));
             }
-            catch (JsonException)
+
+            if (!VirtualHostKnown(item))
             {
-                throw ApiError.BadRequest("not_json");
+                throw ApiError.BadRequest(new JsonArray("no_such_vhost", Text(item, "vhost")));
             }
         }
 
-        return await request.ReadObjectAsync();
+        foreach (var kind in new[] { "queues", "exchanges" })
+        {
+            foreach (var item in Items(definitions, kind))
+            {
+                if (!VirtualHostKnown(item))
+                {
+                    throw ApiError.BadRequest(new JsonArray("no_such_vhost", Text(item, "vhost")));
+                }
+            }
+        }
+
+        if (definitions["bindings"] is JsonArray bindings)
+        {
+            definitions["bindings"] = new JsonArray([.. bindings.Where(VirtualHostKnown).Select(item => item?.DeepClone())]);
+        }
+    }
+
+    private static IEnumerable<JsonNode?> Items(JsonObject definitions, string kind) => definitions[kind] as JsonArray ?? [];
+
+    private static string Text(JsonNode? item, string key) =>
+        item?[key] is JsonValue value && value.TryGetValue<string>(out var text) ? text : string.Empty;
+
+    /// <summary>The body as JSON, or the "file" field of a form upload (the web UI's way); anything but a JSON object is RabbitMQ's failed_to_parse_json.</summary>
+    private static async Task<JsonObject> ReadDefinitions(ApiRequest request)
+    {
+        string text;
+        if (request.Context.Request.HasFormContentType)
+        {
+            var form = await request.Context.Request.ReadFormAsync(request.Context.RequestAborted);
+            text = form.Files["file"] is { } file
+                ? await new StreamReader(file.OpenReadStream()).ReadToEndAsync(request.Context.RequestAborted)
+                : form["file"].ToString();
+        }
+        else
+        {
+            using var reader = new StreamReader(request.Context.Request.Body);
+            text = await reader.ReadToEndAsync(request.Context.RequestAborted);
+        }
+
+        try
+        {
+            return JsonNode.Parse(text) as JsonObject ?? throw ApiError.BadRequest("failed_to_parse_json");
+        }
+        catch (JsonException)
+        {
+            throw ApiError.BadRequest("failed_to_parse_json");
+        }
     }
 
     private static JsonObject ForVirtualHost(JsonObject all, string virtualHost)

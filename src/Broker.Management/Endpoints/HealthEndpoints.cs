@@ -73,10 +73,11 @@ internal sealed class HealthEndpoints(ManagementContext context)
 
     private Task ProtocolListener(ApiRequest request, string[] args)
     {
+        var wanted = NormalizeProtocol(args[0]);
         var protocols = new JsonArray();
         foreach (var (protocol, _) in context.Listeners())
         {
-            if (protocol == args[0])
+            if (protocol == wanted)
             {
                 return request.Json(new JsonObject { ["status"] = "ok", ["protocol"] = protocol });
             }
@@ -84,8 +85,17 @@ internal sealed class HealthEndpoints(ManagementContext context)
             protocols.Add(protocol);
         }
 
-        return request.Json(new JsonObject { ["status"] = "failed", ["reason"] = "No active listener", ["missing"] = args[0], ["protocols"] = protocols }, 503);
+        return request.Json(new JsonObject { ["status"] = "failed", ["reason"] = "No active listener", ["missing"] = wanted, ["protocols"] = protocols }, 503);
     }
+
+    /// <summary>The other names RabbitMQ takes for a protocol (case-insensitively), as its listeners call it.</summary>
+    private static string NormalizeProtocol(string name) => name.ToLowerInvariant() switch
+    {
+        "amqp091" or "amqp0.9.1" or "amqp0-9-1" or "amqp0_9_1" => "amqp",
+        "amqps" => "amqp/ssl",
+        "management" => "http",
+        var lower => lower,
+    };
 
     /// <summary>RabbitMQ's aliveness test: declare "aliveness-test", publish a message to it and get it back.</summary>
     private Task Aliveness(ApiRequest request, string[] args)

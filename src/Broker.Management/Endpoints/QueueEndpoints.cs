@@ -102,9 +102,9 @@ internal sealed class QueueEndpoints(ManagementContext context)
         var virtualHost = request.VirtualHostForWrite(args[0]);
         var body = await request.ReadObjectAsync();
         var name = args[1];
-        if (Encoding.UTF8.GetByteCount(name) > 255)
+        if (Encoding.UTF8.GetByteCount(name) is var length && length > 255)
         {
-            throw ApiError.BadRequest("queue name is too long: the limit is 255 bytes");
+            throw ApiError.BadRequest($"queue should be less than 255 bytes, actually was {length}\n");
         }
 
         if (!request.PermissionsIn(virtualHost.Name).CanConfigure(name))
@@ -113,7 +113,7 @@ internal sealed class QueueEndpoints(ManagementContext context)
         }
 
         var created = !virtualHost.TryGetQueue(name, out _);
-        var result = virtualHost.DeclareQueue(name, passive: false, Flag(body, "durable"), exclusive: false, Flag(body, "auto_delete"), FieldTableJson.FromJson(body["arguments"]), connection: null);
+        var result = virtualHost.DeclareQueue(name, passive: false, ApiRequest.Flag(body, "durable", false), exclusive: false, ApiRequest.Flag(body, "auto_delete", false), FieldTableJson.FromJson(body["arguments"]), connection: null);
         EngineErrors.ThrowIfError(result.Error);
         await context.Engine.Definitions.WhenPersisted();
         await request.CreatedOrUpdated(created);
@@ -163,20 +163,26 @@ internal sealed class QueueEndpoints(ManagementContext context)
     /// </summary>
     private async Task Get(ApiRequest request, string[] args)
     {
-        var queue = FindForWrite(request, args);
+        // An unknown queue is the basic.get's channel error, as RabbitMQ answers it.
+        var virtualHost = request.VirtualHostForWrite(args[0]);
+        if (!virtualHost.TryGetQueue(args[1], out var queue))
+        {
+            throw new ApiError(404, "not_found", $"NOT_FOUND - no queue '{args[1]}' in vhost '{virtualHost.Name}'");
+        }
+
         var body = await request.ReadObjectAsync();
         List<string> missing = [];
-        foreach (var key in new[] { "count", "ackmode", "encoding" })
+        foreach (var key in new[] { "ackmode", "count", "encoding" })
         {
             if (body[key] is null)
             {
-                missing.Add($"{{key_missing,{key}}}");
+                missing.Add(key);
             }
         }
 
         if (missing.Count > 0)
         {
-            throw ApiError.BadRequest("[" + string.Join(",", missing) + "]");
+            throw ApiError.KeysMissing(missing);
         }
 
         // rabbitmqadmin sends numbers as strings; RabbitMQ takes both.
@@ -197,7 +203,7 @@ internal sealed class QueueEndpoints(ManagementContext context)
         };
         if (encoding is not ("auto" or "base64"))
         {
-            throw ApiError.BadRequest($"Unknown encoding: {encoding}");
+            throw ApiError.BadRequest("Unsupported encoding. Please use auto or base64.");
         }
 
         var truncate = body["truncate"] is JsonValue truncateValue
@@ -249,7 +255,8 @@ internal sealed class QueueEndpoints(ManagementContext context)
         var shown = truncate >= 0 && truncate < body.Length ? body[..truncate] : body;
         string payload;
         string payloadEncoding;
-        if (encoding == "auto" && IsPrintableUtf8(shown))
+        // RabbitMQ's auto: any valid UTF-8 is a string, control characters included.
+        if (encoding == "auto" && System.Text.Unicode.Utf8.IsValid(shown))
         {
             payload = Encoding.UTF8.GetString(shown);
             payloadEncoding = "string";
@@ -260,6 +267,8 @@ internal sealed class QueueEndpoints(ManagementContext context)
             payloadEncoding = "base64";
         }
 
+        // RabbitMQ writes an empty property list as [], not {}.
+        var properties = MessagePropertiesJson.ToJson(BasicProperties.Read(message.Properties));
         return new JsonObject
         {
             ["payload_bytes"] = message.BodyLength,
@@ -267,30 +276,9 @@ internal sealed class QueueEndpoints(ManagementContext context)
             ["exchange"] = Encoding.UTF8.GetString(message.Exchange),
             ["routing_key"] = Encoding.UTF8.GetString(message.RoutingKey),
             ["message_count"] = remaining,
-            ["properties"] = MessagePropertiesJson.ToJson(BasicProperties.Read(message.Properties)),
+            ["properties"] = properties.Count > 0 ? properties : new JsonArray(),
             ["payload"] = payload,
             ["payload_encoding"] = payloadEncoding,
         };
     }
-
-    private static bool IsPrintableUtf8(ReadOnlySpan<byte> bytes)
-    {
-        if (!System.Text.Unicode.Utf8.IsValid(bytes))
-        {
-            return false;
-        }
-
-        foreach (var b in bytes)
-        {
-            if (b < 0x20 && b is not ((byte)'\n' or (byte)'\r' or (byte)'\t'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool Flag(JsonObject body, string key) =>
-        body[key] is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.True;
 }

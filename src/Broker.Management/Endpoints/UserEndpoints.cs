@@ -135,16 +135,24 @@ internal sealed class UserEndpoints(ManagementContext context)
     {
         request.RequireAdministrator();
         var body = await request.ReadObjectAsync();
+
+        // No length check: RabbitMQ takes user names over 255 bytes.
         var name = args[0];
-        if (System.Text.Encoding.UTF8.GetByteCount(name) > 255)
+        if (!body.ContainsKey("tags"))
         {
-            throw ApiError.BadRequest("user name is too long: the limit is 255 bytes");
+            throw ApiError.BadRequest("tags_not_present");
         }
 
         var tags = ParseTags(body["tags"]);
+        if (body.ContainsKey("password") && body.ContainsKey("password_hash"))
+        {
+            throw ApiError.BadRequest("both_password_and_password_hash_are_provided");
+        }
+
         string hash;
         if (body["password"] is JsonValue password && password.GetValueKind() == System.Text.Json.JsonValueKind.String)
         {
+            // A password is always hashed with RabbitMQ's default, whatever hashing_algorithm says (as RabbitMQ does).
             hash = PasswordHash.Compute(password.GetValue<string>());
         }
         else if (body["password_hash"] is JsonValue given && given.GetValueKind() == System.Text.Json.JsonValueKind.String)
@@ -155,16 +163,17 @@ internal sealed class UserEndpoints(ManagementContext context)
                 throw ApiError.BadRequest($"hashing algorithm {algorithm} is not supported: use {HashingAlgorithm}");
             }
 
+            // RabbitMQ checks only that the hash is base64; one of another length matches no password.
             hash = given.GetValue<string>();
-            if (hash.Length > 0 && !IsValidHash(hash))
+            if (!IsBase64(hash))
             {
-                throw ApiError.BadRequest("password_hash is not a base64-encoded salted SHA-256 hash");
+                throw ApiError.BadRequest(new JsonArray("not_base64", hash));
             }
         }
         else
         {
-            // As RabbitMQ: no password given means the user cannot log in with one.
-            hash = PasswordHash.Compute(string.Empty);
+            // As RabbitMQ: no password means an empty hash, which no password matches.
+            hash = string.Empty;
         }
 
         var created = !context.Engine.Users.TryGet(name, out _);
@@ -182,21 +191,23 @@ internal sealed class UserEndpoints(ManagementContext context)
             throw ApiError.BadRequest("[{key_missing,users}]");
         }
 
-        foreach (var name in names)
+        // As RabbitMQ: deleted in order, up to the first unknown user, which fails the request.
+        try
         {
-            var text = name?.ToString() ?? string.Empty;
-            if (!context.Engine.Users.TryGet(text, out _))
+            foreach (var name in names)
             {
-                throw ApiError.BadRequest($"no_such_user: {text}");
+                var text = name?.ToString() ?? string.Empty;
+                if (!context.Engine.DeleteUser(text))
+                {
+                    throw ApiError.BadRequest(new JsonArray("no_such_user", text));
+                }
             }
         }
-
-        foreach (var name in names)
+        finally
         {
-            context.Engine.DeleteUser(name!.ToString());
+            await context.Engine.Definitions.WhenPersisted();
         }
 
-        await context.Engine.Definitions.WhenPersisted();
         await request.NoContent();
     }
 
@@ -209,13 +220,13 @@ internal sealed class UserEndpoints(ManagementContext context)
         {
             if (body[key] is not JsonValue)
             {
-                missing.Add($"{{key_missing,{key}}}");
+                missing.Add(key);
             }
         }
 
         if (missing.Count > 0)
         {
-            throw ApiError.BadRequest("[" + string.Join(",", missing) + "]");
+            throw ApiError.KeysMissing(missing);
         }
 
         var (virtualHost, user) = (args[0], args[1]);
@@ -279,11 +290,12 @@ internal sealed class UserEndpoints(ManagementContext context)
         ["read"] = entry.Permissions.Read,
     };
 
-    private static bool IsValidHash(string hash)
+    private static bool IsBase64(string hash)
     {
         try
         {
-            return Convert.FromBase64String(hash).Length == 36;
+            Convert.FromBase64String(hash);
+            return true;
         }
         catch (FormatException)
         {

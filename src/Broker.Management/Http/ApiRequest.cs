@@ -106,7 +106,10 @@ public sealed class ApiRequest
         }
     }
 
-    /// <summary>The request body as a JSON object; 400 not_json otherwise. An empty body is an empty object.</summary>
+    /// <summary>
+    /// The request body as a JSON object; 400 not_json otherwise. An empty body and JSON null are an
+    /// empty object; a JSON string gets RabbitMQ's own reason (a client that encoded its JSON twice).
+    /// </summary>
     public async Task<JsonObject> ReadObjectAsync()
     {
         using var reader = new StreamReader(Context.Request.Body);
@@ -116,14 +119,45 @@ public sealed class ApiRequest
             return [];
         }
 
+        JsonNode? node;
         try
         {
-            return JsonNode.Parse(text) as JsonObject ?? throw ApiError.BadRequest("not_json");
+            node = JsonNode.Parse(text);
         }
         catch (JsonException)
         {
             throw ApiError.BadRequest("not_json");
         }
+
+        return node switch
+        {
+            null => [],
+            JsonObject body => body,
+            JsonValue value when value.GetValueKind() == JsonValueKind.String =>
+                throw ApiError.BadRequest("invalid payload: the request body JSON-decoded to a string. Is the input doubly-JSON-encoded?"),
+            _ => throw ApiError.BadRequest("not_json"),
+        };
+    }
+
+    /// <summary>
+    /// A boolean field of a body: JSON true or false, or the strings "true" and "false" (rabbitmqadmin
+    /// sends those); anything else is RabbitMQ's 400 [not_boolean, VALUE].
+    /// </summary>
+    public static bool Flag(JsonObject body, string key, bool absent)
+    {
+        if (body[key] is not JsonValue value)
+        {
+            return absent;
+        }
+
+        return value.GetValueKind() switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.String when value.GetValue<string>() == "true" => true,
+            JsonValueKind.String when value.GetValue<string>() == "false" => false,
+            _ => throw ApiError.BadRequest(new JsonArray("not_boolean", value.DeepClone())),
+        };
     }
 
     public Task Json(JsonNode? body, int status = 200)
@@ -155,6 +189,6 @@ public sealed class ApiRequest
             Context.Response.Headers.WWWAuthenticate = "Basic realm=\"RabbitMQ Management\"";
         }
 
-        return Json(new JsonObject { ["error"] = error.Error, ["reason"] = error.Reason }, error.Status);
+        return Json(new JsonObject { ["error"] = error.Error, ["reason"] = error.ReasonTerm?.DeepClone() ?? JsonValue.Create(error.Reason) }, error.Status);
     }
 }

@@ -10,6 +10,8 @@ public delegate Task ApiHandler(ApiRequest request, string[] args);
 /// </summary>
 public sealed class ApiRouter
 {
+    private static readonly string[] AllowOrder = ["HEAD", "GET", "PUT", "POST", "DELETE", "OPTIONS"];
+
     private readonly List<(string[] Pattern, Dictionary<string, ApiHandler> Methods)> _routes = [];
 
     public ApiRouter Map(string pattern, string method, ApiHandler handler)
@@ -51,17 +53,16 @@ public sealed class ApiRouter
                 return handler(request, args);
             }
 
+            // RabbitMQ's resources list their methods in this order.
             var allowed = new List<string>();
-            foreach (var name in methods.Keys)
+            foreach (var name in AllowOrder)
             {
-                allowed.Add(name);
-                if (name == "GET")
+                if (methods.ContainsKey(name == "HEAD" ? "GET" : name) || name == "OPTIONS")
                 {
-                    allowed.Add("HEAD");
+                    allowed.Add(name);
                 }
             }
 
-            allowed.Add("OPTIONS");
             request.Context.Response.StatusCode = 405;
             request.Context.Response.Headers.Allow = string.Join(", ", allowed);
             return Task.CompletedTask;

@@ -6,10 +6,10 @@ namespace Broker.Management.Http;
 
 /// <summary>
 /// Writes a list as RabbitMQ's management API does: all items as an array, or, with <c>page</c>, one
-/// page in an object with counts; filtered by <c>name</c> (a substring, or a regex with
-/// <c>use_regex=true</c>), sorted by <c>sort</c> (a field, dotted for nested ones) and
-/// <c>sort_reverse</c>, cut down to <c>columns</c>. Sorting by name (the default) happens before any
-/// JSON is built, so a page of 100,000 queues costs one page of views.
+/// page in an object with counts, filtered by <c>name</c> (a case-insensitive substring, or regex
+/// with <c>use_regex=true</c>; RabbitMQ filters only pages); sorted by <c>sort</c> (a field, dotted
+/// for nested ones) and <c>sort_reverse</c>; cut down to <c>columns</c>. Sorting by name (the
+/// default) happens before any JSON is built, so a page of 100,000 queues costs one page of views.
 /// </summary>
 public static class Listing
 {
@@ -23,10 +23,16 @@ public static class Listing
     {
         var (page, pageSize) = Pagination(request);
         var totalCount = items.Count;
-        var filter = NameFilter(request);
+        var filter = page is null ? null : NameFilter(request);
         if (filter is not null)
         {
             items = items.FindAll(item => filter(name(item)));
+        }
+
+        // As lists:sublist in RabbitMQ: a page may start just past the end (empty), not further.
+        if (page is not null && (long)(page.Value - 1) * pageSize > items.Count)
+        {
+            throw new ApiError(400, "page_out_of_range", $"Page out of range, page: {page.Value} page size: {pageSize}, len: {items.Count}");
         }
 
         var sort = request.Query("sort");
@@ -104,12 +110,16 @@ public static class Listing
             ["item_count"] = array.Count,
             ["items"] = array,
             ["page"] = page.Value,
-            ["page_count"] = Math.Max(1, (filteredCount + pageSize - 1) / pageSize),
+            ["page_count"] = (filteredCount + pageSize - 1) / pageSize,
             ["page_size"] = pageSize,
             ["total_count"] = totalCount,
         });
     }
 
+    /// <summary>
+    /// The page asked for: parameters that are not integers are RabbitMQ's "Pagination parameters are
+    /// invalid"; integers out of range (a page under 1, a size under 1 or over 500) name both.
+    /// </summary>
     private static (int? Page, int PageSize) Pagination(ApiRequest request)
     {
         var pageText = request.Query("page");
@@ -119,17 +129,23 @@ public static class Listing
             return (null, MaxPageSize);
         }
 
-        var pageOk = int.TryParse(pageText, NumberStyles.None, CultureInfo.InvariantCulture, out var page) && page > 0;
         var size = 100;
-        var sizeOk = sizeText is null || (int.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out size) && size > 0 && size <= MaxPageSize);
-        if (!pageOk || !sizeOk)
+        if (!int.TryParse(pageText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var page)
+            || (sizeText is not null && !int.TryParse(sizeText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out size)))
+        {
+            throw InvalidParameters();
+        }
+
+        if (page < 1 || size < 1 || size > MaxPageSize)
         {
             throw new ApiError(400, "invalid_pagination_parameters",
-                $"Invalid pagination parameters: page number {(pageOk ? page.ToString(CultureInfo.InvariantCulture) : pageText)}, page size {sizeText ?? "undefined"}");
+                $"Invalid pagination parameters: page number {page.ToString(CultureInfo.InvariantCulture)}, page size {(sizeText is null ? "undefined" : size.ToString(CultureInfo.InvariantCulture))}");
         }
 
         return (page, size);
     }
+
+    private static ApiError InvalidParameters() => ApiError.BadRequest("Pagination parameters are invalid");
 
     private static Func<string, bool>? NameFilter(ApiRequest request)
     {
@@ -144,11 +160,11 @@ public static class Listing
             Regex regex;
             try
             {
-                regex = new Regex(name, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+                regex = new Regex(name, RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, TimeSpan.FromMilliseconds(100));
             }
             catch (ArgumentException)
             {
-                throw ApiError.BadRequest("invalid_regex");
+                throw InvalidParameters();
             }
 
             return regex.IsMatch;
@@ -188,36 +204,22 @@ public static class Listing
         return (a is null ? 0 : 1) - (b is null ? 0 : 1);
     }
 
+    /// <summary>The named fields, in the item's order; a dotted column keeps its whole top-level field, as RabbitMQ 3.10's does.</summary>
     private static JsonObject Columns(JsonObject item, string columns)
     {
-        var result = new JsonObject();
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var column in columns.Split(','))
         {
-            var parts = column.Split('.');
-            JsonNode? source = item;
-            foreach (var part in parts)
+            wanted.Add(column.Split('.')[0]);
+        }
+
+        var result = new JsonObject();
+        foreach (var (key, value) in item)
+        {
+            if (wanted.Contains(key))
             {
-                source = source is JsonObject obj ? obj[part] : null;
+                result[key] = value?.DeepClone();
             }
-
-            if (source is null)
-            {
-                continue;
-            }
-
-            var target = result;
-            for (var i = 0; i < parts.Length - 1; i++)
-            {
-                if (target[parts[i]] is not JsonObject next)
-                {
-                    next = [];
-                    target[parts[i]] = next;
-                }
-
-                target = next;
-            }
-
-            target[parts[^1]] = source.DeepClone();
         }
 
         return result;
