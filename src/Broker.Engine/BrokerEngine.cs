@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Broker.Engine.Messages;
+using Broker.Engine.Parameters;
 using Broker.Engine.Queues;
 using Broker.Engine.Security;
 using Broker.Engine.Stores;
@@ -25,7 +26,8 @@ public sealed class BrokerEngine
     public BrokerEngine(EngineOptions options, IMessageStore? store = null, MessagePool? pool = null)
     {
         Options = options;
-        Users = new UserStore();
+        Users = new UserStore(() => Definitions);
+        Parameters = new RuntimeParameters(this);
         Messages = pool ?? new MessagePool();
         Store = store ?? new InMemoryMessageStore();
         HeadMemory = new HeadMemory(options.HeadMemoryLimit);
@@ -51,13 +53,15 @@ public sealed class BrokerEngine
         var defaultHost = AddVirtualHost(Options.DefaultVirtualHost);
         var user = Users.AddOrUpdate(Options.DefaultUser, Options.DefaultPassword, ["administrator"]);
         Users.SetPermissions(user.Name, defaultHost.Name, Permissions.All);
-        Definitions.Persist(new UserSaved(user.Name, user.PasswordHash, user.Tags));
-        Definitions.Persist(new PermissionsSet(user.Name, defaultHost.Name, ".*", ".*", ".*"));
     }
 
     public EngineOptions Options { get; }
 
+    /// <summary>Users, permissions, topic permissions and user limits; records its changes in <see cref="Definitions"/>.</summary>
     public UserStore Users { get; }
+
+    /// <summary>Runtime parameters of components the broker does not use, and global parameters: kept, exported, not acted on.</summary>
+    public RuntimeParameters Parameters { get; }
 
     public MessagePool Messages { get; }
 

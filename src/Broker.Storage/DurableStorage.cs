@@ -93,6 +93,21 @@ public sealed class DurableStorage : IBrokerStorage
     {
         var imported = DefinitionsImport.Apply(engine, definitions);
         Log.Imported(_logger, file, imported.VirtualHosts, imported.Users, imported.Permissions, imported.Exchanges, imported.Queues, imported.Bindings);
+        if (imported.TopicPermissions + imported.Limits + imported.Parameters > 0)
+        {
+            Log.ImportedSettings(_logger, file, imported.TopicPermissions, imported.Limits, imported.Parameters);
+        }
+
+        if (imported.KeptUnused.Count > 0)
+        {
+            Log.ImportKeptUnused(_logger, file, string.Join(", ", imported.KeptUnused));
+        }
+
+        if (imported.Skipped.Count > 0)
+        {
+            Log.ImportSkipped(_logger, file, string.Join(", ", imported.Skipped));
+        }
+
         if (imported.Ignored.Length > 0)
         {
             Log.ImportIgnored(_logger, file, imported.Ignored);
@@ -121,13 +136,15 @@ public sealed class DurableStorage : IBrokerStorage
 
         foreach (var user in model.Users.Values)
         {
-            engine.Users.Restore(user.Name, user.PasswordHash, user.Tags);
+            engine.Users.Restore(user.Name, user.PasswordHash, user.Tags, user.HashingAlgorithm);
         }
 
         foreach (var permissions in model.Permissions.Values)
         {
             engine.Users.SetPermissions(permissions.User, permissions.VirtualHost, new Engine.Security.Permissions(permissions.Configure, permissions.Write, permissions.Read));
         }
+
+        RestoreSettings(engine, model);
 
         foreach (var exchange in model.Exchanges.Values)
         {
@@ -170,6 +187,46 @@ public sealed class DurableStorage : IBrokerStorage
             {
                 (exchange as DelayedMessageExchange)?.StartRecovered();
             }
+        }
+    }
+
+    /// <summary>Vhost metadata and limits, user limits, topic permissions, kept parameters.</summary>
+    private static void RestoreSettings(BrokerEngine engine, DefinitionsModel model)
+    {
+        foreach (var (name, metadata) in model.VirtualHostMetadata)
+        {
+            if (engine.TryGetVirtualHost(name, out var vhost))
+            {
+                vhost.SetMetadata(metadata.Description, metadata.Tags, metadata.DefaultQueueType);
+            }
+        }
+
+        foreach (var (name, limits) in model.VirtualHostLimits)
+        {
+            if (engine.TryGetVirtualHost(name, out var vhost))
+            {
+                vhost.SetLimits(limits);
+            }
+        }
+
+        foreach (var (name, limits) in model.UserLimits)
+        {
+            engine.Users.SetLimits(name, limits);
+        }
+
+        foreach (var topic in model.TopicPermissions.Values)
+        {
+            engine.Users.SetTopicPermissions(topic.User, topic.VirtualHost, topic.Exchange, topic.Write, topic.Read);
+        }
+
+        foreach (var parameter in model.Parameters.Values)
+        {
+            engine.Parameters.Set(parameter.VirtualHost, parameter.Component, parameter.Name, parameter.Value);
+        }
+
+        foreach (var global in model.GlobalParameters.Values)
+        {
+            engine.Parameters.SetGlobal(global.Name, global.Value);
         }
     }
 

@@ -16,6 +16,7 @@ internal static class DefinitionChangeJson
             ["name"] = c.Name,
             ["password_hash"] = c.PasswordHash,
             ["tags"] = new JsonArray([.. c.Tags.Select(t => (JsonNode?)JsonValue.Create(t))]),
+            ["hashing_algorithm"] = c.HashingAlgorithm,
         },
         UserDeleted c => new JsonObject { ["op"] = "user.delete", ["name"] = c.Name },
         PermissionsSet c => new JsonObject
@@ -50,7 +51,7 @@ internal static class DefinitionChangeJson
         QueueDeleted c => new JsonObject { ["op"] = "queue.delete", ["vhost"] = c.VirtualHost, ["name"] = c.Name },
         BindingAdded c => Binding("binding.add", c.VirtualHost, c.Source, c.Destination, c.ToQueue, c.RoutingKey, c.Arguments),
         BindingRemoved c => Binding("binding.remove", c.VirtualHost, c.Source, c.Destination, c.ToQueue, c.RoutingKey, c.Arguments),
-        _ => throw new ArgumentException($"unknown definition change {change.GetType().Name}", nameof(change)),
+        _ => SettingsChangeJson.ToJson(change) ?? throw new ArgumentException($"unknown definition change {change.GetType().Name}", nameof(change)),
     };
 
     public static DefinitionChange? FromJson(JsonObject json)
@@ -61,7 +62,9 @@ internal static class DefinitionChangeJson
         {
             "vhost.add" => new VirtualHostAdded(S("name")),
             "vhost.delete" => new VirtualHostDeleted(S("name")),
-            "user.save" => new UserSaved(S("name"), S("password_hash"), json["tags"] is JsonArray tags ? [.. tags.Select(t => t?.GetValue<string>() ?? string.Empty)] : []),
+            "user.save" => new UserSaved(
+                S("name"), S("password_hash"), json["tags"] is JsonArray tags ? [.. tags.Select(t => t?.GetValue<string>() ?? string.Empty)] : [],
+                json["hashing_algorithm"] is null ? Engine.Security.PasswordHash.Sha256 : S("hashing_algorithm")),
             "user.delete" => new UserDeleted(S("name")),
             "permissions.set" => new PermissionsSet(S("user"), S("vhost"), S("configure"), S("write"), S("read")),
             "permissions.clear" => new PermissionsCleared(S("user"), S("vhost")),
@@ -71,7 +74,7 @@ internal static class DefinitionChangeJson
             "queue.delete" => new QueueDeleted(S("vhost"), S("name")),
             "binding.add" => new BindingAdded(S("vhost"), S("source"), S("destination"), S("destination_type") != "exchange", S("routing_key"), FieldTableJson.FromJson(json["arguments"])),
             "binding.remove" => new BindingRemoved(S("vhost"), S("source"), S("destination"), S("destination_type") != "exchange", S("routing_key"), FieldTableJson.FromJson(json["arguments"])),
-            _ => null,
+            _ => SettingsChangeJson.FromJson(json),
         };
     }
 
