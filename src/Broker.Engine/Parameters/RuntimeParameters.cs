@@ -15,7 +15,8 @@ public sealed record GlobalParameter(string Name, string Value);
 /// Runtime parameters RabbitMQ keeps for its plugins and for the cluster, which this broker keeps
 /// without acting on them: what a RabbitMQ export carries comes back out in ours, and the management
 /// API can list, set and clear them. Values are JSON text: the engine knows no JSON, callers
-/// (the management API, the definitions import) hand over valid JSON. Components the broker does use
+/// (the management API, the definitions import) hand over valid JSON; it is stored as JSON, so it
+/// comes back after a restart as the same value in compact form. Components the broker does use
 /// have their own homes: "vhost-limits" is <see cref="VirtualHosts.VirtualHost.SetLimits"/>.
 /// Changes take <c>_lock</c> (a leaf apart from the definitions store's own) and are recorded.
 /// </summary>
