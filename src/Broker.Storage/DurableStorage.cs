@@ -44,6 +44,9 @@ public sealed class DurableStorage : IBrokerStorage
     /// <summary>What the definitions say now (users, vhosts, durable topology).</summary>
     public DefinitionsModel Model => _definitions.Model;
 
+    /// <summary>The definitions as RabbitMQ's JSON, whole or of one vhost; safe while the engine changes them.</summary>
+    public JsonObject ExportDefinitions(string? virtualHost = null) => _definitions.Export(virtualHost);
+
     /// <summary>
     /// Opens (and locks) the data directory and reads what it holds: definitions, and the message logs of
     /// the durable queues they name. <see cref="Recover"/> then puts it into an engine.

@@ -99,6 +99,19 @@ public sealed class DefinitionStore : IDefinitionStore, IStoreWork, IDisposable
         return done.Task;
     }
 
+    /// <summary>
+    /// The definitions as RabbitMQ's JSON (<c>GET /api/definitions</c>), or one vhost's
+    /// (<c>GET /api/definitions/{vhost}</c>), taken under the store's lock so changes recorded
+    /// meanwhile do not tear it.
+    /// </summary>
+    public JsonObject Export(string? virtualHost = null)
+    {
+        lock (_lock)
+        {
+            return virtualHost is null ? Model.ToJson(ProductVersion) : Model.ToVirtualHostJson(ProductVersion, virtualHost);
+        }
+    }
+
     public Task WhenPersisted()
     {
         lock (_lock)

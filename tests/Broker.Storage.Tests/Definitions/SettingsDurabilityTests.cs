@@ -116,6 +116,36 @@ public sealed class SettingsDurabilityTests : IDisposable
         Assert.Equal(0, new FileInfo(_directory.Combine("definitions.log")).Length);
     }
 
+    [Fact]
+    public async Task ExportDefinitions_is_whole_while_the_engine_changes_the_definitions()
+    {
+        var engine = Restart();
+        engine.AddVirtualHost("busy");
+        using var stop = new CancellationTokenSource();
+        var changer = Task.Run(() =>
+        {
+            for (var i = 0; i < 2_000 && !stop.IsCancellationRequested; i++)
+            {
+                engine.Users.SetTopicPermissions("guest", "busy", $"x{i % 50}", ".*", ".*");
+                engine.Parameters.Set("busy", "shovel", $"s{i % 50}", "{}");
+                engine.Users.ClearTopicPermissions("guest", "busy", $"x{(i + 25) % 50}");
+            }
+        });
+
+        var exports = 0;
+        while (!changer.IsCompleted)
+        {
+            var export = _storage!.Storage.ExportDefinitions();
+            Assert.True(export["topic_permissions"]!.AsArray().Count <= 50);
+            Assert.All(_storage.Storage.ExportDefinitions("busy")["parameters"]!.AsArray(), p => Assert.Equal("busy shovel", $"{p!["vhost"]} {p["component"]}"));
+            exports++;
+        }
+
+        await changer;
+        Assert.True(exports > 0);
+        Assert.Equal(_storage!.Definitions.ToJson("test").ToJsonString(), _storage.Storage.ExportDefinitions().ToJsonString());
+    }
+
     /// <summary>Closes the running broker's storage, if any, and opens the directory again.</summary>
     private BrokerEngine Restart()
     {
