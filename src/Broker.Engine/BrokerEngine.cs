@@ -85,6 +85,44 @@ public sealed class BrokerEngine
 
     public ICollection<VirtualHost> VirtualHosts => _virtualHosts.Values;
 
+    /// <summary>Open client connections, for monitoring and for closing them from outside.</summary>
+    public Monitoring.ClientRegistry Clients { get; } = new();
+
+    /// <summary>When the engine was made (the broker's start), for uptime.</summary>
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>
+    /// Deletes a vhost as RabbitMQ does: its connections are closed with 320, its queues deleted
+    /// (consumers told), its exchanges and bindings dropped, permissions, topic permissions and kept
+    /// parameters on it cleared (its metadata and limits go with it). False when there is no such vhost.
+    /// </summary>
+    public bool DeleteVirtualHost(string name)
+    {
+        if (!_virtualHosts.TryRemove(name, out var virtualHost))
+        {
+            return false;
+        }
+
+        Clients.CloseWhere(name, user: null, $"vhost '{name}' is deleted");
+        virtualHost.DeleteEverything();
+        Users.ClearPermissionsOn(name);
+        Parameters.ForgetVirtualHost(name);
+        Definitions.Persist(new VirtualHostDeleted(name));
+        return true;
+    }
+
+    /// <summary>Deletes a user (recorded by the user store) and its permissions, and closes its connections (320) as RabbitMQ does. False when unknown.</summary>
+    public bool DeleteUser(string name)
+    {
+        if (!Users.Remove(name))
+        {
+            return false;
+        }
+
+        Clients.CloseWhere(virtualHost: null, name, $"user '{name}' is deleted");
+        return true;
+    }
+
     public VirtualHost AddVirtualHost(string name)
     {
         if (_virtualHosts.TryGetValue(name, out var existing))
@@ -97,11 +135,15 @@ public sealed class BrokerEngine
         return added;
     }
 
-    /// <summary>The broker is stopping: delayed exchanges stop routing (what they hold stays in their logs).</summary>
+    /// <summary>
+    /// The broker is stopping: delayed exchanges stop routing (what they hold stays in their logs), and
+    /// traces not yet routed are dropped.
+    /// </summary>
     public void Stop()
     {
         foreach (var virtualHost in VirtualHosts)
         {
+            virtualHost.StopTracing();
             foreach (var exchange in virtualHost.Exchanges)
             {
                 (exchange as Exchanges.Delayed.DelayedMessageExchange)?.Pending.Stop();

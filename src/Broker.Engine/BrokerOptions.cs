@@ -9,6 +9,12 @@ public sealed class EngineOptions
 
     public string DefaultVirtualHost { get; set; } = "/";
 
+    /// <summary>
+    /// The node's name where RabbitMQ shows its Erlang node (the firehose's "node" header): by default
+    /// rabbit@ and the host's name, as a RabbitMQ node is named.
+    /// </summary>
+    public string NodeName { get; set; } = "rabbit@" + Environment.MachineName;
+
     /// <summary>Largest message body accepted (RabbitMQ 3.10's max_message_size default: 128 MiB).</summary>
     public long MaxMessageSize { get; set; } = 128L * 1024 * 1024;
 

@@ -36,6 +36,12 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
     /// <summary>The engine, once <see cref="Open"/> (or start) ran.</summary>
     public BrokerEngine Engine => _engine ?? throw new InvalidOperationException("the broker is not open yet");
 
+    /// <summary>What the broker was configured with.</summary>
+    public BrokerOptions Options => _options;
+
+    /// <summary>The data directory's storage, once open (definitions export and import).</summary>
+    public DurableStorage Storage => _storage as DurableStorage ?? throw new InvalidOperationException("the broker is not open yet");
+
     /// <summary>The AMQP server, once open.</summary>
     public BrokerServer Server => _server ?? throw new InvalidOperationException("the broker is not open yet");
 

@@ -44,7 +44,10 @@ public sealed class DurableStorage : IBrokerStorage
     /// <summary>What the definitions say now (users, vhosts, durable topology).</summary>
     public DefinitionsModel Model => _definitions.Model;
 
-    /// <summary>The definitions as RabbitMQ's JSON, whole or of one vhost; safe while the engine changes them.</summary>
+    /// <summary>
+    /// What survives a restart in RabbitMQ's definitions format (the management API's export), whole
+    /// or of one vhost; safe while the engine changes it.
+    /// </summary>
     public JsonObject ExportDefinitions(string? virtualHost = null) => _definitions.Export(virtualHost);
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using Broker.Engine;
 using Broker.Hosting;
+using Broker.Management;
 using Broker.Server.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -45,11 +46,24 @@ public sealed class EmbeddedBroker : IAsyncDisposable
     /// <summary>amqp://USER:PASSWORD@127.0.0.1:PORT/ for the default user and virtual host.</summary>
     public Uri AmqpUri { get; }
 
+    /// <summary>http://127.0.0.1:PORT/ of the management API, or null when it is off (<see cref="EmbeddedBrokerOptions.ManagementPort"/>).</summary>
+    public Uri? ManagementUri => _services.GetService<ManagementServer>() is { Port: > 0 } server ? new Uri($"http://127.0.0.1:{server.Port}/") : null;
+
+    /// <summary>http://127.0.0.1:PORT/ of the Prometheus endpoint, or null when it is off.</summary>
+    public Uri? PrometheusUri => _services.GetService<ManagementServer>() is { PrometheusPort: > 0 } server ? new Uri($"http://127.0.0.1:{server.PrometheusPort}/") : null;
+
     /// <summary>The TCP port the broker listens on.</summary>
     public int Port => _runtime.Server.Port;
 
     /// <summary>The broker's data directory.</summary>
     public string DataDirectory { get; }
+
+    /// <summary>
+    /// The broker's engine, for what a test sets up that no AMQP method can: virtual hosts, users and
+    /// permissions, tracing (<c>Engine.TryGetVirtualHost(name, out var vhost)</c>, then
+    /// <c>vhost.Tracing = true</c>), queue and exchange state.
+    /// </summary>
+    public BrokerEngine Engine => _runtime.Engine;
 
     /// <summary>Connections currently open (handshake completed).</summary>
     public int ConnectionCount => _runtime.Server.ConnectionCount;
@@ -86,7 +100,12 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         var errors = new ErrorRecorder(options.LoggerFactory ?? NullLoggerFactory.Instance);
         var services = new ServiceCollection();
         services.AddSingleton<ILoggerFactory>(errors);
-        services.AddBroker(brokerOptions);
+        var builder = services.AddBroker(brokerOptions);
+        if (options.ManagementPort is not null || options.PrometheusPort is not null)
+        {
+            builder.AddManagement(new ManagementOptions { Port = options.ManagementPort, PrometheusPort = options.PrometheusPort });
+        }
+
         var provider = services.BuildServiceProvider();
 
         // The broker first, then whatever plugged in beside it, as the generic host would start them.

@@ -32,4 +32,13 @@ public sealed class EmbeddedBrokerOptions
 
     /// <summary>Heartbeat interval proposed to clients, in seconds (RabbitMQ's 60 by default).</summary>
     public ushort Heartbeat { get; set; } = 60;
+
+    /// <summary>
+    /// The management HTTP API's port: null (the default) leaves it off, 0 picks a free port
+    /// (<see cref="EmbeddedBroker.ManagementUri"/> then says which).
+    /// </summary>
+    public int? ManagementPort { get; set; }
+
+    /// <summary>The Prometheus endpoint's port: null (the default) leaves it off, 0 picks a free port.</summary>
+    public int? PrometheusPort { get; set; }
 }

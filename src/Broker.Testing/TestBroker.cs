@@ -19,11 +19,22 @@ public sealed class TestBroker : IAsyncDisposable
     /// <summary>The environment variable read by default.</summary>
     public const string DefaultUriVariable = "BROKER_TEST_URI";
 
-    private TestBroker(Uri uri, EmbeddedBroker? embedded)
+    /// <summary>The environment variable naming an external broker's management API (http://USER:PASSWORD@HOST:PORT/).</summary>
+    public const string ManagementUriVariable = "BROKER_TEST_MANAGEMENT_URI";
+
+    private TestBroker(Uri uri, EmbeddedBroker? embedded, Uri? managementUri)
     {
         Uri = uri;
         Embedded = embedded;
+        ManagementUri = managementUri;
     }
+
+    /// <summary>
+    /// The management API of the broker under test: BROKER_TEST_MANAGEMENT_URI for an external broker,
+    /// the embedded broker's when it was started with a management port; null otherwise. Credentials, if
+    /// any, are in its user info.
+    /// </summary>
+    public Uri? ManagementUri { get; }
 
     /// <summary>amqp://USER:PASSWORD@HOST:PORT/ of the broker under test.</summary>
     public Uri Uri { get; }
@@ -43,11 +54,12 @@ public sealed class TestBroker : IAsyncDisposable
         var external = Environment.GetEnvironmentVariable(uriVariable);
         if (!string.IsNullOrEmpty(external))
         {
-            return new TestBroker(new Uri(external), embedded: null);
+            var management = Environment.GetEnvironmentVariable(ManagementUriVariable);
+            return new TestBroker(new Uri(external), embedded: null, string.IsNullOrEmpty(management) ? null : new Uri(management));
         }
 
         var embedded = await EmbeddedBroker.StartAsync(options, cancellationToken);
-        return new TestBroker(embedded.AmqpUri, embedded);
+        return new TestBroker(embedded.AmqpUri, embedded, embedded.ManagementUri);
     }
 
     /// <summary>

@@ -13,10 +13,15 @@ internal sealed class BrokerSettings
     public const string Usage = """
         broker: an AMQP 0-9-1 message broker compatible with RabbitMQ.
 
+        broker admin COMMAND ... manages a running broker over its management API
+        (broker admin --help lists the commands).
+
         Options (each also as an environment variable, e.g. --data-dir is BROKER_DATA_DIR; RabbitMQ's
         image's RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS and RABBITMQ_DEFAULT_VHOST work too):
           --port N                AMQP port (default 5672; 0 picks a free port and logs it)
           --bind ADDR             address to listen on (default 0.0.0.0)
+          --management-port N     management HTTP API port (default 15672; 0 turns it off)
+          --prometheus-port N     Prometheus metrics port (default 15692; 0 turns it off)
           --data-dir DIR          where the broker keeps its data (default ./data)
           --default-user NAME     user created at first start (default guest)
           --default-pass PASS     that user's password (default guest)
@@ -44,6 +49,12 @@ internal sealed class BrokerSettings
     public int Port { get; private set; } = 5672;
 
     public IPAddress Bind { get; private set; } = IPAddress.Any;
+
+    /// <summary>The management API's port; 0 is off.</summary>
+    public int ManagementPort { get; private set; } = 15672;
+
+    /// <summary>The Prometheus endpoint's port; 0 is off.</summary>
+    public int PrometheusPort { get; private set; } = 15692;
 
     public string DataDirectory { get; private set; } = "data";
 
@@ -144,7 +155,7 @@ internal sealed class BrokerSettings
 
     private static readonly string[] Names =
         ["port", "bind", "data-dir", "default-user", "default-pass", "heartbeat", "frame-max", "channel-max", "max-message-size", "log-level",
-            "memory-high-watermark", "disk-free-limit", "load-definitions", "default-vhost", "consumer-timeout"];
+            "memory-high-watermark", "disk-free-limit", "load-definitions", "default-vhost", "consumer-timeout", "management-port", "prometheus-port"];
 
     /// <summary>The variables of RabbitMQ's Docker image, so compose files written for it work unchanged.</summary>
     private static readonly (string Variable, string Option)[] RabbitMqVariables =
@@ -156,6 +167,12 @@ internal sealed class BrokerSettings
         {
             case "port":
                 Port = ParseNumber<int>(name, value, 0, 65535);
+                break;
+            case "management-port":
+                ManagementPort = ParseNumber<int>(name, value, 0, 65535);
+                break;
+            case "prometheus-port":
+                PrometheusPort = ParseNumber<int>(name, value, 0, 65535);
                 break;
             case "bind":
                 Bind = IPAddress.TryParse(value, out var address) ? address : throw new ArgumentException($"--bind: '{value}' is not an IP address");

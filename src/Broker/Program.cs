@@ -1,10 +1,19 @@
 using Broker;
+using Broker.Cli;
 using Broker.Engine;
 using Broker.Hosting;
+using Broker.Management;
 using Broker.Server.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serilog;
+
+// `broker admin ...` is the command-line tool over the management API, not a broker: it takes none of
+// the broker's options and starts nothing.
+if (args.Length > 0 && args[0] == "admin")
+{
+    return await CliApp.RunAsync(args[1..], Console.Out, Console.Error);
+}
 
 BrokerSettings settings;
 try
@@ -60,7 +69,11 @@ Log.Information("broker {Version} starting, data in {DataDirectory}", options.Pr
 var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
 builder.Services.AddSerilog();
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
-builder.Services.AddBroker(options);
+builder.Services.AddBroker(options).AddManagement(new ManagementOptions
+{
+    Port = settings.ManagementPort == 0 ? null : settings.ManagementPort,
+    PrometheusPort = settings.PrometheusPort == 0 ? null : settings.PrometheusPort,
+});
 builder.Services.AddSingleton<IHostLifetime, ConsoleLifetimeWithoutBanner>();
 var host = builder.Build();
 var runtime = host.Services.GetRequiredService<BrokerRuntime>();

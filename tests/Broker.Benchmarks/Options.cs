@@ -67,7 +67,7 @@ internal sealed class Options
 
         dotnet run -c Release --project tests/Broker.Benchmarks -- \
             --target name=rabbitmq,uri=amqp://guest:guest@127.0.0.1:5673/ \
-            --target name=broker,uri=amqp://guest:guest@127.0.0.1:{port}/,start="path/to/Broker --port {port}" \
+            --target name=broker,uri=amqp://guest:guest@127.0.0.1:{port}/,start="path/to/Broker --port {port} --management-port 0 --prometheus-port 0" \
             [--scenarios startup,connections,throughput,fanout,large,latency,confirms,quorum,stream,backlog,recovery,delayed|all]
             [--client dotnet|raw|dotnet,raw] [--duration 10] [--warmup 2] [--output results.md]
 

@@ -21,6 +21,9 @@ public sealed class BrokerFixture : IAsyncLifetime
     /// <summary>True when the tests run against an external broker (RabbitMQ or another Broker).</summary>
     public bool IsExternal => Broker.IsExternal;
 
+    /// <summary>The broker started in this process; null when the tests use an external one.</summary>
+    public EmbeddedBroker? Embedded => Broker.Embedded;
+
     public async Task InitializeAsync() => _broker = await TestBroker.StartAsync();
 
     public async Task DisposeAsync()

@@ -145,6 +145,19 @@ public abstract class MessageQueue : IBindingDestination
     /// <summary>Ready messages, consumers and unacknowledged deliveries, read together.</summary>
     public abstract QueueCounts GetCounts();
 
+    /// <summary>Counts with their sizes, for monitoring (the management API's queue details).</summary>
+    public virtual QueueDetails GetDetails()
+    {
+        var counts = GetCounts();
+        return new QueueDetails(counts, ReadyBytes: 0, InMemoryCount: 0, InMemoryBytes: 0);
+    }
+
+    /// <summary>Adds the queue's consumers to <paramref name="into"/> (a snapshot for monitoring).</summary>
+    public abstract void CopyConsumers(List<Consumer> into);
+
+    /// <summary>Message counters since declaration (management message_stats).</summary>
+    public Monitoring.QueueStats Stats { get; } = new();
+
     /// <summary>After recovery, with bindings in place: drop what expired while the broker was stopped.</summary>
     public abstract void StartRecovered();
 
@@ -164,3 +177,6 @@ public abstract class MessageQueue : IBindingDestination
 
 /// <summary>A queue's numbers at one moment.</summary>
 public readonly record struct QueueCounts(long Messages, int Consumers, int Unacked);
+
+/// <summary>A queue's counts and sizes at one moment: body bytes of ready messages, and what of them is held in memory.</summary>
+public readonly record struct QueueDetails(QueueCounts Counts, long ReadyBytes, long InMemoryCount, long InMemoryBytes);

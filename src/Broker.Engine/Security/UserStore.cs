@@ -89,10 +89,10 @@ public sealed class UserStore
     }
 
     /// <summary>
-    /// Forgets permissions and topic permissions in a deleted vhost. Records nothing: the vhost's
-    /// deletion removes them from the stored definitions.
+    /// Every user's permissions and topic permissions on a vhost that is gone. Records nothing: the
+    /// vhost's deletion removes them from the stored definitions.
     /// </summary>
-    public void ForgetVirtualHost(string virtualHost)
+    public void ClearPermissionsOn(string virtualHost)
     {
         lock (_lock)
         {
@@ -137,6 +137,15 @@ public sealed class UserStore
             {
                 _definitions().Persist(new PermissionsCleared(user, virtualHost));
             }
+        }
+    }
+
+    /// <summary>Every user's permissions, in no particular order.</summary>
+    public IEnumerable<(string User, string VirtualHost, Permissions Permissions)> AllPermissions()
+    {
+        foreach (var pair in _permissions)
+        {
+            yield return (pair.Key.User, pair.Key.VirtualHost, pair.Value);
         }
     }
 

@@ -3,6 +3,7 @@ using Broker.Engine.Delivery;
 using Broker.Engine.Errors;
 using Broker.Engine.Messages;
 using Broker.Engine.Queues;
+using Broker.Engine.Tracing;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Sessions;
@@ -32,16 +33,45 @@ public sealed class Session : IConsumerSession
     // The consumer tag of untracked deliveries (direct reply-to), or null when nobody takes them.
     private byte[]? _untrackedConsumerTag;
 
-    public Session(VirtualHost virtualHost, IClientConnection connection, IDeliveryTarget target)
+    /// <param name="number">The session's number on its connection (the AMQP channel number).</param>
+    public Session(VirtualHost virtualHost, IClientConnection connection, IDeliveryTarget target, int number = 0)
     {
         VirtualHost = virtualHost;
         Connection = connection;
         _target = target;
+        TraceOrigin = new TraceOrigin(connection.Name, number, connection.UserName);
     }
 
     public VirtualHost VirtualHost { get; }
 
     public IClientConnection Connection { get; }
+
+    /// <summary>The channel the session serves, for the management API's channel and consumer details.</summary>
+    public ushort ChannelNumber => (ushort)TraceOrigin.Channel;
+
+    /// <summary>Prefetch limits as basic.qos set them: per consumer and channel-wide (0 is none).</summary>
+    public (int PerConsumer, int Global) Prefetch
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_prefetchCount, _globalPrefetch);
+            }
+        }
+    }
+
+    /// <summary>Adds the session's consumers to <paramref name="into"/> (a snapshot for monitoring).</summary>
+    public void CopyConsumers(List<Consumer> into)
+    {
+        lock (_lock)
+        {
+            into.AddRange(_consumers.Values);
+        }
+    }
+
+    /// <summary>How the firehose names this session's publishes and deliveries.</summary>
+    public TraceOrigin TraceOrigin { get; }
 
     /// <summary>Deliveries waiting for an ack (consumers' and gets').</summary>
     public int UnackedCount
@@ -197,12 +227,18 @@ public sealed class Session : IConsumerSession
             }
 
             var tag = _deliveryTag + 1;
-            if (!_target.TryWriteDelivery(consumer.TagBytes, tag, entry.Redelivered, entry.Message, DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry), yieldIfSaturated: true, batch))
+            var annotation = DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry);
+            if (!_target.TryWriteDelivery(consumer.TagBytes, tag, entry.Redelivered, entry.Message, annotation, yieldIfSaturated: true, batch))
             {
                 return false;
             }
 
             _deliveryTag = tag;
+            if (VirtualHost.Tracing)
+            {
+                VirtualHost.TraceDelivery(TraceOrigin, queue, entry.Message, entry.Redelivered, annotation);
+            }
+
             if (!consumer.NoAck)
             {
                 _unacked.Add(new UnackedDelivery(tag, queue, entry, consumer));
@@ -211,6 +247,7 @@ public sealed class Session : IConsumerSession
             }
         }
 
+        queue.Stats.OnDelivered(consumer.NoAck, entry.Redelivered);
         return true;
     }
 
@@ -264,8 +301,17 @@ public sealed class Session : IConsumerSession
                 _unacked.Add(new UnackedDelivery(tag, queue, entry, consumer: null));
             }
 
-            _target.WriteGetOk(tag, entry.Redelivered, entry.Message, DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry), remaining);
+            var annotation = DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry);
+            _target.WriteGetOk(tag, entry.Redelivered, entry.Message, annotation, remaining);
+
+            // RabbitMQ traces a basic.get as a delivery (a direct reply, untracked, is not traced).
+            if (VirtualHost.Tracing)
+            {
+                VirtualHost.TraceDelivery(TraceOrigin, queue, entry.Message, entry.Redelivered, annotation);
+            }
         }
+
+        queue.Stats.OnGot(noAck, entry.Redelivered);
 
         if (noAck)
         {
@@ -554,6 +600,11 @@ public sealed class Session : IConsumerSession
 
                 used = Math.Max(used, count);
                 queue.Settle(buffer.AsSpan(0, count), action, batch);
+                if (action == SettleAction.Ack)
+                {
+                    queue.Stats.OnAcked(count);
+                }
+
                 start += count;
             }
         }

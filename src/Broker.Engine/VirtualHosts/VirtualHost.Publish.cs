@@ -8,6 +8,7 @@ using Broker.Engine.Publishing;
 using Broker.Engine.Queues;
 using Broker.Engine.Routing;
 using Broker.Engine.Stores;
+using Broker.Engine.Tracing;
 
 namespace Broker.Engine.VirtualHosts;
 
@@ -26,9 +27,10 @@ public sealed partial class VirtualHost
     /// copy without its BCC header; the caller releases whichever it holds afterwards.
     /// </summary>
     /// <param name="headers">The body of the message's headers table (empty when absent), as the caller parsed it.</param>
-    public PublishOutcome Publish(Exchange exchange, ref Message message, ReadOnlySpan<byte> headers, RouteTargets targets, FlushBatch batch, IPersistListener? listener = null, ulong confirmSequence = 0)
+    /// <param name="origin">The publishing client's channel, for tracing; null for the broker's own publishes (dead letters, due delayed messages, trace copies), which are not traced.</param>
+    public PublishOutcome Publish(Exchange exchange, ref Message message, ReadOnlySpan<byte> headers, RouteTargets targets, FlushBatch batch, IPersistListener? listener = null, ulong confirmSequence = 0, TraceOrigin? origin = null)
     {
-        Route(exchange, ref message, headers, targets);
+        Route(exchange, ref message, headers, targets, origin);
         if (targets.InvalidDelay)
         {
             return new PublishOutcome(0, Rejected: false, PersistPending: false, InvalidDelay: true);
@@ -41,9 +43,10 @@ public sealed partial class VirtualHost
     /// Finds the queues a message reaches (into <paramref name="targets"/>, cleared first): its routing
     /// key, then the keys of its CC and BCC headers (sender-selected distribution) and the BCC keys a
     /// dead-lettered message still carries. A BCC header is removed: <paramref name="message"/> is then
-    /// replaced by a copy without it, and the original's reference released.
+    /// replaced by a copy without it, and the original's reference released. With an
+    /// <paramref name="origin"/>, a vhost that traces copies the publish to amq.rabbitmq.trace.
     /// </summary>
-    public void Route(Exchange exchange, ref Message message, ReadOnlySpan<byte> headers, RouteTargets targets)
+    public void Route(Exchange exchange, ref Message message, ReadOnlySpan<byte> headers, RouteTargets targets, TraceOrigin? origin = null)
     {
         targets.Clear();
         var routed = new RoutedMessage(headers, message.Properties, message.RoutingKey);
@@ -61,6 +64,13 @@ public sealed partial class VirtualHost
         if (!headers.IsEmpty && (FieldTableCodec.ContainsKey(headers, "CC"u8) || FieldTableCodec.ContainsKey(headers, "BCC"u8)))
         {
             message = RouteSenderSelected(exchange, message, routed, targets);
+        }
+
+        // rabbit_channel traces once routed, before delivering to the queues (a transaction's publish
+        // at publish time); an unreadable x-delay crashes the channel before that.
+        if (_tracing && origin is not null && !targets.InvalidDelay)
+        {
+            _firehose!.NotePublish(origin, message, targets.Queues, routedByKey: ReferenceEquals(exchange, DefaultExchange));
         }
     }
 
@@ -94,6 +104,10 @@ public sealed partial class VirtualHost
             if (result == EnqueueResult.Rejected)
             {
                 message.MarkRejected();
+            }
+            else if (result == EnqueueResult.Enqueued)
+            {
+                queue.Stats.OnPublished();
             }
 
             // A queue that refused the message still counts as routed: no basic.return.

@@ -225,7 +225,34 @@ public sealed partial class VirtualHost
 
         var count = queue.MarkDeleted(cancelled);
         RemoveBindingsTo(queue);
+        RetiredQueueStats.Add(queue.Stats);
         return count;
+    }
+
+    /// <summary>Counters of the vhost's deleted queues, so its totals never go down.</summary>
+    public Monitoring.QueueStats RetiredQueueStats { get; } = new();
+
+    /// <summary>
+    /// The vhost is being deleted: every queue goes (consumers are told, logs removed), delayed
+    /// exchanges drop what they hold. Its definitions go with one VirtualHostDeleted record written by the caller.
+    /// </summary>
+    internal void DeleteEverything()
+    {
+        List<Consumer> cancelled = [];
+        lock (_lock)
+        {
+            foreach (var queue in _queues.Values)
+            {
+                DeleteQueueLocked(queue, cancelled);
+            }
+
+            foreach (var exchange in _exchanges.Values)
+            {
+                (exchange as Exchanges.Delayed.DelayedMessageExchange)?.Pending.Drop();
+            }
+        }
+
+        NotifyCancelled(cancelled);
     }
 
     private static void NotifyCancelled(List<Consumer> cancelled)

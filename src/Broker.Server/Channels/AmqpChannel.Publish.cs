@@ -105,6 +105,7 @@ internal sealed partial class AmqpChannel
         }
 
         CheckWrite(exchange.Name, isQueue: false, MethodIds.BasicPublish);
+        Stats.OnPublished();
         var properties = MessageProperties.Parse(message.Properties);
         message.TimeToLive = ValidateProperties(properties);
         if (properties.HasReplyTo && properties.ReplyTo.SequenceEqual("amq.rabbitmq.reply-to"u8))
@@ -125,7 +126,14 @@ internal sealed partial class AmqpChannel
 
         if (ReferenceEquals(exchange, _virtualHost.DefaultExchange) && IsReplyAddress(message.RoutingKey))
         {
-            // A direct reply: no queue, straight to the requesting channel (or nowhere).
+            // A direct reply: no queue, straight to the requesting channel (or nowhere). RabbitMQ
+            // traces the publish as reaching no queue, and not the delivery.
+            if (_virtualHost.Tracing)
+            {
+                _routeTargets.Clear();
+                _virtualHost.TracePublish(_session.TraceOrigin, message, _routeTargets.Queues);
+            }
+
             if (!DeliverDirectReply(message) && mandatory)
             {
                 WriteReturn(message);
@@ -142,7 +150,7 @@ internal sealed partial class AmqpChannel
         if (_transaction is not null)
         {
             // Routed now, enqueued at commit (rabbit_channel routes a transactional publish at once too).
-            _virtualHost.Route(exchange, ref message, properties.HeadersBody, _routeTargets);
+            _virtualHost.Route(exchange, ref message, properties.HeadersBody, _routeTargets, _session.TraceOrigin);
             if (_routeTargets.InvalidDelay)
             {
                 throw InvalidDelay();
@@ -152,15 +160,19 @@ internal sealed partial class AmqpChannel
             return;
         }
 
-        var outcome = _virtualHost.Publish(exchange, ref message, properties.HeadersBody, _routeTargets, Batch, _confirms is null ? null : this, confirmSequence);
+        var outcome = _virtualHost.Publish(exchange, ref message, properties.HeadersBody, _routeTargets, Batch, _confirms is null ? null : this, confirmSequence, _session.TraceOrigin);
         if (outcome.InvalidDelay)
         {
             throw InvalidDelay();
         }
 
-        if (!outcome.Routed && mandatory)
+        if (!outcome.Routed)
         {
-            WriteReturn(message);
+            Stats.OnUnroutable(returned: mandatory);
+            if (mandatory)
+            {
+                WriteReturn(message);
+            }
         }
 
         // Confirmed now unless a durable queue is still writing it; then the store's writer confirms.
@@ -192,6 +204,7 @@ internal sealed partial class AmqpChannel
             else
             {
                 confirms.Confirm(confirmSequence);
+                Stats.OnConfirmed(1);
             }
         }
 

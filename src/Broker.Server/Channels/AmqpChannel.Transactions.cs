@@ -53,6 +53,7 @@ internal sealed partial class AmqpChannel
             if (success)
             {
                 confirms.Confirm(confirmSequence);
+                Stats.OnConfirmed(1);
             }
             else
             {

@@ -42,7 +42,7 @@ internal sealed partial class AmqpChannel : IDeliveryTarget, IPersistListener
         Number = number;
         _virtualHost = virtualHost;
         _permissions = permissions;
-        _session = new Session(virtualHost, connection, this);
+        _session = new Session(virtualHost, connection, this, number);
     }
 
     public ushort Number { get; }
@@ -203,6 +203,8 @@ internal sealed partial class AmqpChannel : IDeliveryTarget, IPersistListener
             _state = ChannelState.Closed;
             _confirms = null;
         }
+
+        _connection.Engine.Clients.Retired.Add(Stats);
 
         StopDirectReplies();
         _assembler.Reset();

@@ -18,6 +18,9 @@ internal sealed class ConfirmTracker
     private readonly List<ulong> _toNack = [];
     private ulong _nextSequence = 1;
 
+    /// <summary>Publishes not yet confirmed (the management API's messages_unconfirmed).</summary>
+    public int Unconfirmed => _count;
+
     public bool HasWork => _toAck.Count > 0 || _toNack.Count > 0;
 
     public ulong Next() => _nextSequence++;

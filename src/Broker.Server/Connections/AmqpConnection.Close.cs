@@ -74,6 +74,7 @@ internal sealed partial class AmqpConnection
 
     private async Task ShutdownAsync()
     {
+        Engine.Clients.Remove(this);
         ReleaseResources();
 
         // Requeued deliveries may have gone to other connections' consumers: flush those too.

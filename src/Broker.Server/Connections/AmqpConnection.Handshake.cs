@@ -78,6 +78,8 @@ internal sealed partial class AmqpConnection
     private void HandleStartOk(ConnectionStartOk startOk)
     {
         var clientProperties = startOk.ClientProperties ?? new FieldTable();
+        ClientProperties = clientProperties;
+        AuthMechanism = startOk.Mechanism;
         ClientName = clientProperties.GetString("connection_name") ?? clientProperties.GetString("product") ?? string.Empty;
         if (clientProperties["capabilities"] is FieldTable capabilities)
         {
@@ -158,6 +160,7 @@ internal sealed partial class AmqpConnection
         _permissions = permissions;
         _state = ConnectionState.Open;
         WriteMethod(0, new ConnectionOpenOk(KnownHosts: string.Empty));
+        Engine.Clients.Add(this);
         Log.ConnectionOpened(_logger, RemoteEndPoint, ClientName, _user.Name, virtualHost.Name);
     }
 

@@ -3,9 +3,9 @@ using System.IO.Pipelines;
 using Broker.DataModel;
 using Broker.Engine;
 using Broker.Engine.Delivery;
+using Broker.Engine.Monitoring;
 using Broker.Engine.Queues;
 using Broker.Engine.Security;
-using Broker.Engine.Sessions;
 using Broker.Engine.VirtualHosts;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
@@ -22,7 +22,7 @@ namespace Broker.Server.Connections;
 /// handshake, the channel table, and closing with RabbitMQ's reply codes. Everything a read batch
 /// writes (replies, confirms, deliveries to other connections) is flushed once when the batch ends.
 /// </summary>
-internal sealed partial class AmqpConnection : IClientConnection
+internal sealed partial class AmqpConnection : IManagedConnection
 {
     private readonly ServerContext _server;
     private readonly IDuplexPipe _transport;
@@ -40,11 +40,14 @@ internal sealed partial class AmqpConnection : IClientConnection
     private VirtualHost? _virtualHost;
     private Permissions? _permissions;
 
-    public AmqpConnection(ServerContext server, IDuplexPipe transport, string remoteEndPoint)
+    /// <param name="localEndPoint">The listener's address the client reached, when known: it completes the connection's <see cref="Name"/>.</param>
+    public AmqpConnection(ServerContext server, IDuplexPipe transport, string remoteEndPoint, string? localEndPoint = null)
     {
+        LocalEndPoint = localEndPoint;
         _server = server;
         _transport = transport;
         RemoteEndPoint = remoteEndPoint;
+        Name = localEndPoint is null ? remoteEndPoint : $"{remoteEndPoint} -> {localEndPoint}";
         _logger = server.Logger;
         Output = new ConnectionOutput(transport.Output, server.Options.OutputSaturationBytes, server.Clock);
         Output.Drained += ResumeConsumers;
@@ -55,8 +58,8 @@ internal sealed partial class AmqpConnection : IClientConnection
 
     public string RemoteEndPoint { get; }
 
-    /// <summary>The connection's name in logs and in the engine: its peer's address.</summary>
-    public string Name => RemoteEndPoint;
+    /// <summary>The connection's name in the engine, as RabbitMQ names it: "PEER -> LISTENER" (e.g. in the firehose's headers).</summary>
+    public string Name { get; }
 
     public ConnectionOutput Output { get; }
 
@@ -133,6 +136,7 @@ internal sealed partial class AmqpConnection : IClientConnection
                 }
                 finally
                 {
+                    _receivedBytes += buffer.Slice(buffer.Start, consumed).Length;
                     input.AdvanceTo(consumed, buffer.End);
                     EndBatch();
                 }
@@ -230,6 +234,7 @@ internal sealed partial class AmqpConnection : IClientConnection
     /// <summary>Handles one frame; returns a task when its handler has to finish later.</summary>
     private Task? ProcessFrame(in Frame frame)
     {
+        _receivedFrames++;
         switch (_state)
         {
             case ConnectionState.Open:

@@ -47,6 +47,11 @@ internal sealed class ConnectionOutput : IFlushTarget
     /// <summary>When the last flush that sent something started (server clock, ms); for heartbeats.</summary>
     public long LastSentMs { get; private set; }
 
+    private long _sentBytes;
+
+    /// <summary>Bytes handed to the socket so far (the management API's send_oct).</summary>
+    public long SentBytes => Volatile.Read(ref _sentBytes);
+
     public bool IsCompleted => Volatile.Read(ref _completed);
 
     /// <summary>
@@ -76,6 +81,7 @@ internal sealed class ConnectionOutput : IFlushTarget
             }
 
             LastSentMs = _clock.NowMs;
+            _sentBytes += _writer.UnflushedBytes;
             var awaiter = _writer.FlushAsync().ConfigureAwait(false).GetAwaiter();
             if (!awaiter.IsCompleted)
             {

@@ -4,7 +4,7 @@ using Broker.DataModel.Encoding;
 namespace Broker.Server.Connections;
 
 /// <summary>What connection.start tells clients about us.</summary>
-internal static class ServerProperties
+public static class ServerProperties
 {
     /// <summary>
     /// The RabbitMQ version whose behaviour we reproduce. Clients and frameworks gate features on it

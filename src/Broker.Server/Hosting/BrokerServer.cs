@@ -216,7 +216,7 @@ public sealed class BrokerServer : IAsyncDisposable
         await Task.Yield();
         try
         {
-            var connection = new AmqpConnection(_context, context.Transport, context.RemoteEndPoint?.ToString() ?? "unknown");
+            var connection = new AmqpConnection(_context, context.Transport, context.RemoteEndPoint?.ToString() ?? "unknown", context.LocalEndPoint?.ToString());
             _context.Connections.Add(connection);
             try
             {

@@ -67,7 +67,7 @@ public class UserSettingsTests
     }
 
     [Fact]
-    public void Removing_a_user_removes_its_topic_permissions_and_forgetting_a_vhost_removes_those_in_it()
+    public void Removing_a_user_removes_its_topic_permissions_and_clearing_a_vhost_removes_those_in_it()
     {
         var users = new UserStore();
         users.AddOrUpdate("alice", "a", []);
@@ -78,7 +78,7 @@ public class UserSettingsTests
         users.SetPermissions("bob", "gone", Permissions.All);
 
         users.Remove("alice");
-        users.ForgetVirtualHost("gone");
+        users.ClearPermissionsOn("gone");
 
         Assert.Equal([("bob", "/")], users.GetTopicPermissions().Select(p => (p.User, p.VirtualHost)));
         Assert.Null(users.GetPermissions("bob", "gone"));

@@ -191,7 +191,7 @@ public sealed partial class BrokerProcess : IDisposable
             RedirectStandardInput = false,
             WorkingDirectory = dataDirectory,
         };
-        foreach (var argument in (string[])["--port", "0", "--bind", "127.0.0.1", "--data-dir", dataDirectory, .. extraArguments])
+        foreach (var argument in (string[])["--port", "0", "--bind", "127.0.0.1", "--data-dir", dataDirectory, "--management-port", "0", "--prometheus-port", "0", .. extraArguments])
         {
             startInfo.ArgumentList.Add(argument);
         }

@@ -80,6 +80,22 @@ public sealed partial class ClassicQueue : MessageQueue
         }
     }
 
+    public override QueueDetails GetDetails()
+    {
+        lock (_lock)
+        {
+            return new QueueDetails(new QueueCounts(_ready.Count + _tailCount, _consumers.Count, _unacked), _readyBodyBytes, _ready.Count, _ready.Bytes);
+        }
+    }
+
+    public override void CopyConsumers(List<Consumer> into)
+    {
+        lock (_lock)
+        {
+            into.AddRange(_consumers);
+        }
+    }
+
     public override EnqueueResult Enqueue(Message message, FlushBatch batch)
     {
         EnqueueResult result;

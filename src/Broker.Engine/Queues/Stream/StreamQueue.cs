@@ -155,6 +155,17 @@ public sealed partial class StreamQueue : MessageQueue
     /// <summary>Refused before it gets here (queue.purge is not supported by streams).</summary>
     public override long Purge() => 0;
 
+    public override void CopyConsumers(List<Consumer> into)
+    {
+        lock (_lock)
+        {
+            foreach (var subscription in _subscriptions)
+            {
+                into.Add(subscription.Consumer);
+            }
+        }
+    }
+
     public override QueueCounts GetCounts()
     {
         lock (_lock)

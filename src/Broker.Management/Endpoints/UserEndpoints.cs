@@ -1,0 +1,292 @@
+using System.Text.Json.Nodes;
+using Broker.Engine.Security;
+using Broker.Management.Http;
+
+namespace Broker.Management.Endpoints;
+
+/// <summary>/api/users and /api/permissions: users with RabbitMQ's password hashes and tags, and their per-vhost permissions. Administrators only.</summary>
+internal sealed class UserEndpoints(ManagementContext context)
+{
+    private const string HashingAlgorithm = "rabbit_password_hashing_sha256";
+
+    public void Register(ApiRouter router)
+    {
+        router.Get("api/users", (r, _) =>
+        {
+            r.RequireAdministrator();
+            return Listing.Write(r, new List<User>(context.Engine.Users.Users), u => u.Name, Build);
+        });
+        router.Get("api/users/without-permissions", (r, _) =>
+        {
+            r.RequireAdministrator();
+            var users = new List<User>();
+            foreach (var user in context.Engine.Users.Users)
+            {
+                if (!HasAnyPermissions(user.Name))
+                {
+                    users.Add(user);
+                }
+            }
+
+            return Listing.Write(r, users, u => u.Name, Build);
+        });
+        router.Post("api/users/bulk-delete", BulkDelete);
+        router.Get("api/users/{}", (r, a) =>
+        {
+            r.RequireAdministrator();
+            return context.Engine.Users.TryGet(a[0], out var user) ? r.Json(Build(user)) : throw ApiError.NotFound();
+        });
+        router.Put("api/users/{}", Put);
+        router.Delete("api/users/{}", async (r, a) =>
+        {
+            r.RequireAdministrator();
+            if (!context.Engine.DeleteUser(a[0]))
+            {
+                throw ApiError.NotFound();
+            }
+
+            await context.Engine.Definitions.WhenPersisted();
+            await r.NoContent();
+        });
+        router.Get("api/users/{}/permissions", (r, a) =>
+        {
+            r.RequireAdministrator();
+            if (!context.Engine.Users.TryGet(a[0], out _))
+            {
+                throw ApiError.NotFound();
+            }
+
+            return Listing.Write(r, PermissionsWhere(user: a[0], virtualHost: null), p => p.VirtualHost, PermissionView);
+        });
+        router.Get("api/permissions", (r, _) =>
+        {
+            r.RequireAdministrator();
+            return Listing.Write(r, PermissionsWhere(null, null), p => p.VirtualHost + "\0" + p.User, PermissionView);
+        });
+        router.Get("api/vhosts/{}/permissions", (r, a) =>
+        {
+            r.RequireAdministrator();
+            r.VirtualHost(a[0]);
+            return Listing.Write(r, PermissionsWhere(null, a[0]), p => p.User, PermissionView);
+        });
+        router.Get("api/permissions/{}/{}", (r, a) =>
+        {
+            r.RequireAdministrator();
+            var permissions = context.Engine.Users.GetPermissions(a[1], a[0]) ?? throw ApiError.NotFound();
+            return r.Json(PermissionView((a[1], a[0], permissions)));
+        });
+        router.Put("api/permissions/{}/{}", PutPermissions);
+        router.Delete("api/permissions/{}/{}", async (r, a) =>
+        {
+            r.RequireAdministrator();
+            if (context.Engine.Users.GetPermissions(a[1], a[0]) is null)
+            {
+                throw ApiError.NotFound();
+            }
+
+            context.Engine.Users.ClearPermissions(a[1], a[0]);
+            await context.Engine.Definitions.WhenPersisted();
+            await r.NoContent();
+        });
+    }
+
+    public static JsonObject Build(User user) => new()
+    {
+        ["name"] = user.Name,
+        ["password_hash"] = user.PasswordHash,
+        ["hashing_algorithm"] = HashingAlgorithm,
+        ["tags"] = OverviewEndpoints.Tags(user.Tags),
+        ["limits"] = new JsonObject(),
+    };
+
+    /// <summary>Tags as RabbitMQ accepts them: a comma-separated string or an array of strings.</summary>
+    public static List<string> ParseTags(JsonNode? node)
+    {
+        List<string> tags = [];
+        switch (node)
+        {
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    if (item?.GetValueKind() == System.Text.Json.JsonValueKind.String && item.GetValue<string>().Trim() is { Length: > 0 } tag)
+                    {
+                        tags.Add(tag);
+                    }
+                }
+
+                break;
+            case JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.String:
+                foreach (var part in value.GetValue<string>().Split(','))
+                {
+                    if (part.Trim() is { Length: > 0 } tag)
+                    {
+                        tags.Add(tag);
+                    }
+                }
+
+                break;
+        }
+
+        return tags;
+    }
+
+    private async Task Put(ApiRequest request, string[] args)
+    {
+        request.RequireAdministrator();
+        var body = await request.ReadObjectAsync();
+        var name = args[0];
+        if (System.Text.Encoding.UTF8.GetByteCount(name) > 255)
+        {
+            throw ApiError.BadRequest("user name is too long: the limit is 255 bytes");
+        }
+
+        var tags = ParseTags(body["tags"]);
+        string hash;
+        if (body["password"] is JsonValue password && password.GetValueKind() == System.Text.Json.JsonValueKind.String)
+        {
+            hash = PasswordHash.Compute(password.GetValue<string>());
+        }
+        else if (body["password_hash"] is JsonValue given && given.GetValueKind() == System.Text.Json.JsonValueKind.String)
+        {
+            var algorithm = body["hashing_algorithm"]?.ToString() ?? HashingAlgorithm;
+            if (algorithm != HashingAlgorithm)
+            {
+                throw ApiError.BadRequest($"hashing algorithm {algorithm} is not supported: use {HashingAlgorithm}");
+            }
+
+            hash = given.GetValue<string>();
+            if (hash.Length > 0 && !IsValidHash(hash))
+            {
+                throw ApiError.BadRequest("password_hash is not a base64-encoded salted SHA-256 hash");
+            }
+        }
+        else
+        {
+            // As RabbitMQ: no password given means the user cannot log in with one.
+            hash = PasswordHash.Compute(string.Empty);
+        }
+
+        var created = !context.Engine.Users.TryGet(name, out _);
+        context.Engine.Users.Restore(name, hash, tags);
+        await context.Engine.Definitions.WhenPersisted();
+        await request.CreatedOrUpdated(created);
+    }
+
+    private async Task BulkDelete(ApiRequest request, string[] args)
+    {
+        request.RequireAdministrator();
+        var body = await request.ReadObjectAsync();
+        if (body["users"] is not JsonArray names)
+        {
+            throw ApiError.BadRequest("[{key_missing,users}]");
+        }
+
+        foreach (var name in names)
+        {
+            var text = name?.ToString() ?? string.Empty;
+            if (!context.Engine.Users.TryGet(text, out _))
+            {
+                throw ApiError.BadRequest($"no_such_user: {text}");
+            }
+        }
+
+        foreach (var name in names)
+        {
+            context.Engine.DeleteUser(name!.ToString());
+        }
+
+        await context.Engine.Definitions.WhenPersisted();
+        await request.NoContent();
+    }
+
+    private async Task PutPermissions(ApiRequest request, string[] args)
+    {
+        request.RequireAdministrator();
+        var body = await request.ReadObjectAsync();
+        List<string> missing = [];
+        foreach (var key in new[] { "configure", "write", "read" })
+        {
+            if (body[key] is not JsonValue)
+            {
+                missing.Add($"{{key_missing,{key}}}");
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            throw ApiError.BadRequest("[" + string.Join(",", missing) + "]");
+        }
+
+        var (virtualHost, user) = (args[0], args[1]);
+        if (!context.Engine.TryGetVirtualHost(virtualHost, out _) || !context.Engine.Users.TryGet(user, out _))
+        {
+            throw ApiError.BadRequest("vhost_or_user_not_found");
+        }
+
+        var configure = body["configure"]!.ToString();
+        var write = body["write"]!.ToString();
+        var read = body["read"]!.ToString();
+        Permissions permissions;
+        try
+        {
+            permissions = new Permissions(configure, write, read);
+        }
+        catch (ArgumentException ex)
+        {
+            throw ApiError.BadRequest("invalid_regexp: " + ex.Message);
+        }
+
+        var created = context.Engine.Users.GetPermissions(user, virtualHost) is null;
+        context.Engine.Users.SetPermissions(user, virtualHost, permissions);
+        await context.Engine.Definitions.WhenPersisted();
+        await request.CreatedOrUpdated(created);
+    }
+
+    private bool HasAnyPermissions(string user)
+    {
+        foreach (var (who, _, _) in context.Engine.Users.AllPermissions())
+        {
+            if (who == user)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private List<(string User, string VirtualHost, Permissions Permissions)> PermissionsWhere(string? user, string? virtualHost)
+    {
+        List<(string, string, Permissions)> result = [];
+        foreach (var entry in context.Engine.Users.AllPermissions())
+        {
+            if ((user is null || entry.User == user) && (virtualHost is null || entry.VirtualHost == virtualHost))
+            {
+                result.Add(entry);
+            }
+        }
+
+        return result;
+    }
+
+    private static JsonObject PermissionView((string User, string VirtualHost, Permissions Permissions) entry) => new()
+    {
+        ["user"] = entry.User,
+        ["vhost"] = entry.VirtualHost,
+        ["configure"] = entry.Permissions.Configure,
+        ["write"] = entry.Permissions.Write,
+        ["read"] = entry.Permissions.Read,
+    };
+
+    private static bool IsValidHash(string hash)
+    {
+        try
+        {
+            return Convert.FromBase64String(hash).Length == 36;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Broker.Engine;
+using Broker.Engine.Security;
+using Broker.Engine.VirtualHosts;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Broker.Management.Http;
+
+/// <summary>
+/// One API request: its path split into segments and percent-decoded one by one (so a vhost named
+/// "/" arrives as "%2F" and a name may hold any character), its user, and ways to answer.
+/// </summary>
+public sealed class ApiRequest
+{
+    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+
+    public ApiRequest(HttpContext context, BrokerEngine engine)
+    {
+        Context = context;
+        Engine = engine;
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        var query = raw.IndexOf('?');
+        var path = query < 0 ? raw : raw[..query];
+        Segments = [.. path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString)];
+        if (path.EndsWith('/') && Segments.Length > 0)
+        {
+            // "/api/queues/%2F/" names the same collection as "/api/queues/%2F".
+            TrailingSlash = true;
+        }
+    }
+
+    public HttpContext Context { get; }
+
+    public BrokerEngine Engine { get; }
+
+    public string[] Segments { get; }
+
+    public bool TrailingSlash { get; }
+
+    public string Method => Context.Request.Method;
+
+    /// <summary>The authenticated user (set before any handler runs).</summary>
+    public User User { get; set; } = null!;
+
+    public string? Query(string name) => Context.Request.Query.TryGetValue(name, out var value) ? value.ToString() : null;
+
+    /// <summary>The vhost named in the path, or 404; 401 when the user may not see it.</summary>
+    public VirtualHost VirtualHost(string name)
+    {
+        if (!Engine.TryGetVirtualHost(name, out var virtualHost))
+        {
+            throw ApiError.NotFound();
+        }
+
+        if (!Access.SeesEverything(User) && !Access.CanAccess(Engine, User, name))
+        {
+            throw ApiError.NoVirtualHostAccess();
+        }
+
+        return virtualHost;
+    }
+
+    /// <summary>The vhost for a change: it must exist and the user must have permissions there, whatever its tags.</summary>
+    public VirtualHost VirtualHostForWrite(string name)
+    {
+        if (!Engine.TryGetVirtualHost(name, out var virtualHost))
+        {
+            throw ApiError.NotFound();
+        }
+
+        if (!Access.CanAccess(Engine, User, name))
+        {
+            throw ApiError.NoVirtualHostAccess();
+        }
+
+        return virtualHost;
+    }
+
+    public Permissions PermissionsIn(string virtualHost) =>
+        Engine.Users.GetPermissions(User.Name, virtualHost) ?? throw ApiError.NoVirtualHostAccess();
+
+    public void RequireAdministrator()
+    {
+        if (!Access.IsAdministrator(User))
+        {
+            throw ApiError.NotAdministrator();
+        }
+    }
+
+    public void RequireMonitor()
+    {
+        if (!Access.IsMonitor(User))
+        {
+            throw ApiError.NotMonitor();
+        }
+    }
+
+    public void RequirePolicymaker(string virtualHost)
+    {
+        if (!Access.IsPolicymaker(User) || !Access.CanAccess(Engine, User, virtualHost))
+        {
+            throw ApiError.NoObjectAccess();
+        }
+    }
+
+    /// <summary>The request body as a JSON object; 400 not_json otherwise. An empty body is an empty object.</summary>
+    public async Task<JsonObject> ReadObjectAsync()
+    {
+        using var reader = new StreamReader(Context.Request.Body);
+        var text = await reader.ReadToEndAsync(Context.RequestAborted);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return [];
+        }
+
+        try
+        {
+            return JsonNode.Parse(text) as JsonObject ?? throw ApiError.BadRequest("not_json");
+        }
+        catch (JsonException)
+        {
+            throw ApiError.BadRequest("not_json");
+        }
+    }
+
+    public Task Json(JsonNode? body, int status = 200)
+    {
+        Context.Response.StatusCode = status;
+        Context.Response.ContentType = "application/json";
+        return Context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, Compact), Context.RequestAborted).AsTask();
+    }
+
+    public Task NoContent()
+    {
+        Context.Response.StatusCode = 204;
+        return Task.CompletedTask;
+    }
+
+    public Task Created()
+    {
+        Context.Response.StatusCode = 201;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>201 when the object is new, 204 when it existed (RabbitMQ's PUT answers).</summary>
+    public Task CreatedOrUpdated(bool created) => created ? Created() : NoContent();
+
+    public Task Error(ApiError error)
+    {
+        if (error.Status == 401)
+        {
+            Context.Response.Headers.WWWAuthenticate = "Basic realm=\"RabbitMQ Management\"";
+        }
+
+        return Json(new JsonObject { ["error"] = error.Error, ["reason"] = error.Reason }, error.Status);
+    }
+}
