@@ -31,6 +31,7 @@ internal sealed class ManagementApi
         new BindingEndpoints(_context).Register(_router);
         new ConnectionEndpoints(_context).Register(_router);
         new DefinitionEndpoints(_context).Register(_router);
+        new PolicyEndpoints(_context).Register(_router);
     }
 
     public ManagementContext Context => _context;

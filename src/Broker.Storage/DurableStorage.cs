@@ -84,7 +84,7 @@ public sealed class DurableStorage : IBrokerStorage
         var fresh = model.IsEmpty;
         if (!fresh)
         {
-            Restore(engine, model);
+            Restore(engine, model, _logger);
         }
 
         Log.Recovered(_logger, model.VirtualHosts.Count, model.Users.Count, model.Exchanges.Count, model.Queues.Count, model.Bindings.Count, Messages.RecoveredMessages, Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
@@ -99,6 +99,11 @@ public sealed class DurableStorage : IBrokerStorage
     {
         var imported = DefinitionsImport.Apply(engine, definitions);
         Log.Imported(_logger, file, imported.VirtualHosts, imported.Users, imported.Permissions, imported.Exchanges, imported.Queues, imported.Bindings);
+        if (imported.Policies + imported.OperatorPolicies > 0)
+        {
+            Log.ImportedPolicies(_logger, file, imported.Policies, imported.OperatorPolicies);
+        }
+
         if (imported.TopicPermissions + imported.Limits + imported.Parameters > 0)
         {
             Log.ImportedSettings(_logger, file, imported.TopicPermissions, imported.Limits, imported.Parameters);
@@ -132,8 +137,8 @@ public sealed class DurableStorage : IBrokerStorage
         _directory.Dispose();
     }
 
-    /// <summary>Rebuilds vhosts, users, permissions and durable topology without recording them again.</summary>
-    private static void Restore(BrokerEngine engine, DefinitionsModel model)
+    /// <summary>Rebuilds vhosts, users, permissions, policies and durable topology without recording them again.</summary>
+    private static void Restore(BrokerEngine engine, DefinitionsModel model, ILogger logger)
     {
         foreach (var name in model.VirtualHosts)
         {
@@ -151,6 +156,9 @@ public sealed class DurableStorage : IBrokerStorage
         }
 
         RestoreSettings(engine, model);
+
+        // Before exchanges and queues, so each comes back with its policies (a stream's segment size too).
+        RestorePolicies(engine, model, logger);
 
         foreach (var exchange in model.Exchanges.Values)
         {
@@ -233,6 +241,37 @@ public sealed class DurableStorage : IBrokerStorage
         foreach (var global in model.GlobalParameters.Values)
         {
             engine.Parameters.SetGlobal(global.Name, global.Value);
+        }
+    }
+
+    /// <summary>
+    /// Policies and operator policies, set as they were (nothing is recorded during recovery). One that no
+    /// longer validates is left out and reported rather than stopping the start.
+    /// </summary>
+    private static void RestorePolicies(BrokerEngine engine, DefinitionsModel model, ILogger logger)
+    {
+        void Restore(string virtualHost, string name, string pattern, string applyTo, int priority, Broker.DataModel.Encoding.FieldTable definition, bool operatorPolicy)
+        {
+            if (!engine.TryGetVirtualHost(virtualHost, out var vhost))
+            {
+                return;
+            }
+
+            var policy = new Engine.Policies.Policy(virtualHost, name, pattern, applyTo, priority, definition);
+            if (vhost.SetPolicy(policy, operatorPolicy) is { } error)
+            {
+                Log.PolicyNotRestored(logger, (operatorPolicy ? "operator policy '" : "policy '") + name + "'", virtualHost, error);
+            }
+        }
+
+        foreach (var p in model.Policies.Values)
+        {
+            Restore(p.VirtualHost, p.Name, p.Pattern, p.ApplyTo, p.Priority, p.Definition, operatorPolicy: false);
+        }
+
+        foreach (var p in model.OperatorPolicies.Values)
+        {
+            Restore(p.VirtualHost, p.Name, p.Pattern, p.ApplyTo, p.Priority, p.Definition, operatorPolicy: true);
         }
     }
 

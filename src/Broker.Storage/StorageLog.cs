@@ -34,4 +34,10 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 202, Level = LogLevel.Information,
         Message = "recovered {VirtualHosts} vhosts, {Users} users, {Exchanges} exchanges, {Queues} queues, {Bindings} bindings and {Messages} messages in {Milliseconds:F0} ms")]
     public static partial void Recovered(ILogger logger, int virtualHosts, int users, int exchanges, int queues, int bindings, long messages, double milliseconds);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Information, Message = "imported definitions from {File}: {Policies} policies, {OperatorPolicies} operator policies")]
+    public static partial void ImportedPolicies(ILogger logger, string file, int policies, int operatorPolicies);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "recovery: {Policy} in vhost '{VirtualHost}' was not restored: {Reason}")]
+    public static partial void PolicyNotRestored(ILogger logger, string policy, string virtualHost, string reason);
 }

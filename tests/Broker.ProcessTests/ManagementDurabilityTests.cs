@@ -11,8 +11,9 @@ namespace Broker.ProcessTests;
 
 /// <summary>
 /// What the management API changes is as durable as AMQP declarations: a vhost, a user with its
-/// password and tags, permissions, a durable exchange, queue and binding, and a persistent message
-/// published over HTTP survive kill -9; a user deleted over HTTP stays deleted after a restart.
+/// password and tags, permissions, a durable exchange, queue and binding, a persistent message
+/// published over HTTP and a policy survive kill -9; the policy acts on a live queue at once; a policy
+/// cleared and a user deleted over HTTP stay gone after a restart.
 /// </summary>
 public sealed class ManagementDurabilityTests(ITestOutputHelper output)
 {
@@ -59,15 +60,70 @@ public sealed class ManagementDurabilityTests(ITestOutputHelper output)
                 context.Check(message is not null && Encoding.UTF8.GetString(message.Body.Span) == "kept", "the persistent message published over HTTP did not survive kill -9");
             }
 
-            await Expect(http2, HttpMethod.Delete, "api/users/alice", null, HttpStatusCode.NoContent);
-            await afterCrash.StopGracefullyAsync();
+            // A policy set over HTTP acts on the live queue at once: a length cap dead-letters the oldest.
+            await Expect(http2, HttpMethod.Put, "api/queues/orders/order-dead", """{"durable":true}""", HttpStatusCode.Created);
+            for (var i = 0; i < 5; i++)
+            {
+                await Publish(http2, $"m{i}");
+            }
+
+            await Expect(http2, HttpMethod.Put, "api/policies/orders/cap",
+                """{"pattern":"^order-log$","apply-to":"queues","definition":{"max-length":2,"dead-letter-exchange":"","dead-letter-routing-key":"order-dead"}}""", HttpStatusCode.Created);
+            await ExpectDepth(context, http2, "order-log", 2);
+            await ExpectDepth(context, http2, "order-dead", 3);
+            var withPolicy = JsonNode.Parse(await Expect(http2, HttpMethod.Get, "api/queues/orders/order-log", null, HttpStatusCode.OK))!;
+            context.Check(withPolicy["policy"]?.GetValue<string>() == "cap", $"queue with the policy: {withPolicy.ToJsonString()}");
+            await Task.Delay(500);
+            afterCrash.Kill();
+
+            port = FreePort();
+            var afterSecondCrash = await context.StartBrokerAsync(null, "--management-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            using var http3 = Client(port);
+            await Expect(http3, HttpMethod.Get, "api/policies/orders/cap", null, HttpStatusCode.OK);
+            await Publish(http3, "m5");
+            await ExpectDepth(context, http3, "order-log", 2);
+            await ExpectDepth(context, http3, "order-dead", 4);
+
+            // Cleared, the cap is gone: the queue grows again.
+            await Expect(http3, HttpMethod.Delete, "api/policies/orders/cap", null, HttpStatusCode.NoContent);
+            await Publish(http3, "m6");
+            await Publish(http3, "m7");
+            await ExpectDepth(context, http3, "order-log", 4);
+            await Expect(http3, HttpMethod.Delete, "api/users/alice", null, HttpStatusCode.NoContent);
+            await Task.Delay(500);
+            await afterSecondCrash.StopGracefullyAsync();
 
             port = FreePort();
             await context.StartBrokerAsync(null, "--management-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            using var http3 = Client(port);
-            await Expect(http3, HttpMethod.Get, "api/users/alice", null, HttpStatusCode.NotFound);
-            await Expect(http3, HttpMethod.Get, "api/vhosts/orders", null, HttpStatusCode.OK);
+            using var http4 = Client(port);
+            await Expect(http4, HttpMethod.Get, "api/users/alice", null, HttpStatusCode.NotFound);
+            await Expect(http4, HttpMethod.Get, "api/policies/orders/cap", null, HttpStatusCode.NotFound);
+            await Expect(http4, HttpMethod.Get, "api/vhosts/orders", null, HttpStatusCode.OK);
+            await ExpectDepth(context, http4, "order-log", 4);
         });
+    }
+
+    private static Task Publish(HttpClient http, string payload) =>
+        Expect(http, HttpMethod.Post, "api/exchanges/orders/events/publish",
+            $$"""{"routing_key":"order.created","properties":{"delivery_mode":2},"payload":"{{payload}}","payload_encoding":"string"}""", HttpStatusCode.OK);
+
+    /// <summary>Waits briefly for a queue's depth (dead-lettering finishes just after the change that caused it).</summary>
+    private static async Task ExpectDepth(ProcessTestContext context, HttpClient http, string queue, long expected)
+    {
+        long messages = -1;
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var json = JsonNode.Parse(await Expect(http, HttpMethod.Get, $"api/queues/orders/{queue}", null, HttpStatusCode.OK))!;
+            messages = json["messages"]!.GetValue<long>();
+            if (messages == expected)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        context.Check(false, $"queue {queue} holds {messages} messages, expected {expected}");
     }
 
     /// <summary>A client for the management port, once it listens (it starts just after the AMQP listener).</summary>

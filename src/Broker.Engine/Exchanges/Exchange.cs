@@ -1,5 +1,6 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
+using Broker.Engine.Policies;
 using Broker.Engine.Routing;
 using Broker.Engine.VirtualHosts;
 
@@ -13,6 +14,7 @@ public abstract class Exchange : IBindingDestination
 {
     private readonly List<Binding> _bindings = [];
     private string? _alternateExchange;
+    private Policy? _policy;
 
     protected Exchange(VirtualHost virtualHost, string name, string type, bool durable, bool autoDelete, bool @internal, FieldTable arguments)
     {
@@ -42,7 +44,7 @@ public abstract class Exchange : IBindingDestination
 
     /// <summary>
     /// Where messages go that this exchange's own bindings do not route: the alternate-exchange
-    /// argument now, a policy later (which may change it on the live exchange).
+    /// argument, else its policy's alternate-exchange (which may change on the live exchange).
     /// </summary>
     public string? AlternateExchange
     {
@@ -51,6 +53,24 @@ public abstract class Exchange : IBindingDestination
     }
 
     public bool IsDeleted { get; internal set; }
+
+    /// <summary>The policy in force on the exchange, or null.</summary>
+    public Policy? Policy => Volatile.Read(ref _policy);
+
+    /// <summary>
+    /// Puts a policy in force (or none): as rabbit_policy:get_arg, the exchange's own alternate-exchange
+    /// argument wins over the policy's. The default exchange routes by queue name alone and never uses one.
+    /// </summary>
+    internal void ApplyPolicy(Policy? policy)
+    {
+        Volatile.Write(ref _policy, policy);
+        if (Name.Length > 0)
+        {
+            AlternateExchange = Arguments.ContainsKey("alternate-exchange")
+                ? Arguments.GetString("alternate-exchange")
+                : FieldValues.AsString(policy?.Definition["alternate-exchange"]);
+        }
+    }
 
     /// <summary>Guards bindings and the type's index.</summary>
     protected Lock SyncRoot { get; } = new();

@@ -17,13 +17,17 @@ public sealed record GlobalParameter(string Name, string Value);
 /// API can list, set and clear them. Values are JSON text: the engine knows no JSON, callers
 /// (the management API, the definitions import) hand over valid JSON; it is stored as JSON, so it
 /// comes back after a restart as the same value in compact form. Components the broker does use
-/// have their own homes: "vhost-limits" is <see cref="VirtualHosts.VirtualHost.SetLimits"/>.
+/// have their own homes: "vhost-limits" is <see cref="VirtualHosts.VirtualHost.SetLimits"/>,
+/// "operator_policy" <see cref="VirtualHosts.VirtualHost.SetPolicy"/>.
 /// Changes take <c>_lock</c> (a leaf apart from the definitions store's own) and are recorded.
 /// </summary>
 public sealed class RuntimeParameters(BrokerEngine engine)
 {
     /// <summary>The component RabbitMQ keeps vhost limits in, under the name "limits".</summary>
     public const string VirtualHostLimitsComponent = "vhost-limits";
+
+    /// <summary>The component RabbitMQ keeps operator policies in (<see cref="VirtualHosts.VirtualHost.SetPolicy"/> here).</summary>
+    public const string OperatorPolicyComponent = "operator_policy";
 
     private readonly Dictionary<(string VirtualHost, string Component, string Name), RuntimeParameter> _parameters = [];
     private readonly Dictionary<string, GlobalParameter> _global = new(StringComparer.Ordinal);
@@ -32,9 +36,9 @@ public sealed class RuntimeParameters(BrokerEngine engine)
     /// <summary>Sets a parameter. NotFound for an unknown vhost; a component the broker uses is refused (use its own API).</summary>
     public EngineError Set(string virtualHost, string component, string name, string value)
     {
-        if (component == VirtualHostLimitsComponent)
+        if (component is VirtualHostLimitsComponent or OperatorPolicyComponent)
         {
-            return EngineError.PreconditionFailed($"component {component} is the vhost's limits: set them on the vhost");
+            return EngineError.PreconditionFailed($"component {component} is kept by the vhost: use its limits or policies");
         }
 
         if (!engine.TryGetVirtualHost(virtualHost, out _))

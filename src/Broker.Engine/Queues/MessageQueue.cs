@@ -2,6 +2,7 @@ using Broker.DataModel.Encoding;
 using Broker.Engine.Delivery;
 using Broker.Engine.Errors;
 using Broker.Engine.Messages;
+using Broker.Engine.Policies;
 using Broker.Engine.Routing;
 using Broker.Engine.Sessions;
 using Broker.Engine.Stores;
@@ -19,6 +20,7 @@ namespace Broker.Engine.Queues;
 public abstract class MessageQueue : IBindingDestination
 {
     private volatile QueueSettings _settings;
+    private volatile QueuePolicies _policies;
 
     protected MessageQueue(VirtualHost virtualHost, QueueType type, in QueueDeclaration declaration)
     {
@@ -30,7 +32,11 @@ public abstract class MessageQueue : IBindingDestination
         AutoDelete = declaration.AutoDelete;
         Arguments = declaration.Arguments;
         ExclusiveOwner = declaration.Owner;
-        _settings = type.Effective(QueueSettings.FromArguments(declaration.Arguments));
+
+        // Created under the vhost's lock: a policy change either comes before (and is matched here) or
+        // after (and finds this queue in the vhost).
+        _policies = virtualHost.MatchQueue(declaration.Name, type);
+        _settings = type.Effective(QueueSettings.FromArguments(_policies.EffectiveArguments(type, declaration.Arguments)));
     }
 
     public VirtualHost VirtualHost { get; }
@@ -53,9 +59,20 @@ public abstract class MessageQueue : IBindingDestination
 
     /// <summary>
     /// What the queue does now: TTL, limits, overflow, dead-lettering, expiry, delivery limit. From its
-    /// arguments at declaration; <see cref="ApplySettings"/> replaces them on the live queue.
+    /// arguments and the policies matching it; <see cref="ApplySettings"/> replaces them on the live queue.
     /// </summary>
     public QueueSettings Settings => _settings;
+
+    /// <summary>The policy in force on the queue, or null.</summary>
+    public Policy? Policy => _policies.Policy;
+
+    /// <summary>The operator policy in force on the queue, or null.</summary>
+    public Policy? OperatorPolicy => _policies.OperatorPolicy;
+
+    /// <summary>What the two policies define together (the management API's effective_policy_definition); empty without policies.</summary>
+    public FieldTable EffectivePolicyDefinition => _policies.EffectiveDefinition;
+
+    internal QueuePolicies Policies => _policies;
 
     /// <summary>Set once the queue is deleted; later operations on it are no-ops.</summary>
     public bool IsDeleted { get; protected set; }
@@ -79,6 +96,16 @@ public abstract class MessageQueue : IBindingDestination
     /// single-active-consumer mode stay as declared (RabbitMQ does not change them either).
     /// </summary>
     public void ApplySettings(QueueSettings settings) => OnApplySettings(Type.Effective(settings.KeepingFixedFrom(_settings)));
+
+    /// <summary>
+    /// Puts the policies now matching the queue in force: its settings become what its arguments and
+    /// their definitions come to on its type. Called by the vhost, one policy change at a time.
+    /// </summary>
+    internal void ApplyPolicies(QueuePolicies policies)
+    {
+        _policies = policies;
+        ApplySettings(QueueSettings.FromArguments(policies.EffectiveArguments(Type, Arguments)));
+    }
 
     /// <summary>
     /// Puts <paramref name="settings"/> in force: the type swaps them in with <see cref="SwapSettings"/>

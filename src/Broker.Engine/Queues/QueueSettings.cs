@@ -4,8 +4,9 @@ namespace Broker.Engine.Queues;
 
 /// <summary>
 /// What a queue does: its effective settings. Made from its arguments at declaration (validated
-/// there); policies will make others, which <see cref="MessageQueue.ApplySettings"/> puts in force on
-/// the live queue. Immutable: a queue reads one consistent set.
+/// there) with what the policies matching it define; a policy change makes others, which
+/// <see cref="MessageQueue.ApplySettings"/> puts in force on the live queue. Immutable: a queue reads
+/// one consistent set.
 /// </summary>
 public sealed record QueueSettings
 {
@@ -45,6 +46,12 @@ public sealed record QueueSettings
     /// </summary>
     public bool DeadLetterAtLeastOnce { get; init; }
 
+    /// <summary>x-max-age (streams) in milliseconds, or -1.</summary>
+    public long MaxAge { get; init; } = -1;
+
+    /// <summary>x-stream-max-segment-size-bytes (streams), or -1 for the default.</summary>
+    public long SegmentSize { get; init; } = -1;
+
     /// <summary>x-max-priority; 0 for a queue without priorities. Fixed at declaration.</summary>
     public byte MaxPriority { get; init; }
 
@@ -69,6 +76,8 @@ public sealed record QueueSettings
         DeadLetterAtLeastOnce = arguments.GetString("x-dead-letter-strategy") == "at-least-once",
         MaxPriority = (byte)Math.Clamp(Integer(arguments, "x-max-priority") ?? 0, 0, 255),
         SingleActiveConsumer = arguments["x-single-active-consumer"] is true,
+        MaxAge = Arguments.MaxAge.TryParse(arguments.GetString("x-max-age"), out var age) ? age : -1,
+        SegmentSize = Integer(arguments, "x-stream-max-segment-size-bytes") is long size and > 0 ? size : -1,
     };
 
     /// <summary>These settings, with what cannot change on a live queue taken from <paramref name="current"/>.</summary>

@@ -1,5 +1,6 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
+using Broker.Engine.Policies;
 using Broker.Engine.Sessions;
 using Broker.Engine.VirtualHosts;
 
@@ -12,6 +13,8 @@ namespace Broker.Engine.Queues;
 /// </summary>
 public abstract class QueueType
 {
+    private static readonly HashSet<string> NoKeys = [];
+
     /// <summary>The x-queue-type value: classic, quorum, stream.</summary>
     public abstract string Name { get; }
 
@@ -37,6 +40,18 @@ public abstract class QueueType
     /// </summary>
     public virtual QueueSettings Effective(QueueSettings settings) =>
         settings.DeadLetterAtLeastOnce ? settings with { DeadLetterAtLeastOnce = false } : settings;
+
+    /// <summary>The apply-to value that selects only queues of this type (RabbitMQ 3.12's policy_apply_to_name).</summary>
+    public virtual string PolicyApplyToName => $"{Name}_queues";
+
+    /// <summary>
+    /// Policy keys RabbitMQ's type does not support: a policy holding any of them does not apply to its
+    /// queues at all (rabbit_queue_type:is_policy_applicable, the type's unsupported_policies).
+    /// </summary>
+    public virtual IReadOnlySet<string> UnsupportedPolicyKeys => NoKeys;
+
+    /// <summary>How a policy key combines with the queue's own x-argument on this type (what it does here).</summary>
+    public virtual PolicyPrecedence ResolvePolicyKey(string key) => PolicyPrecedence.Ignored;
 
     /// <summary>False when the exclusive flag of basic.consume is ignored (quorum queues ignore it).</summary>
     public virtual bool HonoursExclusiveConsume => true;

@@ -2,7 +2,7 @@ using Broker.DataModel.Encoding;
 
 namespace Broker.Engine.Stores;
 
-/// <summary>One change to what survives a restart: users, vhosts, permissions, durable topology.</summary>
+/// <summary>One change to what survives a restart: users, vhosts, permissions, policies, durable topology.</summary>
 public abstract record DefinitionChange;
 
 public sealed record VirtualHostAdded(string Name) : DefinitionChange;
@@ -30,3 +30,13 @@ public sealed record QueueDeleted(string VirtualHost, string Name) : DefinitionC
 public sealed record BindingAdded(string VirtualHost, string Source, string Destination, bool ToQueue, string RoutingKey, FieldTable Arguments) : DefinitionChange;
 
 public sealed record BindingRemoved(string VirtualHost, string Source, string Destination, bool ToQueue, string RoutingKey, FieldTable Arguments) : DefinitionChange;
+
+/// <summary>A policy set (added or replaced) in a vhost.</summary>
+public sealed record PolicySet(string VirtualHost, string Name, string Pattern, string ApplyTo, int Priority, FieldTable Definition) : DefinitionChange;
+
+public sealed record PolicyCleared(string VirtualHost, string Name) : DefinitionChange;
+
+/// <summary>An operator policy set (added or replaced) in a vhost.</summary>
+public sealed record OperatorPolicySet(string VirtualHost, string Name, string Pattern, string ApplyTo, int Priority, FieldTable Definition) : DefinitionChange;
+
+public sealed record OperatorPolicyCleared(string VirtualHost, string Name) : DefinitionChange;

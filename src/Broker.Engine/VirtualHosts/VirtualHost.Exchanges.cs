@@ -66,6 +66,11 @@ public sealed partial class VirtualHost
             }
 
             var exchange = ExchangeFactory.Create(this, name, type, durable, autoDelete, @internal, arguments);
+            if (MatchExchange(name) is { } policy)
+            {
+                exchange.ApplyPolicy(policy);
+            }
+
             _exchanges[name] = exchange;
             if (durable)
             {

@@ -14,7 +14,8 @@ namespace Broker.Management.Http;
 /// </summary>
 public sealed class ApiRequest
 {
-    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    // Relaxed escaping writes "<", "&" and quotes as RabbitMQ does (it is JSON, never embedded in HTML).
+    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public ApiRequest(HttpContext context, BrokerEngine engine)
     {

@@ -51,6 +51,10 @@ internal static class DefinitionChangeJson
         QueueDeleted c => new JsonObject { ["op"] = "queue.delete", ["vhost"] = c.VirtualHost, ["name"] = c.Name },
         BindingAdded c => Binding("binding.add", c.VirtualHost, c.Source, c.Destination, c.ToQueue, c.RoutingKey, c.Arguments),
         BindingRemoved c => Binding("binding.remove", c.VirtualHost, c.Source, c.Destination, c.ToQueue, c.RoutingKey, c.Arguments),
+        PolicySet c => Policy("policy.set", c.VirtualHost, c.Name, c.Pattern, c.ApplyTo, c.Priority, c.Definition),
+        PolicyCleared c => new JsonObject { ["op"] = "policy.clear", ["vhost"] = c.VirtualHost, ["name"] = c.Name },
+        OperatorPolicySet c => Policy("operator_policy.set", c.VirtualHost, c.Name, c.Pattern, c.ApplyTo, c.Priority, c.Definition),
+        OperatorPolicyCleared c => new JsonObject { ["op"] = "operator_policy.clear", ["vhost"] = c.VirtualHost, ["name"] = c.Name },
         _ => SettingsChangeJson.ToJson(change) ?? throw new ArgumentException($"unknown definition change {change.GetType().Name}", nameof(change)),
     };
 
@@ -58,6 +62,7 @@ internal static class DefinitionChangeJson
     {
         string S(string name) => json[name]?.GetValue<string>() ?? string.Empty;
         bool B(string name) => json[name] is JsonValue value && value.TryGetValue<bool>(out var flag) && flag;
+        int I(string name) => json[name] is JsonValue value && value.TryGetValue<int>(out var number) ? number : 0;
         return S("op") switch
         {
             "vhost.add" => new VirtualHostAdded(S("name")),
@@ -74,6 +79,10 @@ internal static class DefinitionChangeJson
             "queue.delete" => new QueueDeleted(S("vhost"), S("name")),
             "binding.add" => new BindingAdded(S("vhost"), S("source"), S("destination"), S("destination_type") != "exchange", S("routing_key"), FieldTableJson.FromJson(json["arguments"])),
             "binding.remove" => new BindingRemoved(S("vhost"), S("source"), S("destination"), S("destination_type") != "exchange", S("routing_key"), FieldTableJson.FromJson(json["arguments"])),
+            "policy.set" => new PolicySet(S("vhost"), S("name"), S("pattern"), S("apply-to"), I("priority"), FieldTableJson.FromJson(json["definition"])),
+            "policy.clear" => new PolicyCleared(S("vhost"), S("name")),
+            "operator_policy.set" => new OperatorPolicySet(S("vhost"), S("name"), S("pattern"), S("apply-to"), I("priority"), FieldTableJson.FromJson(json["definition"])),
+            "operator_policy.clear" => new OperatorPolicyCleared(S("vhost"), S("name")),
             _ => SettingsChangeJson.FromJson(json),
         };
     }
@@ -87,5 +96,16 @@ internal static class DefinitionChangeJson
         ["destination_type"] = toQueue ? "queue" : "exchange",
         ["routing_key"] = routingKey,
         ["arguments"] = FieldTableJson.ToJson(arguments),
+    };
+
+    private static JsonObject Policy(string op, string virtualHost, string name, string pattern, string applyTo, int priority, Broker.DataModel.Encoding.FieldTable definition) => new()
+    {
+        ["op"] = op,
+        ["vhost"] = virtualHost,
+        ["name"] = name,
+        ["pattern"] = pattern,
+        ["apply-to"] = applyTo,
+        ["definition"] = FieldTableJson.ToJson(definition),
+        ["priority"] = priority,
     };
 }

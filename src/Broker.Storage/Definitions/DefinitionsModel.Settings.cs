@@ -129,7 +129,10 @@ public sealed partial class DefinitionsModel
         return json;
     }
 
-    /// <summary>Vhost limits as RabbitMQ 3.10 exports them (component "vhost-limits", name "limits"), then the kept parameters.</summary>
+    /// <summary>
+    /// Vhost limits as RabbitMQ 3.10 exports them (component "vhost-limits", name "limits"), the kept
+    /// parameters, then operator policies (component "operator_policy").
+    /// </summary>
     private JsonArray ParametersJson()
     {
         var json = new JsonArray();
@@ -144,6 +147,11 @@ public sealed partial class DefinitionsModel
         foreach (var p in Parameters.Values.OrderBy(p => p.VirtualHost, StringComparer.Ordinal).ThenBy(p => p.Component, StringComparer.Ordinal).ThenBy(p => p.Name, StringComparer.Ordinal))
         {
             json.Add(Parameter(SettingsJson.Value(p.Value), p.VirtualHost, p.Component, p.Name));
+        }
+
+        foreach (var operatorPolicy in OperatorPolicyParameters())
+        {
+            json.Add(operatorPolicy!.DeepClone());
         }
 
         return json;
@@ -221,6 +229,12 @@ public sealed partial class DefinitionsModel
         foreach (var node in Array(json, "parameters"))
         {
             var (virtualHost, component) = (Text(node, "vhost"), Text(node, "component"));
+            if (component == OperatorPolicyComponent)
+            {
+                // A policy: read with the policies.
+                continue;
+            }
+
             if (component == RuntimeParameters.VirtualHostLimitsComponent)
             {
                 Apply(new VirtualHostLimitsSet(virtualHost, SettingsJson.ReadLimits(node?["value"], out _) ?? ResourceLimits.None));

@@ -6,9 +6,9 @@ namespace Broker.Storage.Definitions;
 
 /// <summary>
 /// Everything that survives a restart apart from messages, as RabbitMQ's definitions JSON lays it out
-/// (users, vhosts, permissions, queues, exchanges, bindings; vhost metadata and limits, user limits,
-/// topic permissions and runtime parameters in DefinitionsModel.Settings.cs), so a snapshot can be
-/// exported and imported as RabbitMQ's. Changes apply in the order they happened.
+/// (users, vhosts, permissions, policies, queues, exchanges, bindings; vhost metadata and limits, user
+/// limits, topic permissions and runtime parameters in DefinitionsModel.Settings.cs), so a snapshot can
+/// be exported and imported as RabbitMQ's. Changes apply in the order they happened.
 /// </summary>
 public sealed partial class DefinitionsModel
 {
@@ -23,6 +23,10 @@ public sealed partial class DefinitionsModel
     public Dictionary<(string VirtualHost, string Name), QueueDeclared> Queues { get; } = [];
 
     public List<BindingAdded> Bindings { get; } = [];
+
+    public Dictionary<(string VirtualHost, string Name), PolicySet> Policies { get; } = [];
+
+    public Dictionary<(string VirtualHost, string Name), OperatorPolicySet> OperatorPolicies { get; } = [];
 
     public bool IsEmpty => Users.Count == 0 && VirtualHosts.Count == 0;
 
@@ -43,6 +47,8 @@ public sealed partial class DefinitionsModel
                 RemoveWhere(Queues, key => key.VirtualHost == deleted.Name);
                 RemoveWhere(Permissions, key => key.VirtualHost == deleted.Name);
                 Bindings.RemoveAll(b => b.VirtualHost == deleted.Name);
+                RemoveWhere(Policies, key => key.VirtualHost == deleted.Name);
+                RemoveWhere(OperatorPolicies, key => key.VirtualHost == deleted.Name);
                 ForgetVirtualHostSettings(deleted.Name);
                 break;
             case UserSaved user:
@@ -88,6 +94,18 @@ public sealed partial class DefinitionsModel
                     Bindings.RemoveAt(at);
                 }
 
+                break;
+            case PolicySet policy:
+                Policies[(policy.VirtualHost, policy.Name)] = policy;
+                break;
+            case PolicyCleared cleared:
+                Policies.Remove((cleared.VirtualHost, cleared.Name));
+                break;
+            case OperatorPolicySet policy:
+                OperatorPolicies[(policy.VirtualHost, policy.Name)] = policy;
+                break;
+            case OperatorPolicyCleared cleared:
+                OperatorPolicies.Remove((cleared.VirtualHost, cleared.Name));
                 break;
             default:
                 ApplySettings(change);
@@ -210,7 +228,7 @@ public sealed partial class DefinitionsModel
             ["topic_permissions"] = TopicPermissionsJson(),
             ["parameters"] = ParametersJson(),
             ["global_parameters"] = GlobalParametersJson(),
-            ["policies"] = new JsonArray(),
+            ["policies"] = PoliciesJson(),
             ["queues"] = queues,
             ["exchanges"] = exchanges,
             ["bindings"] = bindings,
@@ -263,8 +281,81 @@ public sealed partial class DefinitionsModel
                 Text(node, "routing_key"), FieldTableJson.FromJson(node?["arguments"])));
         }
 
+        ReadPolicies(json, model);
         return model;
     }
+
+    /// <summary>"policies" as RabbitMQ exports them: vhost, name, pattern, apply-to, definition, priority.</summary>
+    private JsonArray PoliciesJson()
+    {
+        var policies = new JsonArray();
+        foreach (var p in Policies.Values.OrderBy(p => p.VirtualHost, StringComparer.Ordinal).ThenBy(p => p.Name, StringComparer.Ordinal))
+        {
+            policies.Add(new JsonObject
+            {
+                ["vhost"] = p.VirtualHost,
+                ["name"] = p.Name,
+                ["pattern"] = p.Pattern,
+                ["apply-to"] = p.ApplyTo,
+                ["definition"] = FieldTableJson.ToJson(p.Definition),
+                ["priority"] = p.Priority,
+            });
+        }
+
+        return policies;
+    }
+
+    /// <summary>Operator policies as RabbitMQ exports them: runtime parameters of component "operator_policy".</summary>
+    private JsonArray OperatorPolicyParameters()
+    {
+        var parameters = new JsonArray();
+        foreach (var p in OperatorPolicies.Values.OrderBy(p => p.VirtualHost, StringComparer.Ordinal).ThenBy(p => p.Name, StringComparer.Ordinal))
+        {
+            parameters.Add(new JsonObject
+            {
+                ["value"] = new JsonObject
+                {
+                    ["pattern"] = p.Pattern,
+                    ["definition"] = FieldTableJson.ToJson(p.Definition),
+                    ["priority"] = p.Priority,
+                    ["apply-to"] = p.ApplyTo,
+                },
+                ["vhost"] = p.VirtualHost,
+                ["component"] = OperatorPolicyComponent,
+                ["name"] = p.Name,
+            });
+        }
+
+        return parameters;
+    }
+
+    /// <summary>The runtime-parameter component RabbitMQ keeps operator policies under.</summary>
+    public const string OperatorPolicyComponent = "operator_policy";
+
+    private static void ReadPolicies(JsonObject json, DefinitionsModel model)
+    {
+        foreach (var node in Array(json, "policies"))
+        {
+            model.Apply(new PolicySet(
+                Text(node, "vhost"), Text(node, "name"), Text(node, "pattern"), ApplyTo(node), Priority(node), FieldTableJson.FromJson(node?["definition"])));
+        }
+
+        foreach (var node in Array(json, "parameters"))
+        {
+            if (Text(node, "component") == OperatorPolicyComponent && node?["value"] is JsonObject value)
+            {
+                model.Apply(new OperatorPolicySet(
+                    Text(node, "vhost"), Text(node, "name"), Text(value, "pattern"), ApplyTo(value), Priority(value), FieldTableJson.FromJson(value["definition"])));
+            }
+        }
+    }
+
+    private static string ApplyTo(JsonNode? node) => node?["apply-to"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : "all";
+
+    /// <summary>An integer priority; a fractional one (RabbitMQ takes any number) rounded down, as the engine keeps it.</summary>
+    private static int Priority(JsonNode? node) => node?["priority"] is JsonValue value
+        ? value.TryGetValue<int>(out var priority) ? priority : value.TryGetValue<double>(out var number) ? (int)Math.Clamp(Math.Floor(number), int.MinValue, int.MaxValue) : 0
+        : 0;
 
     private static IEnumerable<JsonNode?> Array(JsonObject json, string name) => json[name] as JsonArray ?? [];
 

@@ -36,6 +36,9 @@ public static class FieldTableJson
         return table;
     }
 
+    /// <summary>One JSON value as a field value (a string as bytes, a number as a long or double, an object as a table).</summary>
+    public static object? ValueFromJson(JsonNode? node) => FromNode(node);
+
     private static JsonNode? ToNode(object? value) => value switch
     {
         null => null,

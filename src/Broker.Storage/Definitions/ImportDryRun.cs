@@ -26,6 +26,15 @@ internal static class ImportDryRun
 
         try
         {
+            // Policies first, as the import sets them: declarations happen under them.
+            foreach (var (policy, operatorPolicy) in plan.Policies)
+            {
+                if (scratch.AddVirtualHost(policy.VirtualHost).SetPolicy(policy, operatorPolicy) is { } error)
+                {
+                    throw ImportPlan.Invalid($"{(operatorPolicy ? "operator policy" : "policy")} '{policy.Name}' in vhost '{policy.VirtualHost}': {error.Trim()}");
+                }
+            }
+
             foreach (var (vhostName, name, type, durable, autoDelete, @internal, arguments) in plan.Exchanges)
             {
                 var what = $"exchange '{name}' in vhost '{vhostName}'";

@@ -4,6 +4,7 @@ using Broker.Engine;
 using Broker.Engine.Errors;
 using Broker.Engine.Limits;
 using Broker.Engine.Parameters;
+using Broker.Engine.Policies;
 using Broker.Engine.Security;
 using Broker.Engine.VirtualHosts;
 
@@ -30,6 +31,9 @@ internal sealed class ImportPlan
     public List<RuntimeParameter> Parameters { get; } = [];
 
     public List<GlobalParameter> GlobalParameters { get; } = [];
+
+    /// <summary>Policies, and operator policies (RabbitMQ exports them as parameters of component operator_policy).</summary>
+    public List<(Policy Policy, bool OperatorPolicy)> Policies { get; } = [];
 
     public List<(string VirtualHost, string Name, string Type, bool Durable, bool AutoDelete, bool Internal, FieldTable Arguments)> Exchanges { get; } = [];
 
@@ -61,8 +65,9 @@ internal sealed class ImportPlan
 
             plan._only = virtualHost;
             plan.ReadParameters(json, virtualHosts);
+            plan.ReadPolicies(json, virtualHosts);
             plan.ReadTopology(json, virtualHosts);
-            plan.ReadIgnored(json);
+            plan.ReadIgnored(json, ["users", "vhosts", "permissions", "topic_permissions", "global_parameters"]);
             return plan;
         }
 
@@ -138,8 +143,9 @@ internal sealed class ImportPlan
             plan.GlobalParameters.Add(new GlobalParameter(name, SettingsJson.ValueText(node["value"])));
         }
 
+        plan.ReadPolicies(json, virtualHosts);
         plan.ReadTopology(json, virtualHosts);
-        plan.ReadIgnored(json);
+        plan.ReadIgnored(json, []);
         return plan;
     }
 
@@ -155,7 +161,11 @@ internal sealed class ImportPlan
                 throw Invalid($"{what} in vhost '{vhost}' has no \"value\"");
             }
 
-            if (component == RuntimeParameters.VirtualHostLimitsComponent)
+            if (component == RuntimeParameters.OperatorPolicyComponent)
+            {
+                AddPolicy(node, node["value"], vhost, operatorPolicy: true);
+            }
+            else if (component == RuntimeParameters.VirtualHostLimitsComponent)
             {
                 if (name != "limits")
                 {
@@ -171,20 +181,64 @@ internal sealed class ImportPlan
         }
     }
 
-    /// <summary>Kinds the broker has no equivalent for yet: said in the log rather than silently dropped.</summary>
-    private void ReadIgnored(JsonObject json)
+    /// <summary>"policies", validated as rabbit_policy:set does, with RabbitMQ's reason texts.</summary>
+    private void ReadPolicies(JsonObject json, HashSet<string> virtualHosts)
+    {
+        foreach (var (node, at) in Items(json, "policies"))
+        {
+            var name = Required(node, "name", at);
+            AddPolicy(node, node, KnownVirtualHost(node, at, $"policy '{name}'", virtualHosts), operatorPolicy: false);
+        }
+    }
+
+    private void AddPolicy(JsonObject node, JsonNode? value, string virtualHost, bool operatorPolicy)
+    {
+        var kind = operatorPolicy ? "operator policy" : "policy";
+        var name = Text(node, "name");
+        var fields = value as JsonObject;
+        var error = PolicyValidation.TryCreate(
+            virtualHost, name, FieldTableJson.ValueFromJson(fields?["pattern"]), FieldTableJson.ValueFromJson(fields?["definition"]),
+            fields?.ContainsKey("priority") == true ? FieldTableJson.ValueFromJson(fields["priority"]) : 0L,
+            fields?.ContainsKey("apply-to") == true ? FieldTableJson.ValueFromJson(fields["apply-to"]) : "all",
+            operatorPolicy, out var policy);
+        if (error is not null)
+        {
+            throw Invalid($"{kind} '{name}' in vhost '{virtualHost}': {error.Trim()}");
+        }
+
+        Policies.Add((policy!, operatorPolicy));
+    }
+
+    /// <summary>
+    /// Sections the import does not take, said in the log rather than silently dropped: sections
+    /// RabbitMQ's definitions do not have, and for one vhost's import the broker-wide ones it leaves out.
+    /// </summary>
+    private void ReadIgnored(JsonObject json, string[] leftOut)
     {
         var ignored = new List<string>();
-        foreach (var kind in (string[])["policies"])
+        foreach (var (key, value) in json)
         {
-            if (json[kind] is JsonArray { Count: > 0 } items)
+            if (leftOut.Contains(key))
             {
-                ignored.Add($"{items.Count} {kind}");
+                if (value is JsonArray { Count: > 0 } items)
+                {
+                    ignored.Add($"{items.Count} {key} (a vhost's definitions take none)");
+                }
+            }
+            else if (!KnownSections.Contains(key))
+            {
+                ignored.Add($"section \"{key}\"");
             }
         }
 
         Ignored = string.Join(", ", ignored);
     }
+
+    private static readonly string[] KnownSections =
+    [
+        "rabbit_version", "rabbitmq_version", "product_name", "product_version", "users", "vhosts", "permissions", "topic_permissions",
+        "parameters", "global_parameters", "policies", "queues", "exchanges", "bindings",
+    ];
 
     private void ReadTopology(JsonObject json, HashSet<string> virtualHosts)
     {
@@ -287,6 +341,15 @@ internal sealed class ImportPlan
             kept.Add($"global parameter '{global.Name}'");
         }
 
+        // As RabbitMQ's import: policies before exchanges and queues, which are declared under them.
+        foreach (var (policy, operatorPolicy) in Policies)
+        {
+            if (ExistingVirtualHost(engine, policy.VirtualHost).SetPolicy(policy, operatorPolicy) is { } error)
+            {
+                throw Invalid($"{(operatorPolicy ? "operator policy" : "policy")} '{policy.Name}' in vhost '{policy.VirtualHost}': {error.Trim()}");
+            }
+        }
+
         var exchanges = 0;
         foreach (var (vhostName, name, type, durable, autoDelete, @internal, arguments) in Exchanges)
         {
@@ -322,6 +385,8 @@ internal sealed class ImportPlan
             TopicPermissions = TopicPermissions.Count,
             Limits = limits,
             Parameters = Parameters.Count + GlobalParameters.Count,
+            Policies = Policies.Count(p => !p.OperatorPolicy),
+            OperatorPolicies = Policies.Count(p => p.OperatorPolicy),
             Exchanges = exchanges,
             Queues = queues,
             Bindings = Bindings.Count,

@@ -17,6 +17,12 @@ public sealed record ImportSummary
     /// <summary>Runtime parameters and global parameters kept (all of them without effect, see <see cref="KeptUnused"/>).</summary>
     public int Parameters { get; init; }
 
+    /// <summary>Policies set (added or replaced).</summary>
+    public int Policies { get; init; }
+
+    /// <summary>Operator policies set (parameters of component operator_policy).</summary>
+    public int OperatorPolicies { get; init; }
+
     /// <summary>Exchanges, queues and bindings created (existing ones are left as they are).</summary>
     public int Exchanges { get; init; }
 
@@ -33,6 +39,6 @@ public sealed record ImportSummary
     /// <summary>Objects RabbitMQ's import also skips: exchanges and queues named amq.*, the default exchange.</summary>
     public IReadOnlyList<string> Skipped { get; init; } = [];
 
-    /// <summary>Kinds the broker has no equivalent for yet, with their counts ("2 policies"); empty when none.</summary>
+    /// <summary>Sections the import did not take (unknown ones; broker-wide ones in a vhost's import); empty when none.</summary>
     public string Ignored { get; init; } = string.Empty;
 }

@@ -37,12 +37,13 @@ public class RuntimeParametersTests
     }
 
     [Fact]
-    public void A_parameter_in_an_unknown_vhost_or_of_vhost_limits_is_refused_and_not_recorded()
+    public void A_parameter_in_an_unknown_vhost_or_of_a_component_the_vhost_keeps_is_refused_and_not_recorded()
     {
         var (engine, store) = RecordingDefinitionStore.Engine();
 
         Assert.Equal(ErrorKind.NotFound, engine.Parameters.Set("nowhere", "shovel", "s", "{}").Kind);
         Assert.Equal(ErrorKind.PreconditionFailed, engine.Parameters.Set("/", RuntimeParameters.VirtualHostLimitsComponent, "limits", "{}").Kind);
+        Assert.Equal(ErrorKind.PreconditionFailed, engine.Parameters.Set("/", RuntimeParameters.OperatorPolicyComponent, "cap", "{}").Kind);
 
         Assert.Empty(engine.Parameters.List());
         Assert.Empty(store.Changes);
@@ -70,7 +71,7 @@ public class RuntimeParametersTests
     {
         var (engine, store) = RecordingDefinitionStore.Engine();
         engine.AddVirtualHost("gone");
-        store.Changes.Clear();
+        store.Clear();
 
         engine.Parameters.Set("gone", "shovel", "s", "{}");
         engine.Parameters.Clear("gone", "shovel", "s");

@@ -2,22 +2,23 @@ using Broker.Engine.Stores;
 
 namespace Broker.Engine.Tests.Support;
 
-/// <summary>A definitions store that keeps the changes it is given, in order, so tests can see what is recorded.</summary>
+/// <summary>Keeps the definition changes the engine records, in order.</summary>
 internal sealed class RecordingDefinitionStore : IDefinitionStore
 {
-    public List<DefinitionChange> Changes { get; } = [];
+    private readonly Lock _lock = new();
+    private readonly List<DefinitionChange> _changes = [];
 
-    public Task Persist(DefinitionChange change)
+    /// <summary>A copy of what was recorded so far.</summary>
+    public List<DefinitionChange> Changes
     {
-        lock (Changes)
+        get
         {
-            Changes.Add(change);
+            lock (_lock)
+            {
+                return [.. _changes];
+            }
         }
-
-        return Task.CompletedTask;
     }
-
-    public Task WhenPersisted() => Task.CompletedTask;
 
     /// <summary>An in-memory engine with the defaults, recording into a fresh store from then on.</summary>
     public static (BrokerEngine Engine, RecordingDefinitionStore Store) Engine()
@@ -26,5 +27,26 @@ internal sealed class RecordingDefinitionStore : IDefinitionStore
         var store = new RecordingDefinitionStore();
         engine.Definitions = store;
         return (engine, store);
+    }
+
+    public Task Persist(DefinitionChange change)
+    {
+        lock (_lock)
+        {
+            _changes.Add(change);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task WhenPersisted() => Task.CompletedTask;
+
+    /// <summary>Forgets what was recorded so far.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _changes.Clear();
+        }
     }
 }

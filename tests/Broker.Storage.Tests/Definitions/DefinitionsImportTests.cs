@@ -89,7 +89,9 @@ public sealed class DefinitionsImportTests
             ["parameter federation-upstream 'up1' in vhost 'orders'", "parameter shovel 'move' in vhost 'plain'", "global parameter 'cluster_name'", "global parameter 'internal_cluster_id'"],
             summary.KeptUnused);
         Assert.Equal(["exchange 'amq.topic' in vhost 'orders'", "queue 'amq.legacy' in vhost 'orders'"], summary.Skipped);
-        Assert.Equal("1 policies", summary.Ignored);
+        Assert.Equal((1, 0), (summary.Policies, summary.OperatorPolicies));
+        Assert.Equal("ttl", jobs.Policy?.Name);
+        Assert.Equal(string.Empty, summary.Ignored);
     }
 
     [Fact]
@@ -149,6 +151,9 @@ public sealed class DefinitionsImportTests
         { "bindings", """{ "source": "missing", "vhost": "orders", "destination": "jobs", "destination_type": "queue", "routing_key": "k", "arguments": {} }""", "binding of 'missing' to queue 'jobs'" },
         { "bindings", """{ "source": "amq.headers", "vhost": "orders", "destination": "jobs", "destination_type": "queue", "routing_key": "", "arguments": { "x-match": "sometimes" } }""", "binding of 'amq.headers' to queue 'jobs'" },
         { "bindings", """{ "source": "events", "vhost": "orders", "destination": "jobs", "destination_type": "stream", "routing_key": "k" }""", "destination_type 'stream'" },
+        { "policies", """{ "vhost": "plain", "name": "bad", "pattern": "(", "definition": { "max-length": 1 } }""", "policy 'bad' in vhost 'plain': Validation failed" },
+        { "policies", """{ "vhost": "nowhere", "name": "p", "pattern": ".*", "definition": { "max-length": 1 } }""", "vhost 'nowhere', which does not exist" },
+        { "parameters", """{ "value": { "pattern": ".*", "definition": { "dead-letter-exchange": "dlx" }, "priority": 0, "apply-to": "queues" }, "vhost": "plain", "component": "operator_policy", "name": "op" }""", "operator policy 'op' in vhost 'plain'" },
     };
 
     [Theory]
@@ -167,6 +172,18 @@ public sealed class DefinitionsImportTests
         Assert.StartsWith("definitions: ", error.Message, StringComparison.Ordinal);
         Assert.Equal(before, EngineState.Describe(engine));
         Assert.Empty(store.Changes);
+    }
+
+    [Fact]
+    public void A_section_RabbitMQ_does_not_write_is_named_as_ignored()
+    {
+        var (engine, _) = RecordingDefinitionStore.Engine();
+        var file = EngineState.Parse(Everything);
+        file["federation_links"] = new JsonArray(new JsonObject());
+
+        var summary = DefinitionsImport.Apply(engine, file);
+
+        Assert.Equal("section \"federation_links\"", summary.Ignored);
     }
 
     [Fact]
@@ -191,7 +208,7 @@ public sealed class DefinitionsImportTests
         Assert.True(engine.TryGetVirtualHost("/", out var root));
         Assert.False(root.DeclareExchange("h", "headers", passive: false, durable: true, autoDelete: false, @internal: false, new FieldTable()).IsError);
         Assert.False(root.DeclareQueue("existing", passive: false, durable: true, exclusive: false, autoDelete: false, new FieldTable(), null).IsError);
-        store.Changes.Clear();
+        store.Clear();
         var before = EngineState.Describe(engine);
         const string file = """
             {
@@ -225,7 +242,7 @@ public sealed class DefinitionsImportTests
         var (engine, store) = RecordingDefinitionStore.Engine();
         Assert.True(engine.TryGetVirtualHost("/", out var root));
         Assert.False(root.DeclareQueue("mine", passive: false, durable: false, exclusive: true, autoDelete: false, new FieldTable(), new TestConnection()).IsError);
-        store.Changes.Clear();
+        store.Clear();
         var before = EngineState.Describe(engine);
         const string file = """
             {
@@ -259,6 +276,9 @@ public sealed class DefinitionsImportTests
         Assert.Single(target.TryGetExchange("events", out var events) ? events.GetBindings() : []);
         Assert.Equal("{max-connections: 10, max-queues: 5}", target.Limits.ToString());
         Assert.Equal(["target federation-upstream", "target shovel"], engine.Parameters.List().Select(p => $"{p.VirtualHost} {p.Component}"));
+        Assert.Equal("ttl", Assert.Single(target.GetPolicies(operatorPolicy: false)).Name);
+        Assert.Equal("2 users (a vhost's definitions take none), 2 vhosts (a vhost's definitions take none), 1 permissions (a vhost's definitions take none), "
+            + "1 topic_permissions (a vhost's definitions take none), 2 global_parameters (a vhost's definitions take none)", summary.Ignored);
 
         var missing = Assert.Throws<InvalidDataException>(() => DefinitionsImport.Apply(engine, EngineState.Parse(Everything), "absent"));
         Assert.Contains("vhost 'absent' does not exist", missing.Message, StringComparison.Ordinal);

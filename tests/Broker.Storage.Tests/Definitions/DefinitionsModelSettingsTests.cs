@@ -120,6 +120,23 @@ public sealed class DefinitionsModelSettingsTests
     }
 
     [Fact]
+    public void OperatorPolicies_AreParametersInTheFileButPoliciesInTheModel()
+    {
+        var model = Populated();
+        model.Apply(new OperatorPolicySet("/", "cap", "^jobs$", "queues", 0, DefinitionsModelTests.Args(("max-length", 5L))));
+
+        var json = model.ToJson("3.10.8");
+        var read = DefinitionsModel.FromJson((JsonObject)JsonNode.Parse(json.ToJsonString())!);
+
+        Assert.Equal(
+            ["vhost-limits", "federation-upstream", "shovel", "operator_policy"],
+            json["parameters"]!.AsArray().Select(p => p!["component"]!.GetValue<string>()));
+        Assert.Equal("cap", Assert.Single(read.OperatorPolicies.Values).Name);
+        Assert.DoesNotContain(read.Parameters.Keys, key => key.Component == "operator_policy");
+        AssertSameSettings(model, read);
+    }
+
+    [Fact]
     public void FromJson_ReadsVhostMetadataWhereverRabbitMqPutsIt()
     {
         const string file = """

@@ -1,5 +1,6 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
+using Broker.Engine.Policies;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Queues.Classic;
@@ -14,7 +15,27 @@ public sealed class ClassicQueueType : QueueType
         "x-queue-type", "x-queue-master-locator", "x-queue-version",
     ];
 
+    // rabbit_classic_queue:capabilities() in 3.10.
+    private static readonly HashSet<string> Unsupported =
+    [
+        "max-age", "stream-max-segment-size-bytes", "queue-leader-locator", "initial-cluster-size", "delivery-limit", "dead-letter-strategy",
+    ];
+
     public override string Name => "classic";
+
+    public override IReadOnlySet<string> UnsupportedPolicyKeys => Unsupported;
+
+    /// <summary>
+    /// rabbit_amqqueue_process:process_args_policy: the smaller of policy and argument for expiry, TTL and
+    /// length limits; the argument for dead-lettering and overflow (queue-mode and queue-version too,
+    /// which change nothing here).
+    /// </summary>
+    public override PolicyPrecedence ResolvePolicyKey(string key) => key switch
+    {
+        "expires" or "message-ttl" or "max-length" or "max-length-bytes" => PolicyPrecedence.Minimum,
+        "dead-letter-exchange" or "dead-letter-routing-key" or "overflow" => PolicyPrecedence.ArgumentWins,
+        _ => PolicyPrecedence.Ignored,
+    };
 
     public override IReadOnlyList<string> SupportedArguments => Arguments;
 

@@ -1,6 +1,7 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Arguments;
 using Broker.Engine.Errors;
+using Broker.Engine.Policies;
 using Broker.Engine.Queues.Classic;
 using Broker.Engine.Sessions;
 using Broker.Engine.VirtualHosts;
@@ -22,7 +23,29 @@ public sealed class QuorumQueueType : QueueType
         "x-queue-type", "x-quorum-initial-group-size", "x-delivery-limit", "x-message-ttl", "x-queue-leader-locator",
     ];
 
+    // rabbit_quorum_queue:capabilities() in 3.10: a policy with mirroring keys does not apply to quorum queues.
+    private static readonly HashSet<string> Unsupported =
+    [
+        "max-priority", "queue-mode", "single-active-consumer", "ha-mode", "ha-params", "ha-sync-mode", "ha-promote-on-shutdown",
+        "ha-promote-on-failure", "queue-master-locator", "max-age", "stream-max-segment-size-bytes", "initial-cluster-size",
+    ];
+
     public override string Name => "quorum";
+
+    public override IReadOnlySet<string> UnsupportedPolicyKeys => Unsupported;
+
+    /// <summary>
+    /// rabbit_quorum_queue:ra_machine_config and dead_letter_handler: the smaller of policy and argument for
+    /// limits, TTL and delivery limit; the policy's overflow and expiry (checked against RabbitMQ 3.10.8: a
+    /// policy's drop-head overrides an x-overflow reject-publish argument); the argument for dead-lettering.
+    /// </summary>
+    public override PolicyPrecedence ResolvePolicyKey(string key) => key switch
+    {
+        "max-length" or "max-length-bytes" or "delivery-limit" or "message-ttl" => PolicyPrecedence.Minimum,
+        "overflow" or "expires" => PolicyPrecedence.PolicyWins,
+        "dead-letter-exchange" or "dead-letter-routing-key" or "dead-letter-strategy" => PolicyPrecedence.ArgumentWins,
+        _ => PolicyPrecedence.Ignored,
+    };
 
     public override IReadOnlyList<string> SupportedArguments => Arguments;
 

@@ -16,7 +16,7 @@ public sealed partial class StreamQueue : MessageQueue
 {
     private readonly Lock _lock = new();
     private readonly IStreamLog _log;
-    private readonly StreamRetention _retention;
+    private volatile StreamRetention _retention;
     private readonly StreamIndex _index = new();
     private readonly List<StreamSubscription> _subscriptions = [];
     private readonly TimeProvider _time;
@@ -25,11 +25,12 @@ public sealed partial class StreamQueue : MessageQueue
     private long _lastTimestamp;
     private LogPosition _lastPosition;
 
-    public StreamQueue(VirtualHost virtualHost, QueueType type, in QueueDeclaration declaration, IStreamLog log, StreamRetention retention)
+    /// <param name="segmentSize">The log's segment size, fixed when it was opened.</param>
+    public StreamQueue(VirtualHost virtualHost, QueueType type, in QueueDeclaration declaration, IStreamLog log, long segmentSize)
         : base(virtualHost, type, declaration)
     {
         _log = log;
-        _retention = retention;
+        _retention = new StreamRetention(Settings.MaxLengthBytes, Settings.MaxAge, segmentSize);
         _time = virtualHost.Engine.Options.Time;
         _pump = new DeliveryPump(_lock, this, RunDelivery);
         _next = log.NextSequence;
@@ -188,11 +189,23 @@ public sealed partial class StreamQueue : MessageQueue
         }
     }
 
+    /// <summary>
+    /// A policy changed the stream's retention: it applies at once (as osiris:update_retention). The segment
+    /// size stays the log's until the next start, as RabbitMQ's stream members read it when they start.
+    /// </summary>
     protected override void OnApplySettings(QueueSettings settings)
     {
         lock (_lock)
         {
             SwapSettings(settings);
+            var retention = _retention with { MaxBytes = settings.MaxLengthBytes, MaxAgeMilliseconds = settings.MaxAge };
+            if (IsDeleted || retention == _retention)
+            {
+                return;
+            }
+
+            _retention = retention;
+            ApplyRetentionLocked();
         }
     }
 

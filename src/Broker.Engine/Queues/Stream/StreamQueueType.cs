@@ -1,6 +1,7 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Arguments;
 using Broker.Engine.Errors;
+using Broker.Engine.Policies;
 using Broker.Engine.Sessions;
 using Broker.Engine.VirtualHosts;
 
@@ -19,7 +20,26 @@ public sealed class StreamQueueType : QueueType
         "x-queue-leader-locator",
     ];
 
+    // rabbit_stream_queue:capabilities() in 3.10.
+    private static readonly HashSet<string> Unsupported =
+    [
+        "expires", "message-ttl", "dead-letter-exchange", "dead-letter-routing-key", "max-length", "max-in-memory-length",
+        "max-in-memory-bytes", "max-priority", "overflow", "queue-mode", "single-active-consumer", "delivery-limit", "ha-mode",
+        "ha-params", "ha-sync-mode", "ha-promote-on-shutdown", "ha-promote-on-failure", "queue-master-locator", "dead-letter-strategy",
+    ];
+
     public override string Name => "stream";
+
+    public override string PolicyApplyToName => "streams";
+
+    public override IReadOnlySet<string> UnsupportedPolicyKeys => Unsupported;
+
+    /// <summary>rabbit_stream_queue:update_stream_conf: a policy's retention and segment size win over the arguments.</summary>
+    public override PolicyPrecedence ResolvePolicyKey(string key) => key switch
+    {
+        "max-length-bytes" or "max-age" or "stream-max-segment-size-bytes" => PolicyPrecedence.PolicyWins,
+        _ => PolicyPrecedence.Ignored,
+    };
 
     public override IReadOnlyList<string> SupportedArguments => Arguments;
 
@@ -60,10 +80,15 @@ public sealed class StreamQueueType : QueueType
     public override EngineError CheckReject(MessageQueue queue) =>
         EngineError.NotImplemented($"basic.nack and basic.reject not supported by stream queues {queue.DisplayName}");
 
+    /// <summary>
+    /// Opens the stream's log in segments of its x-stream-max-segment-size-bytes, or its policy's (which
+    /// wins): read once, when the log opens, at declaration and at every start.
+    /// </summary>
     public override MessageQueue Create(VirtualHost virtualHost, in QueueDeclaration declaration)
     {
-        var retention = StreamRetention.FromArguments(declaration.Arguments);
-        var log = virtualHost.Engine.Store.OpenStreamLog(virtualHost.Name, declaration.Name, retention.SegmentSize);
-        return new StreamQueue(virtualHost, this, declaration, log, retention);
+        var arguments = virtualHost.MatchQueue(declaration.Name, this).EffectiveArguments(this, declaration.Arguments);
+        var segmentSize = QueueSettings.FromArguments(arguments).SegmentSize is long size and > 0 ? size : StreamRetention.DefaultSegmentSize;
+        var log = virtualHost.Engine.Store.OpenStreamLog(virtualHost.Name, declaration.Name, segmentSize);
+        return new StreamQueue(virtualHost, this, declaration, log, segmentSize);
     }
 }

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Broker.Engine.Policies;
+using Broker.Engine.VirtualHosts;
+using Broker.Management.Http;
+using Broker.Storage.Definitions;
+
+namespace Broker.Management.Endpoints;
+
+/// <summary>
+/// /api/policies and /api/operator-policies: list (all, per vhost), show, set (PUT: 201 new, 204
+/// changed), clear. Policymakers and administrators change them in vhosts they have permissions on;
+/// RabbitMQ's validation texts come from the engine.
+/// </summary>
+internal sealed class PolicyEndpoints(ManagementContext context)
+{
+    public void Register(ApiRouter router)
+    {
+        foreach (var (path, operatorPolicy) in new[] { ("api/policies", false), ("api/operator-policies", true) })
+        {
+            router.Get(path, (r, _) => Listing.Write(r, Visible(r, null, operatorPolicy), p => p.Name, Build, p => p.VirtualHost));
+            router.Get(path + "/{}", (r, a) =>
+            {
+                r.VirtualHost(a[0]);
+                return Listing.Write(r, Visible(r, a[0], operatorPolicy), p => p.Name, Build);
+            });
+            router.Get(path + "/{}/{}", (r, a) =>
+            {
+                var policy = r.VirtualHost(a[0]).GetPolicy(a[1], operatorPolicy) ?? throw ApiError.NotFound();
+                return r.Json(Build(policy));
+            });
+            router.Put(path + "/{}/{}", (r, a) => Put(r, a, operatorPolicy));
+            router.Delete(path + "/{}/{}", async (r, a) =>
+            {
+                var virtualHost = Writable(r, a[0], operatorPolicy);
+                if (!virtualHost.ClearPolicy(a[1], operatorPolicy))
+                {
+                    throw ApiError.NotFound();
+                }
+
+                await context.Engine.Definitions.WhenPersisted();
+                await r.NoContent();
+            });
+        }
+    }
+
+    public static JsonObject Build(Policy policy) => new()
+    {
+        ["vhost"] = policy.VirtualHost,
+        ["name"] = policy.Name,
+        ["pattern"] = policy.Pattern,
+        ["apply-to"] = policy.ApplyTo,
+        ["definition"] = FieldTableJson.ToJson(policy.Definition),
+        ["priority"] = policy.Priority,
+    };
+
+    private List<Policy> Visible(ApiRequest request, string? vhost, bool operatorPolicy)
+    {
+        List<Policy> result = [];
+        foreach (var virtualHost in context.Engine.VirtualHosts)
+        {
+            if ((vhost is null || virtualHost.Name == vhost)
+                && (Access.SeesEverything(request.User) || Access.CanAccess(context.Engine, request.User, virtualHost.Name)))
+            {
+                result.AddRange(virtualHost.GetPolicies(operatorPolicy));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The vhost a policy change is for. Operator policies are administrators' only; policies need the
+    /// policymaker (or administrator) tag and permissions in the vhost. An unknown vhost is RabbitMQ's
+    /// 404 vhost_not_found.
+    /// </summary>
+    private VirtualHost Writable(ApiRequest request, string vhost, bool operatorPolicy)
+    {
+        if (operatorPolicy)
+        {
+            request.RequireAdministrator();
+        }
+
+        if (!context.Engine.TryGetVirtualHost(vhost, out var virtualHost))
+        {
+            throw new ApiError(404, "not_found", "vhost_not_found");
+        }
+
+        request.RequirePolicymaker(vhost);
+        return virtualHost;
+    }
+
+    private async Task Put(ApiRequest request, string[] args, bool operatorPolicy)
+    {
+        var body = await request.ReadObjectAsync();
+        var virtualHost = Writable(request, args[0], operatorPolicy);
+        List<string> missing = [];
+        foreach (var key in new[] { "pattern", "definition" })
+        {
+            if (!body.ContainsKey(key))
+            {
+                missing.Add($"{{key_missing,{key}}}");
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            throw ApiError.BadRequest("[" + string.Join(",", missing) + "]");
+        }
+
+        var error = PolicyValidation.TryCreate(
+            virtualHost.Name,
+            args[1],
+            FieldTableJson.ValueFromJson(body["pattern"]),
+            FieldTableJson.ValueFromJson(body["definition"]),
+            body.ContainsKey("priority") ? FieldTableJson.ValueFromJson(body["priority"]) : 0L,
+            body.ContainsKey("apply-to") ? FieldTableJson.ValueFromJson(body["apply-to"]) : "all",
+            operatorPolicy,
+            out var policy);
+        var created = virtualHost.GetPolicy(args[1], operatorPolicy) is null;
+        error ??= virtualHost.SetPolicy(policy!, operatorPolicy);
+        if (error is not null)
+        {
+            // RabbitMQ 3.10 escapes reasons from /api/policies as HTML (not those of operator policies).
+            throw ApiError.BadRequest(operatorPolicy ? error : WebUtility.HtmlEncode(error).Replace("&quot;", "\"", StringComparison.Ordinal).Replace("&#39;", "'", StringComparison.Ordinal));
+        }
+
+        await context.Engine.Definitions.WhenPersisted();
+        await request.CreatedOrUpdated(created);
+    }
+}
