@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Broker.Engine.Messages;
+using Broker.Engine.Parameters;
 using Broker.Engine.Queues;
 using Broker.Engine.Security;
 using Broker.Engine.Stores;
@@ -25,7 +26,8 @@ public sealed class BrokerEngine
     public BrokerEngine(EngineOptions options, IMessageStore? store = null, MessagePool? pool = null)
     {
         Options = options;
-        Users = new UserStore();
+        Users = new UserStore(() => Definitions);
+        Parameters = new RuntimeParameters(this);
         Messages = pool ?? new MessagePool();
         Store = store ?? new InMemoryMessageStore();
         HeadMemory = new HeadMemory(options.HeadMemoryLimit);
@@ -51,13 +53,15 @@ public sealed class BrokerEngine
         var defaultHost = AddVirtualHost(Options.DefaultVirtualHost);
         var user = Users.AddOrUpdate(Options.DefaultUser, Options.DefaultPassword, ["administrator"]);
         Users.SetPermissions(user.Name, defaultHost.Name, Permissions.All);
-        Definitions.Persist(new UserSaved(user.Name, user.PasswordHash, user.Tags));
-        Definitions.Persist(new PermissionsSet(user.Name, defaultHost.Name, ".*", ".*", ".*"));
     }
 
     public EngineOptions Options { get; }
 
+    /// <summary>Users, permissions, topic permissions and user limits; records its changes in <see cref="Definitions"/>.</summary>
     public UserStore Users { get; }
+
+    /// <summary>Runtime parameters of components the broker does not use, and global parameters: kept, exported, not acted on.</summary>
+    public RuntimeParameters Parameters { get; }
 
     public MessagePool Messages { get; }
 
@@ -89,8 +93,8 @@ public sealed class BrokerEngine
 
     /// <summary>
     /// Deletes a vhost as RabbitMQ does: its connections are closed with 320, its queues deleted
-    /// (consumers told), its exchanges and bindings dropped, permissions on it cleared. False when
-    /// there is no such vhost.
+    /// (consumers told), its exchanges and bindings dropped, permissions, topic permissions and kept
+    /// parameters on it cleared (its metadata and limits go with it). False when there is no such vhost.
     /// </summary>
     public bool DeleteVirtualHost(string name)
     {
@@ -102,11 +106,12 @@ public sealed class BrokerEngine
         Clients.CloseWhere(name, user: null, $"vhost '{name}' is deleted");
         virtualHost.DeleteEverything();
         Users.ClearPermissionsOn(name);
+        Parameters.ForgetVirtualHost(name);
         Definitions.Persist(new VirtualHostDeleted(name));
         return true;
     }
 
-    /// <summary>Deletes a user and its permissions, and closes its connections (320) as RabbitMQ does. False when unknown.</summary>
+    /// <summary>Deletes a user (recorded by the user store) and its permissions, and closes its connections (320) as RabbitMQ does. False when unknown.</summary>
     public bool DeleteUser(string name)
     {
         if (!Users.Remove(name))
@@ -114,7 +119,6 @@ public sealed class BrokerEngine
             return false;
         }
 
-        Definitions.Persist(new UserDeleted(name));
         Clients.CloseWhere(virtualHost: null, name, $"user '{name}' is deleted");
         return true;
     }

@@ -45,6 +45,12 @@ public sealed class DurableStorage : IBrokerStorage
     public DefinitionsModel Model => _definitions.Model;
 
     /// <summary>
+    /// What survives a restart in RabbitMQ's definitions format (the management API's export), whole
+    /// or of one vhost; safe while the engine changes it.
+    /// </summary>
+    public JsonObject ExportDefinitions(string? virtualHost = null) => _definitions.Export(virtualHost);
+
+    /// <summary>
     /// Opens (and locks) the data directory and reads what it holds: definitions, and the message logs of
     /// the durable queues they name. <see cref="Recover"/> then puts it into an engine.
     /// </summary>
@@ -98,14 +104,26 @@ public sealed class DurableStorage : IBrokerStorage
             Log.ImportedPolicies(_logger, file, imported.Policies, imported.OperatorPolicies);
         }
 
+        if (imported.TopicPermissions + imported.Limits + imported.Parameters > 0)
+        {
+            Log.ImportedSettings(_logger, file, imported.TopicPermissions, imported.Limits, imported.Parameters);
+        }
+
+        if (imported.KeptUnused.Count > 0)
+        {
+            Log.ImportKeptUnused(_logger, file, string.Join(", ", imported.KeptUnused));
+        }
+
+        if (imported.Skipped.Count > 0)
+        {
+            Log.ImportSkipped(_logger, file, string.Join(", ", imported.Skipped));
+        }
+
         if (imported.Ignored.Length > 0)
         {
             Log.ImportIgnored(_logger, file, imported.Ignored);
         }
     }
-
-    /// <summary>What survives a restart, in RabbitMQ's definitions format (the management API's export).</summary>
-    public System.Text.Json.Nodes.JsonObject ExportDefinitions() => _definitions.Export();
 
     public void Dispose()
     {
@@ -129,13 +147,15 @@ public sealed class DurableStorage : IBrokerStorage
 
         foreach (var user in model.Users.Values)
         {
-            engine.Users.Restore(user.Name, user.PasswordHash, user.Tags);
+            engine.Users.Restore(user.Name, user.PasswordHash, user.Tags, user.HashingAlgorithm);
         }
 
         foreach (var permissions in model.Permissions.Values)
         {
             engine.Users.SetPermissions(permissions.User, permissions.VirtualHost, new Engine.Security.Permissions(permissions.Configure, permissions.Write, permissions.Read));
         }
+
+        RestoreSettings(engine, model);
 
         // Before exchanges and queues, so each comes back with its policies (a stream's segment size too).
         RestorePolicies(engine, model, logger);
@@ -181,6 +201,46 @@ public sealed class DurableStorage : IBrokerStorage
             {
                 (exchange as DelayedMessageExchange)?.StartRecovered();
             }
+        }
+    }
+
+    /// <summary>Vhost metadata and limits, user limits, topic permissions, kept parameters.</summary>
+    private static void RestoreSettings(BrokerEngine engine, DefinitionsModel model)
+    {
+        foreach (var (name, metadata) in model.VirtualHostMetadata)
+        {
+            if (engine.TryGetVirtualHost(name, out var vhost))
+            {
+                vhost.SetMetadata(metadata.Description, metadata.Tags, metadata.DefaultQueueType);
+            }
+        }
+
+        foreach (var (name, limits) in model.VirtualHostLimits)
+        {
+            if (engine.TryGetVirtualHost(name, out var vhost))
+            {
+                vhost.SetLimits(limits);
+            }
+        }
+
+        foreach (var (name, limits) in model.UserLimits)
+        {
+            engine.Users.SetLimits(name, limits);
+        }
+
+        foreach (var topic in model.TopicPermissions.Values)
+        {
+            engine.Users.SetTopicPermissions(topic.User, topic.VirtualHost, topic.Exchange, topic.Write, topic.Read);
+        }
+
+        foreach (var parameter in model.Parameters.Values)
+        {
+            engine.Parameters.Set(parameter.VirtualHost, parameter.Component, parameter.Name, parameter.Value);
+        }
+
+        foreach (var global in model.GlobalParameters.Values)
+        {
+            engine.Parameters.SetGlobal(global.Name, global.Value);
         }
     }
 

@@ -21,6 +21,16 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "definitions from {File}: not supported, ignored: {Ignored}")]
     public static partial void ImportIgnored(ILogger logger, string file, string ignored);
 
+    [LoggerMessage(EventId = 206, Level = LogLevel.Information,
+        Message = "definitions from {File}: {TopicPermissions} topic permissions, {Limits} vhost and user limits, {Parameters} runtime and global parameters")]
+    public static partial void ImportedSettings(ILogger logger, string file, int topicPermissions, int limits, int parameters);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "definitions from {File}: kept and exported again, but not used by this broker: {Kept}")]
+    public static partial void ImportKeptUnused(ILogger logger, string file, string kept);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Information, Message = "definitions from {File}: skipped, as RabbitMQ does: {Skipped}")]
+    public static partial void ImportSkipped(ILogger logger, string file, string skipped);
+
     [LoggerMessage(EventId = 202, Level = LogLevel.Information,
         Message = "recovered {VirtualHosts} vhosts, {Users} users, {Exchanges} exchanges, {Queues} queues, {Bindings} bindings and {Messages} messages in {Milliseconds:F0} ms")]
     public static partial void Recovered(ILogger logger, int virtualHosts, int users, int exchanges, int queues, int bindings, long messages, double milliseconds);

@@ -121,7 +121,7 @@ public sealed class DefinitionsImportTests(ITestOutputHelper output)
     [Theory]
     [InlineData("{ \"vhosts\": [ { \"name\": \"a\" } ", "definitions file")]
     [InlineData("{ \"queues\": [ { \"name\": \"q\", \"vhost\": \"nowhere\", \"durable\": true } ] }", "vhost 'nowhere', which does not exist")]
-    [InlineData("{ \"users\": [ { \"name\": \"old\", \"password_hash\": \"x\", \"hashing_algorithm\": \"rabbit_password_hashing_md5\" } ] }", "rabbit_password_hashing_md5")]
+    [InlineData("{ \"users\": [ { \"name\": \"old\", \"password_hash\": \"x\", \"hashing_algorithm\": \"rabbit_password_hashing_bcrypt\" } ] }", "rabbit_password_hashing_bcrypt")]
     [InlineData("{ \"vhosts\": [ { \"name\": \"/\" } ], \"exchanges\": [ { \"name\": \"e\", \"vhost\": \"/\", \"type\": \"no-such-type\", \"durable\": true } ] }", "exchange 'e'")]
     public async Task A_definitions_file_the_broker_cannot_apply_stops_the_start_with_a_message(string content, string expected)
     {

@@ -9,7 +9,8 @@ public sealed record VirtualHostAdded(string Name) : DefinitionChange;
 
 public sealed record VirtualHostDeleted(string Name) : DefinitionChange;
 
-public sealed record UserSaved(string Name, string PasswordHash, IReadOnlyList<string> Tags) : DefinitionChange;
+/// <summary>A user, its password hashed with <paramref name="HashingAlgorithm"/> (RabbitMQ's module name).</summary>
+public sealed record UserSaved(string Name, string PasswordHash, IReadOnlyList<string> Tags, string HashingAlgorithm = Security.PasswordHash.Sha256) : DefinitionChange;
 
 public sealed record UserDeleted(string Name) : DefinitionChange;
 

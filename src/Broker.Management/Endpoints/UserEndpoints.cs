@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Broker.Engine.Security;
-using Broker.Engine.Stores;
 using Broker.Management.Http;
 
 namespace Broker.Management.Endpoints;
@@ -86,7 +85,7 @@ internal sealed class UserEndpoints(ManagementContext context)
             }
 
             context.Engine.Users.ClearPermissions(a[1], a[0]);
-            await context.Engine.Definitions.Persist(new PermissionsCleared(a[1], a[0]));
+            await context.Engine.Definitions.WhenPersisted();
             await r.NoContent();
         });
     }
@@ -177,8 +176,8 @@ internal sealed class UserEndpoints(ManagementContext context)
         }
 
         var created = !context.Engine.Users.TryGet(name, out _);
-        var user = context.Engine.Users.Restore(name, hash, tags);
-        await context.Engine.Definitions.Persist(new UserSaved(user.Name, user.PasswordHash, user.Tags));
+        context.Engine.Users.Restore(name, hash, tags);
+        await context.Engine.Definitions.WhenPersisted();
         await request.CreatedOrUpdated(created);
     }
 
@@ -250,7 +249,7 @@ internal sealed class UserEndpoints(ManagementContext context)
 
         var created = context.Engine.Users.GetPermissions(user, virtualHost) is null;
         context.Engine.Users.SetPermissions(user, virtualHost, permissions);
-        await context.Engine.Definitions.Persist(new PermissionsSet(user, virtualHost, configure, write, read));
+        await context.Engine.Definitions.WhenPersisted();
         await request.CreatedOrUpdated(created);
     }
 

@@ -16,6 +16,7 @@ internal static class DefinitionChangeJson
             ["name"] = c.Name,
             ["password_hash"] = c.PasswordHash,
             ["tags"] = new JsonArray([.. c.Tags.Select(t => (JsonNode?)JsonValue.Create(t))]),
+            ["hashing_algorithm"] = c.HashingAlgorithm,
         },
         UserDeleted c => new JsonObject { ["op"] = "user.delete", ["name"] = c.Name },
         PermissionsSet c => new JsonObject
@@ -54,7 +55,7 @@ internal static class DefinitionChangeJson
         PolicyCleared c => new JsonObject { ["op"] = "policy.clear", ["vhost"] = c.VirtualHost, ["name"] = c.Name },
         OperatorPolicySet c => Policy("operator_policy.set", c.VirtualHost, c.Name, c.Pattern, c.ApplyTo, c.Priority, c.Definition),
         OperatorPolicyCleared c => new JsonObject { ["op"] = "operator_policy.clear", ["vhost"] = c.VirtualHost, ["name"] = c.Name },
-        _ => throw new ArgumentException($"unknown definition change {change.GetType().Name}", nameof(change)),
+        _ => SettingsChangeJson.ToJson(change) ?? throw new ArgumentException($"unknown definition change {change.GetType().Name}", nameof(change)),
     };
 
     public static DefinitionChange? FromJson(JsonObject json)
@@ -66,7 +67,9 @@ internal static class DefinitionChangeJson
         {
             "vhost.add" => new VirtualHostAdded(S("name")),
             "vhost.delete" => new VirtualHostDeleted(S("name")),
-            "user.save" => new UserSaved(S("name"), S("password_hash"), json["tags"] is JsonArray tags ? [.. tags.Select(t => t?.GetValue<string>() ?? string.Empty)] : []),
+            "user.save" => new UserSaved(
+                S("name"), S("password_hash"), json["tags"] is JsonArray tags ? [.. tags.Select(t => t?.GetValue<string>() ?? string.Empty)] : [],
+                json["hashing_algorithm"] is null ? Engine.Security.PasswordHash.Sha256 : S("hashing_algorithm")),
             "user.delete" => new UserDeleted(S("name")),
             "permissions.set" => new PermissionsSet(S("user"), S("vhost"), S("configure"), S("write"), S("read")),
             "permissions.clear" => new PermissionsCleared(S("user"), S("vhost")),
@@ -80,7 +83,7 @@ internal static class DefinitionChangeJson
             "policy.clear" => new PolicyCleared(S("vhost"), S("name")),
             "operator_policy.set" => new OperatorPolicySet(S("vhost"), S("name"), S("pattern"), S("apply-to"), I("priority"), FieldTableJson.FromJson(json["definition"])),
             "operator_policy.clear" => new OperatorPolicyCleared(S("vhost"), S("name")),
-            _ => null,
+            _ => SettingsChangeJson.FromJson(json),
         };
     }
 

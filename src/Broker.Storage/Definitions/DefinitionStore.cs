@@ -99,12 +99,16 @@ public sealed class DefinitionStore : IDefinitionStore, IStoreWork, IDisposable
         return done.Task;
     }
 
-    /// <summary>The definitions as RabbitMQ's export format, read under the store's lock.</summary>
-    public JsonObject Export()
+    /// <summary>
+    /// The definitions as RabbitMQ's JSON (<c>GET /api/definitions</c>), or one vhost's
+    /// (<c>GET /api/definitions/{vhost}</c>), taken under the store's lock so changes recorded
+    /// meanwhile do not tear it.
+    /// </summary>
+    public JsonObject Export(string? virtualHost = null)
     {
         lock (_lock)
         {
-            return Model.ToJson(ProductVersion);
+            return virtualHost is null ? Model.ToJson(ProductVersion) : Model.ToVirtualHostJson(ProductVersion, virtualHost);
         }
     }
 

@@ -6,10 +6,11 @@ namespace Broker.Storage.Definitions;
 
 /// <summary>
 /// Everything that survives a restart apart from messages, as RabbitMQ's definitions JSON lays it out
-/// (users, vhosts, permissions, policies, queues, exchanges, bindings), so a snapshot can be exported and
-/// imported as RabbitMQ's. Changes apply in the order they happened.
+/// (users, vhosts, permissions, policies, queues, exchanges, bindings; vhost metadata and limits, user
+/// limits, topic permissions and runtime parameters in DefinitionsModel.Settings.cs), so a snapshot can
+/// be exported and imported as RabbitMQ's. Changes apply in the order they happened.
 /// </summary>
-public sealed class DefinitionsModel
+public sealed partial class DefinitionsModel
 {
     public Dictionary<string, UserSaved> Users { get; } = new(StringComparer.Ordinal);
 
@@ -48,6 +49,7 @@ public sealed class DefinitionsModel
                 Bindings.RemoveAll(b => b.VirtualHost == deleted.Name);
                 RemoveWhere(Policies, key => key.VirtualHost == deleted.Name);
                 RemoveWhere(OperatorPolicies, key => key.VirtualHost == deleted.Name);
+                ForgetVirtualHostSettings(deleted.Name);
                 break;
             case UserSaved user:
                 Users[user.Name] = user;
@@ -55,6 +57,7 @@ public sealed class DefinitionsModel
             case UserDeleted deleted:
                 Users.Remove(deleted.Name);
                 RemoveWhere(Permissions, key => key.User == deleted.Name);
+                ForgetUserSettings(deleted.Name);
                 break;
             case PermissionsSet permissions:
                 Permissions[(permissions.User, permissions.VirtualHost)] = permissions;
@@ -104,6 +107,9 @@ public sealed class DefinitionsModel
             case OperatorPolicyCleared cleared:
                 OperatorPolicies.Remove((cleared.VirtualHost, cleared.Name));
                 break;
+            default:
+                ApplySettings(change);
+                break;
         }
     }
 
@@ -144,16 +150,16 @@ public sealed class DefinitionsModel
             {
                 ["name"] = user.Name,
                 ["password_hash"] = user.PasswordHash,
-                ["hashing_algorithm"] = "rabbit_password_hashing_sha256",
+                ["hashing_algorithm"] = user.HashingAlgorithm,
                 ["tags"] = new JsonArray([.. user.Tags.Select(t => (JsonNode?)JsonValue.Create(t))]),
-                ["limits"] = new JsonObject(),
+                ["limits"] = UserLimitsJson(user.Name),
             });
         }
 
         var vhosts = new JsonArray();
         foreach (var name in VirtualHosts)
         {
-            vhosts.Add(new JsonObject { ["name"] = name });
+            vhosts.Add(VirtualHostJson(name));
         }
 
         var permissions = new JsonArray();
@@ -219,9 +225,9 @@ public sealed class DefinitionsModel
             ["users"] = users,
             ["vhosts"] = vhosts,
             ["permissions"] = permissions,
-            ["topic_permissions"] = new JsonArray(),
-            ["parameters"] = OperatorPolicyParameters(),
-            ["global_parameters"] = new JsonArray(),
+            ["topic_permissions"] = TopicPermissionsJson(),
+            ["parameters"] = ParametersJson(),
+            ["global_parameters"] = GlobalParametersJson(),
             ["policies"] = PoliciesJson(),
             ["queues"] = queues,
             ["exchanges"] = exchanges,
@@ -246,13 +252,16 @@ public sealed class DefinitionsModel
                 JsonValue value when value.TryGetValue<string>(out var text) => [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 _ => [],
             };
-            model.Apply(new UserSaved(Text(node, "name"), Text(node, "password_hash"), tags));
+            var algorithm = Text(node, "hashing_algorithm");
+            model.Apply(new UserSaved(Text(node, "name"), Text(node, "password_hash"), tags, algorithm.Length > 0 ? algorithm : Engine.Security.PasswordHash.Sha256));
         }
 
         foreach (var node in Array(json, "permissions"))
         {
             model.Apply(new PermissionsSet(Text(node, "user"), Text(node, "vhost"), Text(node, "configure"), Text(node, "write"), Text(node, "read")));
         }
+
+        model.ReadSettings(json);
 
         foreach (var node in Array(json, "exchanges"))
         {

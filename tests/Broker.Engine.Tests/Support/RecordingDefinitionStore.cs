@@ -8,6 +8,7 @@ internal sealed class RecordingDefinitionStore : IDefinitionStore
     private readonly Lock _lock = new();
     private readonly List<DefinitionChange> _changes = [];
 
+    /// <summary>A copy of what was recorded so far.</summary>
     public List<DefinitionChange> Changes
     {
         get
@@ -17,6 +18,15 @@ internal sealed class RecordingDefinitionStore : IDefinitionStore
                 return [.. _changes];
             }
         }
+    }
+
+    /// <summary>An in-memory engine with the defaults, recording into a fresh store from then on.</summary>
+    public static (BrokerEngine Engine, RecordingDefinitionStore Store) Engine()
+    {
+        var engine = BrokerEngine.InMemory();
+        var store = new RecordingDefinitionStore();
+        engine.Definitions = store;
+        return (engine, store);
     }
 
     public Task Persist(DefinitionChange change)
@@ -30,4 +40,13 @@ internal sealed class RecordingDefinitionStore : IDefinitionStore
     }
 
     public Task WhenPersisted() => Task.CompletedTask;
+
+    /// <summary>Forgets what was recorded so far.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _changes.Clear();
+        }
+    }
 }

@@ -220,8 +220,9 @@ public sealed class PolicyStorageTests : IDisposable
             """)!);
 
         Assert.Equal((2, 1), (summary.Policies, summary.OperatorPolicies));
-        Assert.Equal("1 parameters", summary.Ignored);
+        Assert.Equal(string.Empty, summary.Ignored);
         Assert.True(Storage.Engine.TryGetVirtualHost("prod", out var prod));
+        Assert.Equal(10, prod.Limits.Get(Engine.Limits.ResourceLimits.MaxConnections));
         var defaults = prod.GetPolicy("defaults", operatorPolicy: false)!;
         Assert.Equal(("all", 0), (defaults.ApplyTo, defaults.Priority));
         Assert.True(prod.TryGetQueue("jobs", out var jobs));
