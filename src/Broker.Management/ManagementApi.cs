@@ -32,6 +32,7 @@ internal sealed class ManagementApi
         new ConnectionEndpoints(_context).Register(_router);
         new DefinitionEndpoints(_context).Register(_router);
         new PolicyEndpoints(_context).Register(_router);
+        new SettingsEndpoints(_context).Register(_router);
     }
 
     public ManagementContext Context => _context;

@@ -20,7 +20,7 @@ internal sealed class DefinitionEndpoints(ManagementContext context)
         router.Get("api/definitions", (r, _) =>
         {
             r.RequireAdministrator();
-            return Export(r, Versioned(context.Runtime.Storage.ExportDefinitions()));
+            return Export(r, Versioned(WithTransient(context.Runtime.Storage.ExportDefinitions())));
         });
         router.Post("api/definitions", async (r, _) =>
         {
@@ -35,7 +35,7 @@ internal sealed class DefinitionEndpoints(ManagementContext context)
                 throw ApiError.BadRequest("vhost_not_found");
             }
 
-            return Export(r, ForVirtualHost(Versioned(context.Runtime.Storage.ExportDefinitions()), a[0]));
+            return Export(r, ForVirtualHost(Versioned(WithTransient(context.Runtime.Storage.ExportDefinitions())), a[0]));
         });
         router.Post("api/definitions/{}", async (r, a) =>
         {
@@ -48,6 +48,82 @@ internal sealed class DefinitionEndpoints(ManagementContext context)
             var definitions = await ReadDefinitions(r);
             await Import(r, IntoVirtualHost(definitions, a[0]));
         });
+    }
+
+    /// <summary>
+    /// Adds what RabbitMQ exports and storage does not keep: non-durable queues (not exclusive ones),
+    /// non-durable exchanges, and the bindings that involve them.
+    /// </summary>
+    private JsonObject WithTransient(JsonObject definitions)
+    {
+        var queues = definitions["queues"] as JsonArray ?? [];
+        var exchanges = definitions["exchanges"] as JsonArray ?? [];
+        var bindings = definitions["bindings"] as JsonArray ?? [];
+        foreach (var virtualHost in context.Engine.VirtualHosts)
+        {
+            foreach (var queue in virtualHost.Queues)
+            {
+                if (!queue.Durable && !queue.Exclusive)
+                {
+                    queues.Add(new JsonObject
+                    {
+                        ["name"] = queue.Name,
+                        ["vhost"] = virtualHost.Name,
+                        ["durable"] = false,
+                        ["auto_delete"] = queue.AutoDelete,
+                        ["arguments"] = FieldTableJson.ToJson(queue.Arguments),
+                    });
+                }
+            }
+
+            foreach (var exchange in virtualHost.Exchanges)
+            {
+                if (!exchange.Durable && !Views.ExchangeView.IsBuiltIn(exchange))
+                {
+                    exchanges.Add(new JsonObject
+                    {
+                        ["name"] = exchange.Name,
+                        ["vhost"] = virtualHost.Name,
+                        ["type"] = exchange.Type,
+                        ["durable"] = false,
+                        ["auto_delete"] = exchange.AutoDelete,
+                        ["internal"] = exchange.Internal,
+                        ["arguments"] = FieldTableJson.ToJson(exchange.Arguments),
+                    });
+                }
+
+                if (exchange.Name.Length == 0)
+                {
+                    continue;
+                }
+
+                foreach (var binding in exchange.GetBindings())
+                {
+                    var destinationDurable = binding.Destination is Engine.Queues.MessageQueue q ? q.Durable && !q.Exclusive : ((Engine.Exchanges.Exchange)binding.Destination).Durable;
+                    var exclusive = binding.Destination is Engine.Queues.MessageQueue { Exclusive: true };
+                    if ((exchange.Durable && destinationDurable) || exclusive)
+                    {
+                        continue;
+                    }
+
+                    var row = Views.BindingView.From(binding);
+                    bindings.Add(new JsonObject
+                    {
+                        ["source"] = row.Source,
+                        ["vhost"] = row.VirtualHost,
+                        ["destination"] = row.Destination,
+                        ["destination_type"] = row.ToQueue ? "queue" : "exchange",
+                        ["routing_key"] = row.RoutingKey,
+                        ["arguments"] = FieldTableJson.ToJson(row.Arguments),
+                    });
+                }
+            }
+        }
+
+        definitions["queues"] = queues;
+        definitions["exchanges"] = exchanges;
+        definitions["bindings"] = bindings;
+        return definitions;
     }
 
     /// <summary>The version fields as RabbitMQ writes them (tools read rabbit_version to know the format), and ours beside.</summary>
@@ -182,7 +258,13 @@ internal sealed class DefinitionEndpoints(ManagementContext context)
                     if (item?["vhost"]?.ToString() == virtualHost)
                     {
                         var copy = item.DeepClone().AsObject();
-                        copy.Remove("vhost");
+
+                        // RabbitMQ's per-vhost export keeps the vhost on parameters only.
+                        if (key != "parameters")
+                        {
+                            copy.Remove("vhost");
+                        }
+
                         items.Add(copy);
                     }
                 }

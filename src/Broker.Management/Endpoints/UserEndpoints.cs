@@ -94,10 +94,21 @@ internal sealed class UserEndpoints(ManagementContext context)
     {
         ["name"] = user.Name,
         ["password_hash"] = user.PasswordHash,
-        ["hashing_algorithm"] = HashingAlgorithm,
+        ["hashing_algorithm"] = user.HashingAlgorithm,
         ["tags"] = OverviewEndpoints.Tags(user.Tags),
-        ["limits"] = new JsonObject(),
+        ["limits"] = Limits(user),
     };
+
+    private static JsonObject Limits(User user)
+    {
+        var json = new JsonObject();
+        foreach (var (name, value) in user.Limits.Values)
+        {
+            json[name] = value;
+        }
+
+        return json;
+    }
 
     /// <summary>Tags as RabbitMQ accepts them: a comma-separated string or an array of strings.</summary>
     public static List<string> ParseTags(JsonNode? node)
@@ -149,6 +160,7 @@ internal sealed class UserEndpoints(ManagementContext context)
         }
 
         string hash;
+        var hashing = HashingAlgorithm;
         if (body["password"] is JsonValue password && password.GetValueKind() == System.Text.Json.JsonValueKind.String)
         {
             // A password is always hashed with RabbitMQ's default, whatever hashing_algorithm says (as RabbitMQ does).
@@ -156,10 +168,10 @@ internal sealed class UserEndpoints(ManagementContext context)
         }
         else if (body["password_hash"] is JsonValue given && given.GetValueKind() == System.Text.Json.JsonValueKind.String)
         {
-            var algorithm = body["hashing_algorithm"]?.ToString() ?? HashingAlgorithm;
-            if (algorithm != HashingAlgorithm)
+            hashing = body["hashing_algorithm"]?.ToString() ?? HashingAlgorithm;
+            if (!PasswordHash.IsSupported(hashing))
             {
-                throw ApiError.BadRequest($"hashing algorithm {algorithm} is not supported: use {HashingAlgorithm}");
+                throw ApiError.BadRequest($"hashing algorithm {hashing} is not supported: use one of {string.Join(", ", PasswordHash.Algorithms)}");
             }
 
             // RabbitMQ checks only that the hash is base64; one of another length matches no password.
@@ -176,7 +188,7 @@ internal sealed class UserEndpoints(ManagementContext context)
         }
 
         var created = !context.Engine.Users.TryGet(name, out _);
-        context.Engine.Users.Restore(name, hash, tags);
+        context.Engine.Users.Restore(name, hash, tags, hashing);
         await context.Engine.Definitions.WhenPersisted();
         await request.CreatedOrUpdated(created);
     }

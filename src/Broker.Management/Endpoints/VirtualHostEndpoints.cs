@@ -12,7 +12,12 @@ internal sealed class VirtualHostEndpoints(ManagementContext context)
     public void Register(ApiRouter router)
     {
         router.Get("api/vhosts", List);
-        router.Get("api/vhosts/{}", (r, a) => r.Json(Build(r.VirtualHost(a[0]), context.Sampler.Channels())));
+        router.Get("api/vhosts/{}", (r, a) =>
+        {
+            // RabbitMQ 3.10 shows one vhost to administrators only (the list shows management users theirs).
+            r.RequireAdministrator();
+            return r.Json(Build(r.VirtualHost(a[0]), context.Sampler.Channels()));
+        });
         router.Put("api/vhosts/{}", Put);
         router.Delete("api/vhosts/{}", (r, a) =>
         {
@@ -47,7 +52,7 @@ internal sealed class VirtualHostEndpoints(ManagementContext context)
         }
 
         var created = !context.Engine.TryGetVirtualHost(name, out _);
-        VirtualHostSettings.Apply(context.Engine, name, body);
+        VirtualHostSettings.Apply(context.Engine, name, body, request.User);
         await context.Engine.Definitions.WhenPersisted();
         await request.CreatedOrUpdated(created);
     }
@@ -75,7 +80,7 @@ internal sealed class VirtualHostEndpoints(ManagementContext context)
             }
         }
 
-        var json = VirtualHostSettings.Describe(context.Engine, virtualHost);
+        var json = VirtualHostSettings.Describe(virtualHost);
         json["cluster_state"] = new JsonObject { [context.NodeName] = "running" };
         json["message_stats"] = context.Sampler.VirtualHostTotals(virtualHost, channels).ToJson(context.Sampler.VirtualHostRates(virtualHost.Name), publishSide: true);
         json["messages"] = ready + unacked;

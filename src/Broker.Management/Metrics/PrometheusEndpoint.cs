@@ -34,9 +34,9 @@ public sealed class PrometheusEndpoint(BrokerRuntime runtime, RateSampler sample
         var engine = runtime.Engine;
         var output = new StringBuilder(4096);
         var node = engine.Options.NodeName;
-        Metric(output, "rabbitmq_build_info", "gauge", "RabbitMQ & Erlang/OTP version info",
+        Metric(output, "rabbitmq_build_info", "untyped", "RabbitMQ & Erlang/OTP version info",
             [($"rabbitmq_version=\"{ServerProperties.CompatibleRabbitMqVersion}\",prometheus_plugin_version=\"{ServerProperties.CompatibleRabbitMqVersion}\",prometheus_client_version=\"4.9.1\",erlang_version=\"{Environment.Version}\",broker_version=\"{runtime.Options.ProductVersion}\"", 1)]);
-        Metric(output, "rabbitmq_identity_info", "gauge", "RabbitMQ node & cluster identity info",
+        Metric(output, "rabbitmq_identity_info", "untyped", "RabbitMQ node & cluster identity info",
             [($"rabbitmq_node=\"{node}\",rabbitmq_cluster=\"{node}\"", 1)]);
 
         List<IManagedConnection> connections = [];

@@ -1,0 +1,338 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Broker.Engine.Limits;
+using Broker.Engine.Security;
+using Broker.Management.Http;
+
+namespace Broker.Management.Endpoints;
+
+/// <summary>
+/// What RabbitMQ keeps beside users and topology: topic permissions, vhost and user limits, runtime
+/// and global parameters. Stored and reported here; topic permissions and limits are not enforced yet
+/// (issue 13).
+/// </summary>
+internal sealed class SettingsEndpoints(ManagementContext context)
+{
+    public void Register(ApiRouter router)
+    {
+        RegisterTopicPermissions(router);
+        RegisterLimits(router);
+        RegisterParameters(router);
+    }
+
+    private void RegisterTopicPermissions(ApiRouter router)
+    {
+        router.Get("api/topic-permissions", (r, _) =>
+        {
+            r.RequireAdministrator();
+            return Listing.Write(r, [.. context.Engine.Users.GetTopicPermissions()], p => p.VirtualHost + "\0" + p.User + "\0" + p.Exchange, TopicView);
+        });
+        router.Get("api/users/{}/topic-permissions", (r, a) =>
+        {
+            r.RequireAdministrator();
+            _ = context.Engine.Users.TryGet(a[0], out _) ? 0 : throw ApiError.NotFound();
+            return Listing.Write(r, [.. context.Engine.Users.GetTopicPermissions(user: a[0])], p => p.VirtualHost + "\0" + p.Exchange, TopicView);
+        });
+        router.Get("api/vhosts/{}/topic-permissions", (r, a) =>
+        {
+            r.RequireAdministrator();
+            r.VirtualHost(a[0]);
+            return Listing.Write(r, [.. context.Engine.Users.GetTopicPermissions(virtualHost: a[0])], p => p.User + "\0" + p.Exchange, TopicView);
+        });
+        router.Get("api/topic-permissions/{}/{}", (r, a) =>
+        {
+            r.RequireAdministrator();
+            var found = context.Engine.Users.GetTopicPermissions(a[1], a[0]);
+            if (found.Count == 0)
+            {
+                throw ApiError.NotFound();
+            }
+
+            var array = new JsonArray();
+            foreach (var permission in found)
+            {
+                array.Add(TopicView(permission));
+            }
+
+            return r.Json(array);
+        });
+        router.Put("api/topic-permissions/{}/{}", async (r, a) =>
+        {
+            r.RequireAdministrator();
+            var body = await r.ReadObjectAsync();
+            RequireKeys(body, "exchange", "write", "read");
+            if (!context.Engine.TryGetVirtualHost(a[0], out _) || !context.Engine.Users.TryGet(a[1], out _))
+            {
+                throw ApiError.BadRequest("vhost_or_user_not_found");
+            }
+
+            var exchange = body["exchange"]!.ToString();
+            var created = !context.Engine.Users.GetTopicPermissions(a[1], a[0]).Any(p => p.Exchange == exchange);
+            var error = context.Engine.Users.SetTopicPermissions(a[1], a[0], exchange, body["write"]!.ToString(), body["read"]!.ToString());
+            EngineErrors.ThrowIfError(error);
+            await context.Engine.Definitions.WhenPersisted();
+            await r.CreatedOrUpdated(created);
+        });
+        router.Delete("api/topic-permissions/{}/{}", async (r, a) =>
+        {
+            r.RequireAdministrator();
+            if (!context.Engine.Users.ClearTopicPermissions(a[1], a[0], r.Query("exchange")))
+            {
+                throw ApiError.NotFound();
+            }
+
+            await context.Engine.Definitions.WhenPersisted();
+            await r.NoContent();
+        });
+    }
+
+    private static JsonObject TopicView(TopicPermissions permission) => new()
+    {
+        ["user"] = permission.User,
+        ["vhost"] = permission.VirtualHost,
+        ["exchange"] = permission.Exchange,
+        ["write"] = permission.Write,
+        ["read"] = permission.Read,
+    };
+
+    private void RegisterLimits(ApiRouter router)
+    {
+        router.Get("api/vhost-limits", (r, _) =>
+        {
+            r.RequireAdministrator();
+            var rows = context.Engine.VirtualHosts.Where(v => !v.Limits.IsEmpty).ToList();
+            return Listing.Write(r, rows, v => v.Name, v => new JsonObject { ["vhost"] = v.Name, ["value"] = LimitsJson(v.Limits) });
+        });
+        router.Get("api/vhost-limits/{}", (r, a) =>
+        {
+            var virtualHost = r.VirtualHost(a[0]);
+            var array = new JsonArray();
+            if (!virtualHost.Limits.IsEmpty)
+            {
+                array.Add(new JsonObject { ["vhost"] = virtualHost.Name, ["value"] = LimitsJson(virtualHost.Limits) });
+            }
+
+            return r.Json(array);
+        });
+        router.Put("api/vhost-limits/{}/{}", async (r, a) =>
+        {
+            r.RequireAdministrator();
+            var virtualHost = context.Engine.TryGetVirtualHost(a[0], out var found) ? found : throw ApiError.NotFound();
+            var value = LimitValue(await r.ReadObjectAsync(), a[1]);
+            CheckName(a[1], value, ResourceLimits.VirtualHostNames);
+            EngineErrors.ThrowIfError(virtualHost.SetLimit(a[1], value));
+            await context.Engine.Definitions.WhenPersisted();
+            await r.NoContent();
+        });
+        router.Delete("api/vhost-limits/{}/{}", async (r, a) =>
+        {
+            r.RequireAdministrator();
+            var virtualHost = context.Engine.TryGetVirtualHost(a[0], out var found) ? found : throw ApiError.NotFound();
+            EngineErrors.ThrowIfError(virtualHost.ClearLimit(a[1]));
+            await context.Engine.Definitions.WhenPersisted();
+            await r.NoContent();
+        });
+        router.Get("api/user-limits", (r, _) =>
+        {
+            r.RequireAdministrator();
+            var rows = context.Engine.Users.Users.Where(u => !u.Limits.IsEmpty).ToList();
+            return Listing.Write(r, rows, u => u.Name, u => new JsonObject { ["user"] = u.Name, ["value"] = LimitsJson(u.Limits) });
+        });
+        router.Get("api/user-limits/{}", (r, a) =>
+        {
+            r.RequireAdministrator();
+            var user = context.Engine.Users.TryGet(a[0], out var found) ? found : throw ApiError.NotFound();
+            var array = new JsonArray();
+            if (!user.Limits.IsEmpty)
+            {
+                array.Add(new JsonObject { ["user"] = user.Name, ["value"] = LimitsJson(user.Limits) });
+            }
+
+            return r.Json(array);
+        });
+        router.Put("api/user-limits/{}/{}", async (r, a) =>
+        {
+            r.RequireAdministrator();
+            _ = context.Engine.Users.TryGet(a[0], out _) ? 0 : throw ApiError.NotFound();
+            var value = LimitValue(await r.ReadObjectAsync(), a[1]);
+            CheckName(a[1], value, ResourceLimits.UserNames);
+            EngineErrors.ThrowIfError(context.Engine.Users.SetLimit(a[0], a[1], value));
+            await context.Engine.Definitions.WhenPersisted();
+            await r.NoContent();
+        });
+        router.Delete("api/user-limits/{}/{}", async (r, a) =>
+        {
+            r.RequireAdministrator();
+            _ = context.Engine.Users.TryGet(a[0], out _) ? 0 : throw ApiError.NotFound();
+            EngineErrors.ThrowIfError(context.Engine.Users.ClearLimit(a[0], a[1]));
+            await context.Engine.Definitions.WhenPersisted();
+            await r.NoContent();
+        });
+    }
+
+    private static JsonObject LimitsJson(ResourceLimits limits)
+    {
+        var json = new JsonObject();
+        foreach (var (name, value) in limits.Values)
+        {
+            json[name] = value;
+        }
+
+        return json;
+    }
+
+    /// <summary>{"value": N}: an integer (RabbitMQ's "should be a number" otherwise).</summary>
+    private static long LimitValue(JsonObject body, string name)
+    {
+        RequireKeys(body, "value");
+        if (body["value"] is JsonValue value && long.TryParse(value.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
+        {
+            return number;
+        }
+
+        throw ApiError.BadRequest($"Validation failed\n\n{name} should be a number, actually was {Erlang(body["value"])}\n");
+    }
+
+    private static void CheckName(string name, long value, IReadOnlyList<string> allowed)
+    {
+        if (!allowed.Contains(name))
+        {
+            throw ApiError.BadRequest($"Validation failed\n\nUnrecognised terms [{{<<\"{name}\">>,{value.ToString(CultureInfo.InvariantCulture)}}}] in limits\n");
+        }
+    }
+
+    private static string Erlang(JsonNode? node) => node switch
+    {
+        JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.String => $"<<\"{value.GetValue<string>()}\">>",
+        null => "null",
+        _ => node.ToJsonString(),
+    };
+
+    private void RegisterParameters(ApiRouter router)
+    {
+        router.Get("api/parameters", (r, _) => Listing.Write(r, Parameters(r, null, null), p => p.Component + "\0" + p.VirtualHost + "\0" + p.Name, ParameterView));
+        router.Get("api/parameters/{}", (r, a) => Listing.Write(r, Parameters(r, a[0], null), p => p.VirtualHost + "\0" + p.Name, ParameterView));
+        router.Get("api/parameters/{}/{}", (r, a) =>
+        {
+            r.VirtualHost(a[1]);
+            return Listing.Write(r, Parameters(r, a[0], a[1]), p => p.Name, ParameterView);
+        });
+        router.Get("api/parameters/{}/{}/{}", (r, a) =>
+        {
+            r.VirtualHost(a[1]);
+            foreach (var parameter in Parameters(r, a[0], a[1]))
+            {
+                if (parameter.Name == a[2])
+                {
+                    return r.Json(ParameterView(parameter));
+                }
+            }
+
+            throw ApiError.NotFound();
+        });
+        router.Put("api/parameters/{}/{}/{}", async (r, a) =>
+        {
+            await r.ReadObjectAsync();
+            r.RequirePolicymaker(a[1]);
+
+            // No runtime-parameter component (federation, shovel...) runs here: RabbitMQ without its plugin answers so.
+            throw ApiError.BadRequest($"Validation failed\n\ncomponent {a[0]} not found\n");
+        });
+        router.Delete("api/parameters/{}/{}/{}", async (r, a) =>
+        {
+            r.RequirePolicymaker(a[1]);
+            if (!context.Engine.Parameters.Clear(a[1], a[0], a[2]))
+            {
+                throw ApiError.NotFound();
+            }
+
+            await context.Engine.Definitions.WhenPersisted();
+            await r.NoContent();
+        });
+        router.Get("api/global-parameters", (r, _) =>
+        {
+            r.RequireAdministrator();
+            return Listing.Write(r, [.. context.Engine.Parameters.ListGlobal()], p => p.Name, p => new JsonObject { ["name"] = p.Name, ["value"] = JsonNode.Parse(p.Value) });
+        });
+        router.Get("api/global-parameters/{}", (r, a) =>
+        {
+            r.RequireAdministrator();
+            return context.Engine.Parameters.TryGetGlobal(a[0], out var parameter)
+                ? r.Json(new JsonObject { ["name"] = parameter.Name, ["value"] = JsonNode.Parse(parameter.Value) })
+                : throw ApiError.NotFound();
+        });
+        router.Put("api/global-parameters/{}", async (r, a) =>
+        {
+            r.RequireAdministrator();
+            var body = await r.ReadObjectAsync();
+            RequireKeys(body, "value");
+            var created = !context.Engine.Parameters.TryGetGlobal(a[0], out _);
+            context.Engine.Parameters.SetGlobal(a[0], body["value"]!.ToJsonString());
+            await context.Engine.Definitions.WhenPersisted();
+            await r.CreatedOrUpdated(created);
+        });
+        router.Delete("api/global-parameters/{}", async (r, a) =>
+        {
+            r.RequireAdministrator();
+            if (!context.Engine.Parameters.ClearGlobal(a[0]))
+            {
+                throw ApiError.NotFound();
+            }
+
+            await context.Engine.Definitions.WhenPersisted();
+            await r.NoContent();
+        });
+    }
+
+    /// <summary>Kept parameters, with each vhost's limits as RabbitMQ lists them (component vhost-limits, name limits).</summary>
+    private List<Engine.Parameters.RuntimeParameter> Parameters(ApiRequest request, string? component, string? vhost)
+    {
+        List<Engine.Parameters.RuntimeParameter> result = [];
+        foreach (var parameter in context.Engine.Parameters.List(component, vhost))
+        {
+            if (Access.SeesEverything(request.User) || Access.CanAccess(context.Engine, request.User, parameter.VirtualHost))
+            {
+                result.Add(parameter);
+            }
+        }
+
+        if (component is null or Engine.Parameters.RuntimeParameters.VirtualHostLimitsComponent)
+        {
+            foreach (var virtualHost in context.Engine.VirtualHosts)
+            {
+                if ((vhost is null || virtualHost.Name == vhost) && !virtualHost.Limits.IsEmpty
+                    && (Access.SeesEverything(request.User) || Access.CanAccess(context.Engine, request.User, virtualHost.Name)))
+                {
+                    result.Add(new Engine.Parameters.RuntimeParameter(virtualHost.Name, Engine.Parameters.RuntimeParameters.VirtualHostLimitsComponent, "limits", LimitsJson(virtualHost.Limits).ToJsonString()));
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static JsonObject ParameterView(Engine.Parameters.RuntimeParameter parameter) => new()
+    {
+        ["value"] = JsonNode.Parse(parameter.Value),
+        ["vhost"] = parameter.VirtualHost,
+        ["component"] = parameter.Component,
+        ["name"] = parameter.Name,
+    };
+
+    private static void RequireKeys(JsonObject body, params string[] keys)
+    {
+        List<string> missing = [];
+        foreach (var key in keys)
+        {
+            if (body[key] is null)
+            {
+                missing.Add($"{{key_missing,{key}}}");
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            throw ApiError.BadRequest("[" + string.Join(",", missing) + "]");
+        }
+    }
+}
