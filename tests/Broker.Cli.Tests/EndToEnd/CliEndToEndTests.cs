@@ -181,7 +181,7 @@ public sealed class CliEndToEndTests
         Assert.Equal("ok: local alarms\n", (await ManagementApi.MustAsync("check", "local-alarms")).Out);
         Assert.Equal("ok: virtual hosts\n", (await ManagementApi.MustAsync("check", "virtual-hosts")).Out);
         Assert.Equal($"ok: aliveness of vhost '{vhost.Name}'\n", (await ManagementApi.MustAsync("check", "aliveness", vhost.Name)).Out);
-        var managementPort = new Uri(ManagementApi.Uri!).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var managementPort = new Uri(ManagementApi.Uri).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal($"ok: listener on port {managementPort}\n", (await ManagementApi.MustAsync("check", "port-listener", managementPort)).Out);
 
         var noListener = await ManagementApi.RunAsync("check", "port-listener", "1");
@@ -199,7 +199,7 @@ public sealed class CliEndToEndTests
     {
         await using var vhost = await ManagementApi.CreateVhostAsync("connections");
         var clientName = ManagementApi.UniqueName("client");
-        var factory = new ConnectionFactory { Uri = new Uri(ManagementApi.AmqpUri!), VirtualHost = vhost.Name, ClientProvidedName = clientName };
+        var factory = new ConnectionFactory { Uri = new Uri(ManagementApi.AmqpUri), VirtualHost = vhost.Name, ClientProvidedName = clientName };
         await using var connection = await factory.CreateConnectionAsync();
         var closed = new TaskCompletionSource<ShutdownEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.ConnectionShutdownAsync += (_, reason) =>

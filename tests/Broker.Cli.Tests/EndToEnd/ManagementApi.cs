@@ -6,15 +6,30 @@ namespace Broker.Cli.Tests.EndToEnd;
 /// </summary>
 internal static class ManagementApi
 {
-    public static string? Uri => Environment.GetEnvironmentVariable("BROKER_TEST_MANAGEMENT_URI");
+    // Without BROKER_TEST_MANAGEMENT_URI the tests manage a broker started here (management on a free
+    // port), so they always run; one for the whole test process, disposed when it exits.
+    private static readonly Lazy<Broker.Testing.EmbeddedBroker> Embedded = new(StartEmbedded);
 
-    public static string? AmqpUri => Environment.GetEnvironmentVariable("BROKER_TEST_URI");
+    public static string Uri => Environment.GetEnvironmentVariable("BROKER_TEST_MANAGEMENT_URI") is { Length: > 0 } external
+        ? external
+        : new UriBuilder(Embedded.Value.ManagementUri!) { UserName = "guest", Password = "guest" }.Uri.ToString();
+
+    public static string AmqpUri => Environment.GetEnvironmentVariable("BROKER_TEST_MANAGEMENT_URI") is { Length: > 0 }
+        ? Environment.GetEnvironmentVariable("BROKER_TEST_URI") ?? string.Empty
+        : Embedded.Value.AmqpUri.ToString();
+
+    private static Broker.Testing.EmbeddedBroker StartEmbedded()
+    {
+        var broker = Broker.Testing.EmbeddedBroker.StartAsync(new Broker.Testing.EmbeddedBrokerOptions { ManagementPort = 0 }).GetAwaiter().GetResult();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => broker.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return broker;
+    }
 
     public static string UniqueName(string prefix) => $"cli-test-{prefix}-{Guid.NewGuid():N}"[..40];
 
     /// <summary>Runs <c>broker admin</c> against the broker, as a user would (real HTTP).</summary>
     public static Task<CliResult> RunAsync(params string[] args) =>
-        Admin.RunAsync(null, new Dictionary<string, string> { ["BROKER_MANAGEMENT_URL"] = Uri! }, args);
+        Admin.RunAsync(null, new Dictionary<string, string> { ["BROKER_MANAGEMENT_URL"] = Uri }, args);
 
     /// <summary>Runs a command that must succeed.</summary>
     public static async Task<CliResult> MustAsync(params string[] args)
@@ -29,7 +44,7 @@ internal static class ManagementApi
     {
         var name = UniqueName(prefix);
         await MustAsync("add", "vhost", name);
-        var user = new System.Uri(Uri!).UserInfo.Split(':')[0];
+        var user = new System.Uri(Uri).UserInfo.Split(':')[0];
         await MustAsync("set", "permissions", string.IsNullOrEmpty(user) ? "guest" : System.Uri.UnescapeDataString(user), "--vhost", name, "--configure", ".*", "--write", ".*", "--read", ".*");
         return new TestVhost(name);
     }

@@ -1,27 +1,21 @@
 namespace Broker.Cli.Tests.EndToEnd;
 
 /// <summary>
-/// A test against a real management API: runs when BROKER_TEST_MANAGEMENT_URI names one (with its
-/// credentials, e.g. http://guest:guest@127.0.0.1:15672/), is skipped otherwise. With
-/// <see cref="NeedsAmqp"/> it also needs BROKER_TEST_URI, the same broker's AMQP URI.
+/// A test against a real management API: the one BROKER_TEST_MANAGEMENT_URI names (with its
+/// credentials, e.g. http://guest:guest@127.0.0.1:15672/; BROKER_TEST_URI then names the same broker's
+/// AMQP URI), else an embedded broker's. With <see cref="NeedsAmqp"/> against an external API without
+/// BROKER_TEST_URI, the test is skipped.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class ManagementFactAttribute : FactAttribute
 {
-    public ManagementFactAttribute()
-    {
-        if (string.IsNullOrEmpty(ManagementApi.Uri))
-        {
-            Skip = "set BROKER_TEST_MANAGEMENT_URI to run against a management API";
-        }
-    }
-
     public bool NeedsAmqp
     {
         get => false;
         set
         {
-            if (value && Skip is null && string.IsNullOrEmpty(ManagementApi.AmqpUri))
+            if (value && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("BROKER_TEST_MANAGEMENT_URI"))
+                && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("BROKER_TEST_URI")))
             {
                 Skip = "set BROKER_TEST_URI (the same broker's AMQP URI) to run";
             }
