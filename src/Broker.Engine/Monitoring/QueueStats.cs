@@ -2,9 +2,10 @@ namespace Broker.Engine.Monitoring;
 
 /// <summary>
 /// A queue's message counters since it was declared, as the management API's message_stats shows
-/// them (publish, deliver, get, redeliver, ack). Increments are interlocked: deliveries and acks of
-/// one queue come from several threads, and a counter per queue costs no more than the queue's lock
-/// already does. Readers see each counter on its own (no consistent set), as RabbitMQ's do.
+/// them (publish, deliver, get, redeliver, ack). Publishes, deliveries and gets are counted by the
+/// queue under its own lock (or in its one delivery run), so they are plain writes; acks come from
+/// the settling sessions, once per settled batch, and are interlocked. Readers see each counter on
+/// its own (no consistent set), as RabbitMQ's do.
 /// </summary>
 public sealed class QueueStats
 {
@@ -35,25 +36,30 @@ public sealed class QueueStats
     /// <summary>Every way a message left for a client: RabbitMQ's deliver_get.</summary>
     public long DeliveredOrGot => Delivered + DeliveredNoAck + Gets + GetsNoAck;
 
-    public void OnPublished() => Interlocked.Increment(ref _published);
+    /// <summary>Under the queue's lock.</summary>
+    internal void OnPublished() => Increment(ref _published);
 
-    public void OnDelivered(bool noAck, bool redelivered)
+    /// <summary>Under the queue's lock, or in its one delivery run.</summary>
+    internal void OnDelivered(bool noAck, bool redelivered)
     {
-        Interlocked.Increment(ref noAck ? ref _deliveredNoAck : ref _delivered);
+        Increment(ref noAck ? ref _deliveredNoAck : ref _delivered);
         if (redelivered)
         {
-            Interlocked.Increment(ref _redelivered);
+            Increment(ref _redelivered);
         }
     }
 
-    public void OnGot(bool noAck, bool redelivered)
+    /// <summary>Under the queue's lock.</summary>
+    internal void OnGot(bool noAck, bool redelivered)
     {
-        Interlocked.Increment(ref noAck ? ref _getsNoAck : ref _gets);
+        Increment(ref noAck ? ref _getsNoAck : ref _gets);
         if (redelivered)
         {
-            Interlocked.Increment(ref _redelivered);
+            Increment(ref _redelivered);
         }
     }
+
+    private static void Increment(ref long counter) => Volatile.Write(ref counter, counter + 1);
 
     public void OnAcked(int count) => Interlocked.Add(ref _acked, count);
 

@@ -311,8 +311,6 @@ public sealed class Session : IConsumerSession
             }
         }
 
-        queue.Stats.OnGot(noAck, entry.Redelivered);
-
         if (noAck)
         {
             // Nothing will settle it: the queue handed over its reference with the entry.

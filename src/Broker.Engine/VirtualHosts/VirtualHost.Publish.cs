@@ -105,10 +105,6 @@ public sealed partial class VirtualHost
             {
                 message.MarkRejected();
             }
-            else if (result == EnqueueResult.Enqueued)
-            {
-                queue.Stats.OnPublished();
-            }
 
             // A queue that refused the message still counts as routed: no basic.return.
             reached += result != EnqueueResult.Gone ? 1 : 0;

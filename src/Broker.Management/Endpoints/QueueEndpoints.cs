@@ -227,7 +227,6 @@ internal sealed class QueueEndpoints(ManagementContext context)
                 }
 
                 taken.Add(entry);
-                queue.Stats.OnGot(noAck: false, entry.Redelivered);
                 result.Add(MessageJson(entry, remaining, encoding, truncate));
             }
         }

@@ -130,6 +130,7 @@ public sealed partial class ClassicQueue : MessageQueue
         }
 
         var sequence = _nextSequence++;
+        Stats.OnPublished();
         var expiresAt = ExpiryFor(message);
         var persistent = IsKeptOnDisk(message);
         // Older messages that expired go first, so they are not delivered ahead of this one.
@@ -252,6 +253,7 @@ public sealed partial class ClassicQueue : MessageQueue
                         entry = _ready.TakeHead();
                         _readyBodyBytes -= entry.Message.BodyLength;
                         OnDeliveredLocked(entry, noAck, release: false);
+                        Stats.OnGot(noAck, entry.Redelivered);
 
                         // get-ok's count leaves out what is already expired at the new head (as RabbitMQ's).
                         ExpireLocked();

@@ -66,6 +66,7 @@ public sealed partial class StreamQueue : MessageQueue
             }
 
             _next = offset + 1;
+            Stats.OnPublished();
             _lastTimestamp = timestamp;
             _lastPosition = RecordLocation.Unpack(location);
             if (_index.Add(offset, timestamp, _lastPosition, size))
