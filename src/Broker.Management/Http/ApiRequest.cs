@@ -160,8 +160,18 @@ public sealed class ApiRequest
         };
     }
 
-    public Task Json(JsonNode? body, int status = 200)
+    /// <summary>
+    /// Writes a JSON answer. A single object answered 200 is cut down to <c>columns</c> as RabbitMQ cuts
+    /// every object it replies with; a page of a list (whose items are already cut) passes
+    /// <paramref name="wholeObject"/> to keep its counts.
+    /// </summary>
+    public Task Json(JsonNode? body, int status = 200, bool wholeObject = false)
     {
+        if (status == 200 && !wholeObject && body is JsonObject item && Query("columns") is { Length: > 0 } columns)
+        {
+            body = Listing.Columns(item, columns);
+        }
+
         Context.Response.StatusCode = status;
         Context.Response.ContentType = "application/json";
         return Context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, Compact), Context.RequestAborted).AsTask();
