@@ -290,7 +290,7 @@ internal sealed class SettingsEndpoints(ManagementContext context)
         List<Engine.Parameters.RuntimeParameter> result = [];
         foreach (var parameter in context.Engine.Parameters.List(component, vhost))
         {
-            if (Access.SeesEverything(request.User) || Access.CanAccess(context.Engine, request.User, parameter.VirtualHost))
+            if (Access.SeesObjectsOf(context.Engine, request.User, parameter.VirtualHost))
             {
                 result.Add(parameter);
             }
@@ -301,7 +301,7 @@ internal sealed class SettingsEndpoints(ManagementContext context)
             foreach (var virtualHost in context.Engine.VirtualHosts)
             {
                 if ((vhost is null || virtualHost.Name == vhost) && !virtualHost.Limits.IsEmpty
-                    && (Access.SeesEverything(request.User) || Access.CanAccess(context.Engine, request.User, virtualHost.Name)))
+                    && (Access.SeesObjectsOf(context.Engine, request.User, virtualHost.Name)))
                 {
                     result.Add(new Engine.Parameters.RuntimeParameter(virtualHost.Name, Engine.Parameters.RuntimeParameters.VirtualHostLimitsComponent, "limits", LimitsJson(virtualHost.Limits).ToJsonString()));
                 }

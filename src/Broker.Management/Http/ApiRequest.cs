@@ -47,8 +47,27 @@ public sealed class ApiRequest
 
     public string? Query(string name) => Context.Request.Query.TryGetValue(name, out var value) ? value.ToString() : null;
 
-    /// <summary>The vhost named in the path, or 404; 401 when the user may not see it.</summary>
+    /// <summary>The vhost named in the path, or 404; 401 when the user may not see its objects (RabbitMQ's is_authorized_vhost).</summary>
     public VirtualHost VirtualHost(string name)
+    {
+        if (!Engine.TryGetVirtualHost(name, out var virtualHost))
+        {
+            throw ApiError.NotFound();
+        }
+
+        if (!Access.SeesObjectsOf(Engine, User, name))
+        {
+            throw ApiError.NoVirtualHostAccess();
+        }
+
+        return virtualHost;
+    }
+
+    /// <summary>
+    /// The vhost named in the path, or 404; 401 when the user may not see the vhost itself: monitoring
+    /// users see every vhost (RabbitMQ's is_authorized_vhost_visible, e.g. for its limits).
+    /// </summary>
+    public VirtualHost VisibleVirtualHost(string name)
     {
         if (!Engine.TryGetVirtualHost(name, out var virtualHost))
         {
