@@ -117,9 +117,15 @@ public sealed class ApiRequest
         }
     }
 
-    public void RequirePolicymaker(string virtualHost)
+    /// <summary>
+    /// RabbitMQ's is_authorized_policies: administrators, or policymakers with permissions on the vhost
+    /// (when one is named and exists: an unknown vhost is left to the handler's 404).
+    /// </summary>
+    public void RequirePolicymaker(string? virtualHost)
     {
-        if (!Access.IsPolicymaker(User) || !Access.CanAccess(Engine, User, virtualHost))
+        var allowed = Access.IsAdministrator(User)
+            || (Access.IsPolicymaker(User) && (virtualHost is null || !Engine.TryGetVirtualHost(virtualHost, out _) || Access.CanAccess(Engine, User, virtualHost)));
+        if (!allowed)
         {
             throw ApiError.NoObjectAccess();
         }
