@@ -60,14 +60,19 @@ internal sealed class SettingsEndpoints(ManagementContext context)
         {
             r.RequireAdministrator();
             var body = await r.ReadObjectAsync();
-            RequireKeys(body, "exchange", "write", "read");
+
+            // Nulls count as missing here: RabbitMQ answers a null write or read with a 500.
+            RequireKeys(body, nullIsMissing: true, "exchange", "write", "read");
+
             if (!context.Engine.TryGetVirtualHost(a[0], out _) || !context.Engine.Users.TryGet(a[1], out _))
             {
                 throw ApiError.BadRequest("vhost_or_user_not_found");
             }
 
             var exchange = body["exchange"]!.ToString();
-            var created = !context.Engine.Users.GetTopicPermissions(a[1], a[0]).Any(p => p.Exchange == exchange);
+
+            // RabbitMQ's resource is all of the user's topic permissions in the vhost: a second exchange is 204.
+            var created = context.Engine.Users.GetTopicPermissions(a[1], a[0]).Count == 0;
             var error = context.Engine.Users.SetTopicPermissions(a[1], a[0], exchange, body["write"]!.ToString(), body["read"]!.ToString());
             EngineErrors.ThrowIfError(error);
             await context.Engine.Definitions.WhenPersisted();
@@ -76,7 +81,8 @@ internal sealed class SettingsEndpoints(ManagementContext context)
         router.Delete("api/topic-permissions/{}/{}", async (r, a) =>
         {
             r.RequireAdministrator();
-            if (!context.Engine.Users.ClearTopicPermissions(a[1], a[0], r.Query("exchange")))
+            // RabbitMQ 3.10's route names no exchange: a DELETE clears every exchange's, whatever the query string says.
+            if (!context.Engine.Users.ClearTopicPermissions(a[1], a[0]))
             {
                 throw ApiError.NotFound();
             }
@@ -319,12 +325,15 @@ internal sealed class SettingsEndpoints(ManagementContext context)
         ["name"] = parameter.Name,
     };
 
-    private static void RequireKeys(JsonObject body, params string[] keys)
+    /// <summary>RabbitMQ's 400 for keys the body lacks (a key given as null is there).</summary>
+    private static void RequireKeys(JsonObject body, params string[] keys) => RequireKeys(body, nullIsMissing: false, keys);
+
+    private static void RequireKeys(JsonObject body, bool nullIsMissing, params string[] keys)
     {
         List<string> missing = [];
         foreach (var key in keys)
         {
-            if (body[key] is null)
+            if (!body.ContainsKey(key) || (nullIsMissing && body[key] is null))
             {
                 missing.Add($"{{key_missing,{key}}}");
             }
