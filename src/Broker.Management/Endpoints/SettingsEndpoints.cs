@@ -234,15 +234,26 @@ internal sealed class SettingsEndpoints(ManagementContext context)
 
     private void RegisterParameters(ApiRouter router)
     {
-        router.Get("api/parameters", (r, _) => Listing.Write(r, Parameters(r, null, null), p => p.Component + "\0" + p.VirtualHost + "\0" + p.Name, ParameterView));
-        router.Get("api/parameters/{}", (r, a) => Listing.Write(r, Parameters(r, a[0], null), p => p.VirtualHost + "\0" + p.Name, ParameterView));
+        // Runtime parameters are policymakers' (and administrators'): reading them too (RabbitMQ's is_authorized_policies).
+        router.Get("api/parameters", (r, _) =>
+        {
+            r.RequirePolicymaker(null);
+            return Listing.Write(r, Parameters(r, null, null), p => p.Component + "\0" + p.VirtualHost + "\0" + p.Name, ParameterView);
+        });
+        router.Get("api/parameters/{}", (r, a) =>
+        {
+            r.RequirePolicymaker(null);
+            return Listing.Write(r, Parameters(r, a[0], null), p => p.VirtualHost + "\0" + p.Name, ParameterView);
+        });
         router.Get("api/parameters/{}/{}", (r, a) =>
         {
+            r.RequirePolicymaker(a[1]);
             r.VirtualHost(a[1]);
             return Listing.Write(r, Parameters(r, a[0], a[1]), p => p.Name, ParameterView);
         });
         router.Get("api/parameters/{}/{}/{}", (r, a) =>
         {
+            r.RequirePolicymaker(a[1]);
             r.VirtualHost(a[1]);
             foreach (var parameter in Parameters(r, a[0], a[1]))
             {
@@ -256,16 +267,34 @@ internal sealed class SettingsEndpoints(ManagementContext context)
         });
         router.Put("api/parameters/{}/{}/{}", async (r, a) =>
         {
-            await r.ReadObjectAsync();
             r.RequirePolicymaker(a[1]);
+            var body = await r.ReadObjectAsync();
+            var virtualHost = context.Engine.TryGetVirtualHost(a[1], out var found) ? found : throw new ApiError(404, "not_found", "vhost_not_found");
+            RequireKeys(body, "value");
+            if (a[0] != Engine.Parameters.RuntimeParameters.VirtualHostLimitsComponent)
+            {
+                // No other runtime-parameter component (federation, shovel...) runs here: RabbitMQ without its plugin answers so.
+                throw ApiError.BadRequest($"Validation failed\n\ncomponent {a[0]} not found\n");
+            }
 
-            // No runtime-parameter component (federation, shovel...) runs here: RabbitMQ without its plugin answers so.
-            throw ApiError.BadRequest($"Validation failed\n\ncomponent {a[0]} not found\n");
+            var created = virtualHost.Limits.IsEmpty;
+            EngineErrors.ThrowIfError(virtualHost.SetLimits(LimitsParameter(a[2], body["value"])));
+            await context.Engine.Definitions.WhenPersisted();
+            await r.CreatedOrUpdated(created);
         });
         router.Delete("api/parameters/{}/{}/{}", async (r, a) =>
         {
             r.RequirePolicymaker(a[1]);
-            if (!context.Engine.Parameters.Clear(a[1], a[0], a[2]))
+            if (a[0] == Engine.Parameters.RuntimeParameters.VirtualHostLimitsComponent && a[2] == "limits")
+            {
+                if (!context.Engine.TryGetVirtualHost(a[1], out var virtualHost) || virtualHost.Limits.IsEmpty)
+                {
+                    throw ApiError.NotFound();
+                }
+
+                EngineErrors.ThrowIfError(virtualHost.SetLimits(ResourceLimits.None));
+            }
+            else if (!context.Engine.Parameters.Clear(a[1], a[0], a[2]))
             {
                 throw ApiError.NotFound();
             }
@@ -273,31 +302,90 @@ internal sealed class SettingsEndpoints(ManagementContext context)
             await context.Engine.Definitions.WhenPersisted();
             await r.NoContent();
         });
+        RegisterGlobalParameters(router);
+    }
+
+    /// <summary>
+    /// The value of a vhost's "limits" parameter as RabbitMQ validates it (rabbit_parameter_validation:proplist):
+    /// an object of known limits with integer values, every problem reported, names it does not know first,
+    /// and HTML-escaped as RabbitMQ 3.10 escapes the reasons of /api/parameters.
+    /// </summary>
+    private static ResourceLimits LimitsParameter(string name, JsonNode? value)
+    {
+        if (name != "limits")
+        {
+            // RabbitMQ stores another name as a parameter of its own that limits nothing (and answers 500).
+            throw ApiError.BadRequest("Validation failed\n\nthe vhost-limits parameter is named limits\n");
+        }
+
+        List<string> errors = [];
+        List<KeyValuePair<string, long>> limits = [];
+        if (value is not JsonObject table)
+        {
+            errors.Add($"limits not a list {Erlang(value)}");
+        }
+        else
+        {
+            var unknown = table.Where(entry => !ResourceLimits.VirtualHostNames.Contains(entry.Key)).Select(entry => $"{{<<\"{entry.Key}\">>,{Erlang(entry.Value)}}}").ToList();
+            if (unknown.Count > 0)
+            {
+                errors.Add($"Unrecognised terms [{string.Join(",", unknown)}] in limits");
+            }
+
+            // RabbitMQ reports its known names in the reverse of its order (max-queues, then max-connections).
+            foreach (var known in ResourceLimits.VirtualHostNames.Reverse())
+            {
+                if (table.TryGetPropertyValue(known, out var node))
+                {
+                    if (LimitError(known, node, ResourceLimits.VirtualHostNames, "limits", out var number) is { } error)
+                    {
+                        errors.Add(error);
+                    }
+                    else
+                    {
+                        limits.Add(new(known, number));
+                    }
+                }
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            var reason = "Validation failed\n\n" + string.Concat(errors.Select(e => e + "\n"));
+            throw ApiError.BadRequest(System.Net.WebUtility.HtmlEncode(reason).Replace("&quot;", "\"", StringComparison.Ordinal).Replace("&#39;", "'", StringComparison.Ordinal));
+        }
+
+        return ResourceLimits.Of(limits);
+    }
+
+    private void RegisterGlobalParameters(ApiRouter router)
+    {
+        // Policymakers' too, as RabbitMQ's is_authorized_global_parameters.
         router.Get("api/global-parameters", (r, _) =>
         {
-            r.RequireAdministrator();
+            r.RequirePolicymaker(null);
             return Listing.Write(r, [.. context.Engine.Parameters.ListGlobal()], p => p.Name, p => new JsonObject { ["name"] = p.Name, ["value"] = JsonNode.Parse(p.Value) });
         });
         router.Get("api/global-parameters/{}", (r, a) =>
         {
-            r.RequireAdministrator();
+            r.RequirePolicymaker(null);
             return context.Engine.Parameters.TryGetGlobal(a[0], out var parameter)
                 ? r.Json(new JsonObject { ["name"] = parameter.Name, ["value"] = JsonNode.Parse(parameter.Value) })
                 : throw ApiError.NotFound();
         });
         router.Put("api/global-parameters/{}", async (r, a) =>
         {
-            r.RequireAdministrator();
+            r.RequirePolicymaker(null);
             var body = await r.ReadObjectAsync();
             RequireKeys(body, "value");
             var created = !context.Engine.Parameters.TryGetGlobal(a[0], out _);
-            context.Engine.Parameters.SetGlobal(a[0], body["value"]!.ToJsonString());
+            context.Engine.Parameters.SetGlobal(a[0], body["value"]?.ToJsonString() ?? "null");
             await context.Engine.Definitions.WhenPersisted();
             await r.CreatedOrUpdated(created);
         });
         router.Delete("api/global-parameters/{}", async (r, a) =>
         {
-            r.RequireAdministrator();
+            r.RequirePolicymaker(null);
             if (!context.Engine.Parameters.ClearGlobal(a[0]))
             {
                 throw ApiError.NotFound();
