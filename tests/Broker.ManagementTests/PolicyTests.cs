@@ -37,6 +37,32 @@ public sealed class PolicyTests(ManagementFixture fixture) : ManagementTestBase(
     }
 
     [Fact]
+    public async Task A_name_with_a_slash_and_a_space_is_percent_encoded_in_the_path()
+    {
+        var virtualHost = await CreateVirtualHostAsync();
+
+        (await Admin.PutAsync(Path("policies", virtualHost, "a b/c"), MaxLengthOne)).AssertStatus(201);
+
+        Assert.Equal("a b/c", (await Admin.GetJsonAsync(Path("policies", virtualHost, "a b/c")))["name"]!.GetValue<string>());
+        (await Admin.DeleteAsync(Path("policies", virtualHost, "a b/c"))).AssertStatus(204);
+    }
+
+    [Fact]
+    public async Task Deleting_a_vhost_deletes_its_policies_and_operator_policies()
+    {
+        var virtualHost = await CreateVirtualHostAsync();
+        await SetPolicyAsync(virtualHost, "p", "^a", new JsonObject { ["max-length"] = 1 });
+        await SetPolicyAsync(virtualHost, "o", "^a", new JsonObject { ["max-length"] = 1 }, operatorPolicy: true);
+
+        (await Admin.DeleteAsync(Path("vhosts", virtualHost))).AssertStatus(204);
+        (await Admin.PutAsync(Path("vhosts", virtualHost))).AssertStatus(201);
+
+        Assert.Empty((await Admin.GetJsonAsync(Path("policies", virtualHost))).AsArray());
+        Assert.Empty((await Admin.GetJsonAsync(Path("operator-policies", virtualHost))).AsArray());
+        Assert.DoesNotContain((await Admin.GetJsonAsync("api/policies")).AsArray(), p => p!["vhost"]!.GetValue<string>() == virtualHost);
+    }
+
+    [Fact]
     public async Task Policies_and_operator_policies_are_listed_apart()
     {
         var virtualHost = await CreateVirtualHostAsync();
@@ -80,6 +106,8 @@ public sealed class PolicyTests(ManagementFixture fixture) : ManagementTestBase(
     [InlineData("""{"pattern":"(","definition":{"max-length":1}}""", "pattern should be regular expression but is invalid: {\"missing )\",1}")]
     [InlineData("""{"pattern":"^a","definition":{"max-length":1},"priority":"x"}""", "priority should be a number, actually was &lt;&lt;\"x\"&gt;&gt;")]
     [InlineData("""{"pattern":"^a","definition":{"max-length":1},"priority":"5"}""", "priority should be a number, actually was &lt;&lt;\"5\"&gt;&gt;")]
+    [InlineData("""{"pattern":"^a","definition":{"max-length":1},"priority":null}""", "priority should be a number, actually was null")]
+    [InlineData("""{"pattern":null,"definition":{"max-length":1}}""", "pattern should be a binary but was null")]
     [InlineData("""{"pattern":1,"definition":{"max-length":1},"priority":"x"}""", "pattern should be a binary but was 1\npriority should be a number, actually was &lt;&lt;\"x\"&gt;&gt;")]
     public async Task Invalid_policies_are_400_with_rabbitmqs_html_escaped_reason(string body, string problems)
     {
