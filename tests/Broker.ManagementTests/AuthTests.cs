@@ -95,6 +95,38 @@ public sealed class AuthTests(ManagementFixture fixture) : ManagementTestBase(fi
     }
 
     [Fact]
+    public async Task Monitoring_user_sees_every_vhost_but_the_objects_only_of_those_it_has_permissions_on()
+    {
+        var virtualHost = await CreateVirtualHostAsync();
+        await DeclareQueueAsync(virtualHost, "q");
+        var user = await CreateUserAsync(tags: "monitoring");
+        using var client = Fixture.Client(user, "secret");
+
+        Assert.Contains((await client.GetJsonAsync("api/vhosts")).AsArray(), v => v!["name"]!.GetValue<string>() == virtualHost);
+        (await client.GetAsync(Path("queues", virtualHost))).AssertError(401, "not_authorised", "User not authorised to access virtual host");
+        (await client.GetAsync(Path("exchanges", virtualHost))).AssertError(401, "not_authorised", "User not authorised to access virtual host");
+        (await client.GetAsync(Path("bindings", virtualHost))).AssertError(401, "not_authorised", "User not authorised to access virtual host");
+        Assert.DoesNotContain((await client.GetJsonAsync("api/queues")).AsArray(), q => q!["vhost"]!.GetValue<string>() == virtualHost);
+        Assert.DoesNotContain((await client.GetJsonAsync("api/exchanges")).AsArray(), e => e!["vhost"]!.GetValue<string>() == virtualHost);
+
+        await GrantAsync(virtualHost, user);
+        Assert.Contains((await client.GetJsonAsync("api/queues")).AsArray(), q => q!["vhost"]!.GetValue<string>() == virtualHost);
+        Assert.Single((await client.GetJsonAsync(Path("queues", virtualHost))).AsArray());
+    }
+
+    [Fact]
+    public async Task Administrator_sees_the_objects_of_a_vhost_it_has_no_permissions_on()
+    {
+        var virtualHost = await CreateVirtualHostAsync();
+        await DeclareQueueAsync(virtualHost, "q");
+        (await Admin.DeleteAsync(Path("permissions", virtualHost, Fixture.AdminUser))).AssertStatus(204);
+
+        Assert.Single((await Admin.GetJsonAsync(Path("queues", virtualHost))).AsArray());
+        Assert.Contains((await Admin.GetJsonAsync("api/queues")).AsArray(), q => q!["vhost"]!.GetValue<string>() == virtualHost);
+        (await Admin.GetAsync(Path("queues", virtualHost, "q"))).AssertStatus(200);
+    }
+
+    [Fact]
     public async Task Management_user_without_permissions_on_a_vhost_is_not_authorised_to_access_it()
     {
         var virtualHost = await CreateVirtualHostAsync();

@@ -99,7 +99,7 @@ internal sealed class BindingEndpoints(ManagementContext context)
         foreach (var virtualHost in context.Engine.VirtualHosts)
         {
             if ((vhost is null || virtualHost.Name == vhost)
-                && (Access.SeesEverything(request.User) || Access.CanAccess(context.Engine, request.User, virtualHost.Name)))
+                && (Access.SeesObjectsOf(context.Engine, request.User, virtualHost.Name)))
             {
                 rows.AddRange(AllRows(virtualHost));
             }

@@ -137,7 +137,7 @@ internal sealed class ConnectionEndpoints(ManagementContext context)
         foreach (var virtualHost in context.Engine.VirtualHosts)
         {
             if ((vhost is null || virtualHost.Name == vhost)
-                && (Access.SeesEverything(request.User) || Access.CanAccess(context.Engine, request.User, virtualHost.Name)))
+                && (Access.SeesObjectsOf(context.Engine, request.User, virtualHost.Name)))
             {
                 foreach (var queue in virtualHost.Queues)
                 {

@@ -48,7 +48,7 @@ internal sealed class ExchangeEndpoints(ManagementContext context)
         foreach (var virtualHost in context.Engine.VirtualHosts)
         {
             if ((vhost is null || virtualHost.Name == vhost)
-                && (Access.SeesEverything(request.User) || Access.CanAccess(context.Engine, request.User, virtualHost.Name)))
+                && (Access.SeesObjectsOf(context.Engine, request.User, virtualHost.Name)))
             {
                 result.AddRange(virtualHost.Exchanges);
             }

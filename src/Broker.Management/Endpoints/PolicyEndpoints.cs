@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Broker.Engine.Policies;
-using Broker.Engine.VirtualHosts;
 using Broker.Management.Http;
 using Broker.Storage.Definitions;
 
@@ -9,8 +8,9 @@ namespace Broker.Management.Endpoints;
 
 /// <summary>
 /// /api/policies and /api/operator-policies: list (all, per vhost), show, set (PUT: 201 new, 204
-/// changed), clear. Policymakers and administrators change them in vhosts they have permissions on;
-/// RabbitMQ's validation texts come from the engine.
+/// changed), clear. Anyone lists them in vhosts they may see; policymakers read and change policies
+/// in vhosts they have permissions on, administrators everywhere; operator policies are read one at a
+/// time and changed by administrators only. RabbitMQ's validation texts come from the engine.
 /// </summary>
 internal sealed class PolicyEndpoints(ManagementContext context)
 {
@@ -26,14 +26,16 @@ internal sealed class PolicyEndpoints(ManagementContext context)
             });
             router.Get(path + "/{}/{}", (r, a) =>
             {
-                var policy = r.VirtualHost(a[0]).GetPolicy(a[1], operatorPolicy) ?? throw ApiError.NotFound();
+                Authorise(r, a[0], operatorPolicy);
+                var policy = (context.Engine.TryGetVirtualHost(a[0], out var virtualHost) ? virtualHost.GetPolicy(a[1], operatorPolicy) : null)
+                    ?? throw ApiError.NotFound();
                 return r.Json(Build(policy));
             });
             router.Put(path + "/{}/{}", (r, a) => Put(r, a, operatorPolicy));
             router.Delete(path + "/{}/{}", async (r, a) =>
             {
-                var virtualHost = Writable(r, a[0], operatorPolicy);
-                if (!virtualHost.ClearPolicy(a[1], operatorPolicy))
+                Authorise(r, a[0], operatorPolicy);
+                if (!context.Engine.TryGetVirtualHost(a[0], out var virtualHost) || !virtualHost.ClearPolicy(a[1], operatorPolicy))
                 {
                     throw ApiError.NotFound();
                 }
@@ -60,7 +62,7 @@ internal sealed class PolicyEndpoints(ManagementContext context)
         foreach (var virtualHost in context.Engine.VirtualHosts)
         {
             if ((vhost is null || virtualHost.Name == vhost)
-                && (Access.SeesEverything(request.User) || Access.CanAccess(context.Engine, request.User, virtualHost.Name)))
+                && (Access.SeesObjectsOf(context.Engine, request.User, virtualHost.Name)))
             {
                 result.AddRange(virtualHost.GetPolicies(operatorPolicy));
             }
@@ -70,30 +72,29 @@ internal sealed class PolicyEndpoints(ManagementContext context)
     }
 
     /// <summary>
-    /// The vhost a policy change is for. Operator policies are administrators' only; policies need the
-    /// policymaker (or administrator) tag and permissions in the vhost. An unknown vhost is RabbitMQ's
-    /// 404 vhost_not_found.
+    /// Who may read one policy or change policies, checked before anything else as RabbitMQ does:
+    /// operator policies are administrators' only; policies need the policymaker (or administrator)
+    /// tag and, for policymakers, permissions in the vhost.
     /// </summary>
-    private VirtualHost Writable(ApiRequest request, string vhost, bool operatorPolicy)
+    private static void Authorise(ApiRequest request, string vhost, bool operatorPolicy)
     {
         if (operatorPolicy)
         {
             request.RequireAdministrator();
         }
-
-        if (!context.Engine.TryGetVirtualHost(vhost, out var virtualHost))
+        else
         {
-            throw new ApiError(404, "not_found", "vhost_not_found");
+            request.RequirePolicymaker(vhost);
         }
-
-        request.RequirePolicymaker(vhost);
-        return virtualHost;
     }
 
     private async Task Put(ApiRequest request, string[] args, bool operatorPolicy)
     {
+        Authorise(request, args[0], operatorPolicy);
         var body = await request.ReadObjectAsync();
-        var virtualHost = Writable(request, args[0], operatorPolicy);
+
+        // Only a PUT names the missing vhost (RabbitMQ's accept_content); GET and DELETE find no object.
+        var virtualHost = context.Engine.TryGetVirtualHost(args[0], out var found) ? found : throw new ApiError(404, "not_found", "vhost_not_found");
         List<string> missing = [];
         foreach (var key in new[] { "pattern", "definition" })
         {

@@ -4,17 +4,25 @@ using Broker.Engine.VirtualHosts;
 
 namespace Broker.Management.Endpoints;
 
-/// <summary>A vhost's own fields (description, tags, default queue type, tracing): read from a PUT body, written into its JSON.</summary>
+/// <summary>
+/// A vhost's own fields (description, tags, default queue type, tracing): read from a PUT body as
+/// RabbitMQ 3.10 reads them, written into its JSON.
+/// </summary>
 internal static class VirtualHostSettings
 {
-    /// <summary>Creates or updates the vhost; a new one gives its creator every permission there, as RabbitMQ does.</summary>
+    /// <summary>
+    /// Creates or updates the vhost; a new one gives its creator every permission there, as RabbitMQ does.
+    /// Every PUT replaces the description and tags (absent: empty); the default queue type is taken at
+    /// creation only ("defaultqueuetype" in 3.10, "default_queue_type" in later versions); tracing
+    /// changes only when given (a boolean or "true"/"false", else 400 [not_boolean, VALUE]).
+    /// </summary>
     public static void Apply(BrokerEngine engine, string name, JsonObject body, Broker.Engine.Security.User creator)
     {
-        var created = !engine.TryGetVirtualHost(name, out _);
-        var metadata = engine.TryGetVirtualHost(name, out var existing) ? existing.Metadata : VirtualHostMetadata.None;
-        var description = body["description"] is JsonValue text && text.GetValueKind() == System.Text.Json.JsonValueKind.String ? text.GetValue<string>() : metadata.Description;
-        IReadOnlyList<string> tags = body.ContainsKey("tags") ? UserEndpoints.ParseTags(body["tags"]) : metadata.Tags;
-        var queueType = body["default_queue_type"] is JsonValue type && type.GetValueKind() == System.Text.Json.JsonValueKind.String ? type.GetValue<string>() : metadata.DefaultQueueType;
+        var created = !engine.TryGetVirtualHost(name, out var existing);
+        bool? tracing = body.ContainsKey("tracing") ? Http.ApiRequest.Flag(body, "tracing", absent: false) : null;
+        var description = body["description"] is JsonValue text && text.GetValueKind() == System.Text.Json.JsonValueKind.String ? text.GetValue<string>() : string.Empty;
+        IReadOnlyList<string> tags = UserEndpoints.ParseTags(body["tags"]);
+        var queueType = created ? Text(body, "defaultqueuetype") ?? Text(body, "default_queue_type") : existing!.Metadata.DefaultQueueType;
         if (queueType is not null && queueType != "undefined" && !engine.QueueTypes.TryGet(queueType, out _))
         {
             throw Http.ApiError.BadRequest($"Invalid queue type '{queueType}'");
@@ -27,11 +35,14 @@ internal static class VirtualHostSettings
             engine.Users.SetPermissions(creator.Name, name, Broker.Engine.Security.Permissions.All);
         }
 
-        if (body["tracing"] is JsonValue tracing && tracing.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False)
+        if (tracing is { } on)
         {
-            virtualHost.Tracing = tracing.GetValue<bool>();
+            virtualHost.Tracing = on;
         }
     }
+
+    private static string? Text(JsonObject body, string key) =>
+        body[key] is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.String ? value.GetValue<string>() : null;
 
     public static JsonObject Describe(VirtualHost virtualHost)
     {

@@ -47,8 +47,27 @@ public sealed class ApiRequest
 
     public string? Query(string name) => Context.Request.Query.TryGetValue(name, out var value) ? value.ToString() : null;
 
-    /// <summary>The vhost named in the path, or 404; 401 when the user may not see it.</summary>
+    /// <summary>The vhost named in the path, or 404; 401 when the user may not see its objects (RabbitMQ's is_authorized_vhost).</summary>
     public VirtualHost VirtualHost(string name)
+    {
+        if (!Engine.TryGetVirtualHost(name, out var virtualHost))
+        {
+            throw ApiError.NotFound();
+        }
+
+        if (!Access.SeesObjectsOf(Engine, User, name))
+        {
+            throw ApiError.NoVirtualHostAccess();
+        }
+
+        return virtualHost;
+    }
+
+    /// <summary>
+    /// The vhost named in the path, or 404; 401 when the user may not see the vhost itself: monitoring
+    /// users see every vhost (RabbitMQ's is_authorized_vhost_visible, e.g. for its limits).
+    /// </summary>
+    public VirtualHost VisibleVirtualHost(string name)
     {
         if (!Engine.TryGetVirtualHost(name, out var virtualHost))
         {
@@ -98,9 +117,15 @@ public sealed class ApiRequest
         }
     }
 
-    public void RequirePolicymaker(string virtualHost)
+    /// <summary>
+    /// RabbitMQ's is_authorized_policies: administrators, or policymakers with permissions on the vhost
+    /// (when one is named and exists: an unknown vhost is left to the handler's 404).
+    /// </summary>
+    public void RequirePolicymaker(string? virtualHost)
     {
-        if (!Access.IsPolicymaker(User) || !Access.CanAccess(Engine, User, virtualHost))
+        var allowed = Access.IsAdministrator(User)
+            || (Access.IsPolicymaker(User) && (virtualHost is null || !Engine.TryGetVirtualHost(virtualHost, out _) || Access.CanAccess(Engine, User, virtualHost)));
+        if (!allowed)
         {
             throw ApiError.NoObjectAccess();
         }
@@ -160,8 +185,18 @@ public sealed class ApiRequest
         };
     }
 
-    public Task Json(JsonNode? body, int status = 200)
+    /// <summary>
+    /// Writes a JSON answer. A single object answered 200 is cut down to <c>columns</c> as RabbitMQ cuts
+    /// every object it replies with; a page of a list (whose items are already cut) passes
+    /// <paramref name="wholeObject"/> to keep its counts.
+    /// </summary>
+    public Task Json(JsonNode? body, int status = 200, bool wholeObject = false)
     {
+        if (status == 200 && !wholeObject && body is JsonObject item && Query("columns") is { Length: > 0 } columns)
+        {
+            body = Listing.Columns(item, columns);
+        }
+
         Context.Response.StatusCode = status;
         Context.Response.ContentType = "application/json";
         return Context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, Compact), Context.RequestAborted).AsTask();

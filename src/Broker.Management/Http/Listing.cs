@@ -113,7 +113,7 @@ public static class Listing
             ["page_count"] = (filteredCount + pageSize - 1) / pageSize,
             ["page_size"] = pageSize,
             ["total_count"] = totalCount,
-        });
+        }, wholeObject: true);
     }
 
     /// <summary>
@@ -205,7 +205,8 @@ public static class Listing
     }
 
     /// <summary>The named fields, in the item's order; a dotted column keeps its whole top-level field, as RabbitMQ 3.10's does.</summary>
-    private static JsonObject Columns(JsonObject item, string columns)
+    /// <summary>The item cut down to the top-level fields the columns name (a dotted column keeps its whole field).</summary>
+    internal static JsonObject Columns(JsonObject item, string columns)
     {
         var wanted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var column in columns.Split(','))
