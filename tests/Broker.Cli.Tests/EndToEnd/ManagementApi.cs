@@ -18,6 +18,15 @@ internal static class ManagementApi
         ? Environment.GetEnvironmentVariable("BROKER_TEST_URI") ?? string.Empty
         : Embedded.Value.AmqpUri.ToString();
 
+    /// <summary>Fails the test when the embedded broker (if one runs) logged an error meanwhile.</summary>
+    public static void ThrowIfBrokerErrors(string context)
+    {
+        if (Embedded.IsValueCreated && Embedded.Value.TakeErrors() is { Count: > 0 } errors)
+        {
+            throw new Broker.Testing.BrokerErrorsException(context, errors);
+        }
+    }
+
     private static Broker.Testing.EmbeddedBroker StartEmbedded()
     {
         var broker = Broker.Testing.EmbeddedBroker.StartAsync(new Broker.Testing.EmbeddedBrokerOptions { ManagementPort = 0 }).GetAwaiter().GetResult();
@@ -72,5 +81,9 @@ internal sealed class TestVhost(string name) : IAsyncDisposable
 {
     public string Name => name;
 
-    public async ValueTask DisposeAsync() => await ManagementApi.RunAsync("delete", "vhost", name);
+    public async ValueTask DisposeAsync()
+    {
+        await ManagementApi.RunAsync("delete", "vhost", name);
+        ManagementApi.ThrowIfBrokerErrors($"the test using vhost {name}");
+    }
 }
