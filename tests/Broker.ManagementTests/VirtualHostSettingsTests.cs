@@ -157,6 +157,26 @@ public sealed class VirtualHostSettingsTests(ManagementFixture fixture) : Manage
         Assert.Equal(2u, (await channel.QueueDeclarePassiveAsync("work")).MessageCount);
     }
 
+    [Fact]
+    public async Task A_get_over_http_is_traced_as_a_delivery()
+    {
+        var name = await CreateVirtualHostAsync();
+        var connection = await ConnectAsync(name);
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.QueueDeclareAsync("work", durable: false, exclusive: false, autoDelete: false);
+        await channel.QueueDeclareAsync("traces", durable: false, exclusive: false, autoDelete: false);
+        await channel.QueueBindAsync("traces", "amq.rabbitmq.trace", "deliver.#");
+        await PublishAsync(connection, "work", "fetched");
+        (await Admin.PutAsync(Path("vhosts", name), """{"tracing":true}""")).AssertStatus(204);
+
+        (await Admin.PostAsync(Path("queues", name, "work", "get"), """{"count":1,"ackmode":"ack_requeue_false","encoding":"auto"}""")).AssertStatus(200);
+
+        var copy = await GetEventuallyAsync(channel, "traces");
+        Assert.Equal("deliver.work", copy.RoutingKey);
+        Assert.Equal("fetched", Encoding.UTF8.GetString(copy.Body.Span));
+        (await Admin.PutAsync(Path("vhosts", name), """{"tracing":false}""")).AssertStatus(204);
+    }
+
     private string NewVirtualHost()
     {
         var name = UniqueName("vh");

@@ -48,6 +48,18 @@ public sealed partial class VirtualHost
         }
     }
 
+    /// <summary>
+    /// Copies a delivery made outside a session (the management API's get) to the firehose while
+    /// <see cref="Tracing"/>, as RabbitMQ traces its management plugin's gets.
+    /// </summary>
+    public void TraceGet(TraceOrigin origin, MessageQueue queue, in QueueEntry entry)
+    {
+        if (_tracing)
+        {
+            TraceDelivery(origin, queue, entry.Message, entry.Redelivered, DeliveryAnnotation.For(queue.Type.DeliveryAnnotation, entry));
+        }
+    }
+
     /// <summary>Notes a delivery for the firehose. Only while <see cref="Tracing"/>; under the session's lock.</summary>
     internal void TraceDelivery(TraceOrigin origin, MessageQueue queue, Message message, bool redelivered, in DeliveryAnnotation annotation) =>
         _firehose!.NoteDelivery(origin, queue, message, redelivered, annotation);

@@ -227,6 +227,7 @@ internal sealed class QueueEndpoints(ManagementContext context)
                 }
 
                 taken.Add(entry);
+                queue.VirtualHost.TraceGet(new Engine.Tracing.TraceOrigin($"<{context.Engine.Options.NodeName}.management>", 1, request.User.Name), queue, entry);
                 result.Add(MessageJson(entry, remaining, encoding, truncate));
             }
         }
