@@ -44,16 +44,13 @@ internal sealed class ManagementContext
 
     public long DiskFreeLimit => Runtime.Server.Options.DiskFreeLimit;
 
-    public long MemoryLimit
-    {
-        get
-        {
-            var options = Runtime.Server.Options;
-            return options.MemoryHighWatermarkBytes > 0
-                ? options.MemoryHighWatermarkBytes
-                : (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * options.MemoryHighWatermark);
-        }
-    }
+    public long MemoryLimit => MemoryLimitOf(Runtime.Server.Options);
+
+    /// <summary>The memory high watermark in bytes: as given, or that fraction of what the process may use.</summary>
+    public static long MemoryLimitOf(Broker.Server.Hosting.ServerOptions options) =>
+        options.MemoryHighWatermarkBytes > 0
+            ? options.MemoryHighWatermarkBytes
+            : (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * options.MemoryHighWatermark);
 
     public IEnumerable<(string Protocol, int Port)> Listeners()
     {

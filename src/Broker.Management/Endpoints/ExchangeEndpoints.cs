@@ -107,19 +107,7 @@ internal sealed class ExchangeEndpoints(ManagementContext context)
         var virtualHost = request.VirtualHostForWrite(args[0]);
         var name = PathName(args[1]);
         var body = await request.ReadObjectAsync();
-        List<string> missing = [];
-        foreach (var key in new[] { "routing_key", "properties", "payload", "payload_encoding" })
-        {
-            if (body[key] is null)
-            {
-                missing.Add(key);
-            }
-        }
-
-        if (missing.Count > 0)
-        {
-            throw ApiError.KeysMissing(missing);
-        }
+        RequiredKeys.Check(body, nullIsMissing: true, "routing_key", "properties", "payload", "payload_encoding");
 
         // RabbitMQ publishes on a channel and answers its channel error, code and text, as a 400.
         if (!virtualHost.TryGetExchange(name, out var exchange))

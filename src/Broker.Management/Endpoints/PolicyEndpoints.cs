@@ -95,19 +95,7 @@ internal sealed class PolicyEndpoints(ManagementContext context)
 
         // Only a PUT names the missing vhost (RabbitMQ's accept_content); GET and DELETE find no object.
         var virtualHost = context.Engine.TryGetVirtualHost(args[0], out var found) ? found : throw new ApiError(404, "not_found", "vhost_not_found");
-        List<string> missing = [];
-        foreach (var key in new[] { "pattern", "definition" })
-        {
-            if (!body.ContainsKey(key))
-            {
-                missing.Add($"{{key_missing,{key}}}");
-            }
-        }
-
-        if (missing.Count > 0)
-        {
-            throw ApiError.BadRequest("[" + string.Join(",", missing) + "]");
-        }
+        RequiredKeys.Check(body, nullIsMissing: false, "pattern", "definition");
 
         var error = PolicyValidation.TryCreate(
             virtualHost.Name,

@@ -171,19 +171,7 @@ internal sealed class QueueEndpoints(ManagementContext context)
         }
 
         var body = await request.ReadObjectAsync();
-        List<string> missing = [];
-        foreach (var key in new[] { "ackmode", "count", "encoding" })
-        {
-            if (body[key] is null)
-            {
-                missing.Add(key);
-            }
-        }
-
-        if (missing.Count > 0)
-        {
-            throw ApiError.KeysMissing(missing);
-        }
+        RequiredKeys.Check(body, nullIsMissing: true, "ackmode", "count", "encoding");
 
         // rabbitmqadmin sends numbers as strings; RabbitMQ takes both.
         if (!int.TryParse(body["count"]!.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count))

@@ -62,7 +62,7 @@ internal sealed class SettingsEndpoints(ManagementContext context)
             var body = await r.ReadObjectAsync();
 
             // Nulls count as missing here: RabbitMQ answers a null write or read with a 500.
-            RequireKeys(body, nullIsMissing: true, "exchange", "write", "read");
+            RequiredKeys.Check(body, nullIsMissing: true, "exchange", "write", "read");
 
             if (!context.Engine.TryGetVirtualHost(a[0], out _) || !context.Engine.Users.TryGet(a[1], out _))
             {
@@ -125,7 +125,7 @@ internal sealed class SettingsEndpoints(ManagementContext context)
             r.RequireAdministrator();
             var body = await r.ReadObjectAsync();
             var virtualHost = context.Engine.TryGetVirtualHost(a[0], out var found) ? found : throw new ApiError(404, "not_found", "vhost_not_found");
-            RequireKeys(body, "value");
+            RequiredKeys.Check(body, nullIsMissing: false, "value");
             if (LimitError(a[1], body["value"], ResourceLimits.VirtualHostNames, "limits", out var value) is { } error)
             {
                 throw ApiError.BadRequest($"Validation failed\n\n{error}\n");
@@ -165,7 +165,7 @@ internal sealed class SettingsEndpoints(ManagementContext context)
         {
             r.RequireAdministrator();
             var body = await r.ReadObjectAsync();
-            RequireKeys(body, "value");
+            RequiredKeys.Check(body, nullIsMissing: false, "value");
 
             // Checked before the user, and answered bare: RabbitMQ's user limits skip "Validation failed".
             if (LimitError(a[1], body["value"], ResourceLimits.UserNames, "user-limits", out var value) is { } error)
@@ -270,7 +270,7 @@ internal sealed class SettingsEndpoints(ManagementContext context)
             r.RequirePolicymaker(a[1]);
             var body = await r.ReadObjectAsync();
             var virtualHost = context.Engine.TryGetVirtualHost(a[1], out var found) ? found : throw new ApiError(404, "not_found", "vhost_not_found");
-            RequireKeys(body, "value");
+            RequiredKeys.Check(body, nullIsMissing: false, "value");
             if (a[0] != Engine.Parameters.RuntimeParameters.VirtualHostLimitsComponent)
             {
                 // No other runtime-parameter component (federation, shovel...) runs here: RabbitMQ without its plugin answers so.
@@ -377,7 +377,7 @@ internal sealed class SettingsEndpoints(ManagementContext context)
         {
             r.RequirePolicymaker(null);
             var body = await r.ReadObjectAsync();
-            RequireKeys(body, "value");
+            RequiredKeys.Check(body, nullIsMissing: false, "value");
             var created = !context.Engine.Parameters.TryGetGlobal(a[0], out _);
             context.Engine.Parameters.SetGlobal(a[0], body["value"]?.ToJsonString() ?? "null");
             await context.Engine.Definitions.WhenPersisted();
@@ -430,24 +430,4 @@ internal sealed class SettingsEndpoints(ManagementContext context)
         ["component"] = parameter.Component,
         ["name"] = parameter.Name,
     };
-
-    /// <summary>RabbitMQ's 400 for keys the body lacks (a key given as null is there).</summary>
-    private static void RequireKeys(JsonObject body, params string[] keys) => RequireKeys(body, nullIsMissing: false, keys);
-
-    private static void RequireKeys(JsonObject body, bool nullIsMissing, params string[] keys)
-    {
-        List<string> missing = [];
-        foreach (var key in keys)
-        {
-            if (!body.ContainsKey(key) || (nullIsMissing && body[key] is null))
-            {
-                missing.Add($"{{key_missing,{key}}}");
-            }
-        }
-
-        if (missing.Count > 0)
-        {
-            throw ApiError.BadRequest("[" + string.Join(",", missing) + "]");
-        }
-    }
 }

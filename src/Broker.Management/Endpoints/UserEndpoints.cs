@@ -199,7 +199,7 @@ internal sealed class UserEndpoints(ManagementContext context)
         var body = await request.ReadObjectAsync();
         if (body["users"] is not JsonArray names)
         {
-            throw ApiError.BadRequest("[{key_missing,users}]");
+            throw ApiError.KeysMissing(["users"]);
         }
 
         // As RabbitMQ: deleted in order, up to the first unknown user, which fails the request.
@@ -226,19 +226,7 @@ internal sealed class UserEndpoints(ManagementContext context)
     {
         request.RequireAdministrator();
         var body = await request.ReadObjectAsync();
-        List<string> missing = [];
-        foreach (var key in new[] { "configure", "write", "read" })
-        {
-            if (body[key] is not JsonValue)
-            {
-                missing.Add(key);
-            }
-        }
-
-        if (missing.Count > 0)
-        {
-            throw ApiError.KeysMissing(missing);
-        }
+        RequiredKeys.Check(body, value => value is JsonValue, "configure", "write", "read");
 
         var (virtualHost, user) = (args[0], args[1]);
         if (!context.Engine.TryGetVirtualHost(virtualHost, out _) || !context.Engine.Users.TryGet(user, out _))

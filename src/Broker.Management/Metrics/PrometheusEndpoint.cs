@@ -131,7 +131,7 @@ public sealed class PrometheusEndpoint(BrokerRuntime runtime, RateSampler sample
 
         using var process = Process.GetCurrentProcess();
         var options = runtime.Server.Options;
-        var memoryLimit = options.MemoryHighWatermarkBytes > 0 ? options.MemoryHighWatermarkBytes : (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * options.MemoryHighWatermark);
+        var memoryLimit = ManagementContext.MemoryLimitOf(options);
         var drive = new DriveInfo(Path.GetFullPath(runtime.Options.DataDirectory));
         Gauge(output, "rabbitmq_process_resident_memory_bytes", "Memory used in bytes", process.WorkingSet64);
         Gauge(output, "rabbitmq_resident_memory_limit_bytes", "Memory high watermark in bytes", memoryLimit);
