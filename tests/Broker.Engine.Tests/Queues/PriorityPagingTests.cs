@@ -178,7 +178,9 @@ public class PriorityPagingTests
     public void Expired_messages_are_dead_lettered_highest_priority_first()
     {
         var dead = _host.Queue("dead");
-        var queue = PriorityQueue(arguments: [("x-message-ttl", 50), ("x-dead-letter-exchange", Host.Str("")), ("x-dead-letter-routing-key", Host.Str("dead"))]);
+        // A TTL long enough that every message is in before the first expires (with 50 ms a loaded
+        // machine let early ones expire while later, higher-priority ones were still being published).
+        var queue = PriorityQueue(arguments: [("x-message-ttl", 1000), ("x-dead-letter-exchange", Host.Str("")), ("x-dead-letter-routing-key", Host.Str("dead"))]);
         var expected = PublishMixed(queue, Pattern(20));
 
         WaitFor(() => queue.MessageCount == 0 && dead.MessageCount == 20);
