@@ -34,6 +34,9 @@ public sealed partial class ClassicQueue : MessageQueue
 
     /// <summary><see cref="_deadLetters"/>'s count, readable without the lock.</summary>
     private int _deadLetterCount;
+
+    // 1 while a thread routes this queue's dead letters (DeadLetterPending).
+    private int _routingDeadLetters;
     private int _roundRobin;
     private Dictionary<int, int>? _roundRobinByPriority;
     private long _nextSequence;
@@ -635,30 +638,53 @@ public sealed partial class ClassicQueue : MessageQueue
         return _roundRobinByPriority.GetValueOrDefault(priority);
     }
 
-    /// <summary>Routes what was queued for dead-lettering, outside the lock (the target may be this queue).</summary>
+    /// <summary>
+    /// Routes what was queued for dead-lettering, outside the lock (the target may be this queue), one
+    /// thread at a time so that they reach their targets in the order they left this queue: two threads
+    /// (an expiry timer and a tail read, say) routing their lists at once would interleave them.
+    /// </summary>
     private void DeadLetterPending(FlushBatch batch)
     {
         // Unlocked look first: this runs after every enqueue, settle and pump, and the list is nearly
         // always empty. Missing an entry another thread just added is harmless: that thread calls this
         // itself once it leaves the lock.
-        if (Volatile.Read(ref _deadLetterCount) == 0)
+        while (Volatile.Read(ref _deadLetterCount) != 0)
         {
-            return;
-        }
-
-        List<(QueueEntry Entry, DeadLetterReason Reason)> pending;
-        lock (_lock)
-        {
-            if (_deadLetters.Count == 0)
+            // Not a lock to wait on: routing may enqueue into a queue that dead-letters back here.
+            // The thread routing takes what others add; it looks again after letting go, as an entry
+            // added between its last look and its release found the flag still set.
+            if (Interlocked.CompareExchange(ref _routingDeadLetters, 1, 0) != 0)
             {
                 return;
             }
 
-            pending = [.. _deadLetters];
+            try
+            {
+                while (TakeDeadLetters() is { } pending)
+                {
+                    VirtualHost.DeadLetter(this, pending, batch);
+                }
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _routingDeadLetters, 0);
+            }
+        }
+    }
+
+    private List<(QueueEntry Entry, DeadLetterReason Reason)>? TakeDeadLetters()
+    {
+        lock (_lock)
+        {
+            if (_deadLetters.Count == 0)
+            {
+                return null;
+            }
+
+            List<(QueueEntry Entry, DeadLetterReason Reason)> pending = [.. _deadLetters];
             _deadLetters.Clear();
             Volatile.Write(ref _deadLetterCount, 0);
+            return pending;
         }
-
-        VirtualHost.DeadLetter(this, pending, batch);
     }
 }
