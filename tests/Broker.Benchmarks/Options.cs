@@ -14,7 +14,7 @@ internal enum ClientKind
 }
 
 /// <summary>One broker to measure, as given by <c>--target name=..,uri=..,pid=..,start=..</c>.</summary>
-internal sealed record TargetSpec(string Name, string Uri, string? Pid, string? Start, string? Log, string? Restart = null);
+internal sealed record TargetSpec(string Name, string Uri, string? Pid, string? Start, string? Log, string? Restart = null, string? Ui = null);
 
 /// <summary>The parsed command line.</summary>
 internal sealed class Options
@@ -71,7 +71,7 @@ internal sealed class Options
             [--scenarios startup,connections,throughput,fanout,large,latency,confirms,quorum,stream,backlog,recovery,delayed|all]
             [--client dotnet|raw|dotnet,raw] [--duration 10] [--warmup 2] [--output results.md]
 
-        --target name=N,uri=U[,pid=P][,start=CMD][,restart=CMD][,log=FILE]
+        --target name=N,uri=U[,pid=P][,start=CMD][,restart=CMD][,log=FILE][,ui=URL]
                                           (repeat; the first target is the ratio baseline)
             uri     amqp://user:pass@host:port/vhost
             pid     broker process to read CPU and RSS from: a number, 'auto' (the process listening on the
@@ -81,6 +81,9 @@ internal sealed class Options
             restart shell command that restarts a broker the tool did not start, in place (recovery scenario),
                     e.g. restart=rabbitmqctl -n ref@localhost stop_app && rabbitmqctl -n ref@localhost start_app
             log     where the started broker's stdout/stderr go (default /tmp/broker-bench-NAME.log)
+            ui      the management web UI's base URL (start= targets): start-up also measures the time until
+                    GET / and GET /api/overview answer 200, then the RSS after 30 s of the polling an open
+                    overview page does. '{uiport}' in ui and start is replaced by another free port.
         --scenarios LIST     comma-separated from: startup,connections,throughput,fanout,large,latency,confirms,
                              quorum,stream,backlog,recovery,delayed,backlog10m ('all' = every one but backlog10m;
                              default: startup,connections,throughput,fanout,large,latency)
@@ -190,11 +193,11 @@ internal sealed class Options
     public long BacklogFor(int bodySize) =>
         Math.Max(Prefetch + (2L * AckEvery), Math.Min(MaxBacklog, MaxBacklogBytes / Math.Max(1, bodySize)));
 
-    private static readonly Regex TargetSplit = new(",(?=(?:name|uri|pid|start|restart|log)=)", RegexOptions.CultureInvariant);
+    private static readonly Regex TargetSplit = new(",(?=(?:name|uri|pid|start|restart|log|ui)=)", RegexOptions.CultureInvariant);
 
     internal static TargetSpec ParseTarget(string spec)
     {
-        string? name = null, uri = null, pid = null, start = null, log = null, restart = null;
+        string? name = null, uri = null, pid = null, start = null, log = null, restart = null, ui = null;
         foreach (var part in TargetSplit.Split(spec))
         {
             var eq = part.IndexOf('=', StringComparison.Ordinal);
@@ -213,6 +216,7 @@ internal sealed class Options
                 case "start": start = value; break;
                 case "log": log = value; break;
                 case "restart": restart = value; break;
+                case "ui": ui = value; break;
                 default: throw new ArgumentException($"unknown --target key '{key}'");
             }
         }
@@ -227,7 +231,7 @@ internal sealed class Options
             throw new ArgumentException($"--target {spec}: uri= is required");
         }
 
-        return new TargetSpec(name, uri, pid, start, log, restart);
+        return new TargetSpec(name, uri, pid, start, log, restart, ui);
     }
 
     private static string Unquote(string v) =>

@@ -20,11 +20,14 @@ internal sealed class Scenarios(Options options)
     public Table CreateTable(string scenario) => scenario switch
     {
         "startup" => new Table(scenario, "startup", "Time from starting the broker process to a completed AMQP handshake (connection.open-ok), " +
-            "CPU the broker used until then and its RSS right after. Only for targets given with start=.",
+            "CPU the broker used until then and its RSS right after. Only for targets given with start=. With ui=, also the time " +
+            "until the management web UI's page and /api/overview answer, and the RSS after 30 s of an open overview page's polling.",
             [
                 new("ms", "ms to handshake", "N0", Ratio: true),
                 new("cpuMs", "broker CPU ms", "N0"),
                 new("rss", "RSS MB", "N1", Ratio: true),
+                new("msUi", "ms to web UI", "N0", Ratio: true),
+                new("rssUi", "RSS MB, UI open 30 s", "N1", Ratio: true),
             ]),
         "throughput" or "large" => new Table(scenario, scenario == "large" ? "large" : "throughput", scenario == "large"
             ? $"1 producer -> 1 non-durable queue -> 1 consumer, {options.LargeBodySize:N0}-byte transient bodies, prefetch {options.Prefetch}, " +
@@ -130,6 +133,8 @@ internal sealed class Scenarios(Options options)
             row["ms"] = s.MillisecondsToHandshake;
             row["cpuMs"] = s.CpuMs;
             row["rss"] = s.RssKb / 1024.0;
+            row["msUi"] = s.MillisecondsToUi;
+            row["rssUi"] = s.RssWithUiKb / 1024.0;
             row.Notes.Add($"{s.Attempts} connect attempts");
         }
         else

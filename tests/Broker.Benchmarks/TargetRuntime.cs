@@ -6,7 +6,14 @@ using Broker.Benchmarks.Clients;
 namespace Broker.Benchmarks;
 
 /// <summary>How long a broker started by the tool took to accept an AMQP handshake.</summary>
-internal sealed record StartupResult(double MillisecondsToHandshake, long? RssKb, double? CpuMs, int Attempts);
+internal sealed record StartupResult(double MillisecondsToHandshake, long? RssKb, double? CpuMs, int Attempts)
+{
+    /// <summary>Until the web UI's page and the overview API both answered 200 (ui= targets).</summary>
+    public double? MillisecondsToUi { get; init; }
+
+    /// <summary>RSS after 30 s of an open overview page's polling (ui= targets).</summary>
+    public long? RssWithUiKb { get; set; }
+}
 
 /// <summary>
 /// A restart in progress or done: seconds are counted from the moment the restart was initiated
@@ -83,6 +90,13 @@ internal sealed class TargetRuntime : IAsyncDisposable
             start = start?.Replace("{port}", port, StringComparison.Ordinal);
         }
 
+        if (spec.Ui is not null && (spec.Ui.Contains("{uiport}", StringComparison.Ordinal) || (start?.Contains("{uiport}", StringComparison.Ordinal) ?? false)))
+        {
+            var uiPort = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            spec = spec with { Ui = spec.Ui.Replace("{uiport}", uiPort, StringComparison.Ordinal) };
+            start = start?.Replace("{uiport}", uiPort, StringComparison.Ordinal);
+        }
+
         var t = new TargetRuntime(spec, new Uri(uriText));
         try
         {
@@ -132,7 +146,24 @@ internal sealed class TargetRuntime : IAsyncDisposable
 
         var ms = sw.Elapsed.TotalMilliseconds;
         var cpu = ProcessProbe.CpuMicroseconds(Pid) / 1000.0;
-        Startup = new StartupResult(ms, ProcessProbe.RssKb(Pid), cpu, attempts);
+        var rss = ProcessProbe.RssKb(Pid);
+        double? msToUi = null;
+        if (Spec.Ui is { } ui)
+        {
+            msToUi = await WebUiProbe.WaitUntilAnsweringAsync(new Uri(ui), Uri, sw, options.StartTimeoutSeconds, ct);
+            if (msToUi is null)
+            {
+                Error = $"the web UI at {ui} did not answer within {options.StartTimeoutSeconds}s (log: {LogPath})";
+                return;
+            }
+        }
+
+        Startup = new StartupResult(ms, rss, cpu, attempts) { MillisecondsToUi = msToUi };
+        if (Spec.Ui is { } open)
+        {
+            await WebUiProbe.PollLikeAnOpenOverviewAsync(new Uri(open), Uri, TimeSpan.FromSeconds(30), ct);
+            Startup.RssWithUiKb = ProcessProbe.RssKb(Pid);
+        }
     }
 
     private void Launch(bool append)
