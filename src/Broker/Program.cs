@@ -33,12 +33,14 @@ if (settings.ShowHelp)
     return 0;
 }
 
-Log.Logger = new LoggerConfiguration()
-    .MinimumLevel.Is(settings.LogLevel)
-    .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
-    .Enrich.FromLogContext()
-    .WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}{Exception}")
-    .CreateLogger();
+if (settings.ShowVersion)
+{
+    Console.WriteLine($"broker {new BrokerOptions().ProductVersion}");
+    return 0;
+}
+
+var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+Log.Logger = BrokerLogging.Create(settings);
 
 var options = new BrokerOptions
 {
@@ -93,9 +95,30 @@ catch (Exception ex) when (ex is InvalidDataException or IOException or Unauthor
 
 try
 {
+    await host.StartAsync();
+}
+catch (Exception ex)
+{
+    // A port in use, an address not on this machine: one line, no stack trace (kept at debug level).
+    Log.Debug(ex, "start-up failure");
+    Log.Fatal("broker cannot start: {Reason}", StartupFailure.Describe(ex));
+    await host.StopAsync();
+    await DisposeAsync(host);
+    await Log.CloseAndFlushAsync();
+    return 1;
+}
+
+LifecycleLog.StartupComplete(
+    host.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger(LifecycleLog.Category),
+    options.ProductVersion,
+    (long)System.Diagnostics.Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds);
+
+try
+{
     // Runs until SIGTERM or Ctrl+C; the host then stops the broker (320 to every connection, storage
     // synced) and disposes itself, the broker with it.
-    await host.RunAsync();
+    await host.WaitForShutdownAsync();
+    await DisposeAsync(host);
     return 0;
 }
 catch (Exception ex)
