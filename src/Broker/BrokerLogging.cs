@@ -1,7 +1,6 @@
 using Broker.Server.Hosting;
 using Serilog;
 using Serilog.Events;
-using Serilog.Formatting.Json;
 
 namespace Broker;
 
@@ -26,10 +25,8 @@ internal static class BrokerLogging
             .MinimumLevel.Override(LifecycleLog.Category, LogEventLevel.Verbose)
             .Enrich.FromLogContext();
 
-        // Serilog's own JsonFormatter (no extra package): Timestamp with offset, Level, MessageTemplate,
-        // RenderedMessage, and the structured Properties (EventId, SourceContext, the message's fields).
         return (settings.JsonLogs
-                ? configuration.WriteTo.Console(new JsonFormatter(renderMessage: true))
+                ? configuration.WriteTo.Console(new JsonLogFormatter())
                 : configuration.WriteTo.Console(outputTemplate: TextTemplate))
             .CreateLogger();
     }

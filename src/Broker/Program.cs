@@ -85,9 +85,10 @@ try
     // applied ends the start with one clear line instead of the host's stack trace.
     runtime.Open();
 }
-catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+catch (Exception ex)
 {
-    Log.Fatal("broker cannot start: {Reason}", ex.Message);
+    Log.Debug(ex, "start-up failure");
+    Log.Fatal("broker cannot start: {Reason}", StartupFailure.Describe(ex));
     await DisposeAsync(host);
     await Log.CloseAndFlushAsync();
     return 1;
