@@ -61,7 +61,15 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
 
         // Read first: a bad file stops the start before the data directory is touched.
         var import = _options.DefinitionsFile is { } file ? DefinitionsImport.Read(file) : null;
-        Directory.CreateDirectory(_options.DataDirectory);
+        try
+        {
+            Directory.CreateDirectory(_options.DataDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot create the data directory {Path.GetFullPath(_options.DataDirectory)}: {ex.Message}", ex);
+        }
+
         var pool = new MessagePool();
         var durable = DurableStorage.Open(_options.DataDirectory, pool, _loggerFactory, _options.ProductVersion);
         IBrokerStorage storage = durable;

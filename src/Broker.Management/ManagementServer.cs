@@ -83,8 +83,10 @@ public sealed class ManagementServer : IHostedService, IAsyncDisposable
         }
         catch (IOException ex)
         {
-            // Kestrel's "Failed to bind to address ...: address already in use.", said once, for the executable's one line.
-            throw new IOException($"cannot listen for the management API or Prometheus: {ex.Message}", ex);
+            // Kestrel's "Failed to bind to address http://...:PORT: address already in use.", said once,
+            // naming the listener, for the executable's one line.
+            var which = _options.PrometheusPort is { } metricsPort && ex.Message.Contains($":{metricsPort}:", StringComparison.Ordinal) ? "Prometheus metrics" : "the management API";
+            throw new IOException($"cannot listen for {which}: {ex.Message}", ex);
         }
 
         Port = apiListener?.IPEndPoint?.Port ?? 0;

@@ -56,13 +56,13 @@ public sealed partial class FirstMinutesTests(ITestOutputHelper output)
             var badDefinitions = Path.Combine(inputs, "bad-definitions.json");
             await File.WriteAllTextAsync(badDefinitions, "{ \"queues\": [ ");
 
-            (string[] Arguments, string Expected)[] failures =
+            (string[] Arguments, string[] Expected)[] failures =
             [
-                (["--port", taken], "in use"),
-                (["--management-port", taken], "in use"),
-                (["--prometheus-port", taken], "in use"),
-                (["--data-dir", Path.Combine(notADirectory, "data")], "file"),
-                (["--data-dir", Path.Combine(context.DataDirectory, "data"), "--load-definitions", badDefinitions], "bad-definitions.json"),
+                (["--port", taken], ["cannot listen for AMQP on 127.0.0.1:", "in use"]),
+                (["--management-port", taken], ["cannot listen for the management API", "in use"]),
+                (["--prometheus-port", taken], ["cannot listen for Prometheus metrics", "in use"]),
+                (["--data-dir", Path.Combine(notADirectory, "data")], ["cannot create the data directory"]),
+                (["--data-dir", Path.Combine(context.DataDirectory, "data"), "--load-definitions", badDefinitions], ["bad-definitions.json"]),
             ];
             foreach (var (arguments, expected) in failures)
             {
@@ -71,8 +71,8 @@ public sealed partial class FirstMinutesTests(ITestOutputHelper output)
                 var fatal = BrokerLines(run).Where(line => line.Contains(" [FTL] ", StringComparison.Ordinal)).ToList();
                 context.Report($"{what}: exit {run.ExitCode}: {string.Join(" | ", fatal)}");
                 context.Check(run.ExitCode == 1, $"{what}: exit code {run.ExitCode}, expected 1");
-                context.Check(fatal is [var line] && line.Contains("broker cannot start: ", StringComparison.Ordinal) && line.Contains(expected, StringComparison.Ordinal),
-                    $"{what}: expected one fatal line 'broker cannot start: ...{expected}...', got {fatal.Count}");
+                context.Check(fatal is [var line] && line.Contains("broker cannot start: ", StringComparison.Ordinal) && expected.All(part => line.Contains(part, StringComparison.Ordinal)),
+                    $"{what}: expected one fatal line 'broker cannot start: ...' saying {string.Join(" and ", expected)}, got {fatal.Count}");
                 context.Check(!BrokerLines(run).Any(line => line.TrimStart().StartsWith("at ", StringComparison.Ordinal) || line.Contains("Exception", StringComparison.Ordinal)),
                     $"{what}: the log has a stack trace or an exception name");
             }
