@@ -121,7 +121,12 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (_server is not null)
         {
-            Log.Stopping(_logger, _server.ConnectionCount);
+            if (_server.EndPoint is not null)
+            {
+                // Not after a start that failed before listening: there was nothing to stop.
+                Log.Stopping(_logger, _server.ConnectionCount);
+            }
+
             await _server.StopAsync(_options.StopTimeout);
         }
 
