@@ -84,7 +84,17 @@ public sealed class BrokerServer : IAsyncDisposable
         var address = ListenAddress(Options.BindAddress);
         try
         {
-            _listener = await factory.BindAsync(new IPEndPoint(address, Options.Port), cancellationToken);
+            try
+            {
+                _listener = await factory.BindAsync(new IPEndPoint(address, Options.Port), cancellationToken);
+            }
+            catch (System.Net.Sockets.SocketException ex) when (address.Equals(IPAddress.IPv6Any)
+                && ex.SocketErrorCode is System.Net.Sockets.SocketError.AddressFamilyNotSupported or System.Net.Sockets.SocketError.AddressNotAvailable)
+            {
+                // IPv6 switched off where the OS still claims it: listen on IPv4 alone, as without IPv6.
+                address = IPAddress.Any;
+                _listener = await factory.BindAsync(new IPEndPoint(address, Options.Port), cancellationToken);
+            }
         }
         catch (AddressInUseException ex)
         {
