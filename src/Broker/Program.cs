@@ -87,11 +87,7 @@ try
 }
 catch (Exception ex)
 {
-    Log.Debug(ex, "start-up failure");
-    Log.Fatal("broker cannot start: {Reason}", StartupFailure.Describe(ex));
-    await DisposeAsync(host);
-    await Log.CloseAndFlushAsync();
-    return 1;
+    return await CannotStartAsync(host, ex, stop: false);
 }
 
 try
@@ -100,13 +96,8 @@ try
 }
 catch (Exception ex)
 {
-    // A port in use, an address not on this machine: one line, no stack trace (kept at debug level).
-    Log.Debug(ex, "start-up failure");
-    Log.Fatal("broker cannot start: {Reason}", StartupFailure.Describe(ex));
-    await host.StopAsync();
-    await DisposeAsync(host);
-    await Log.CloseAndFlushAsync();
-    return 1;
+    // A port in use, an address not on this machine; what already started is stopped.
+    return await CannotStartAsync(host, ex, stop: true);
 }
 
 LifecycleLog.StartupComplete(
@@ -117,15 +108,14 @@ LifecycleLog.StartupComplete(
 try
 {
     // Runs until SIGTERM or Ctrl+C; the host then stops the broker (320 to every connection, storage
-    // synced) and disposes itself, the broker with it.
+    // synced), and disposing it disposes the broker.
     await host.WaitForShutdownAsync();
     await DisposeAsync(host);
     return 0;
 }
 catch (Exception ex)
 {
-    // The host may have failed before it ran the broker: what storage has pending is still written out
-    // (disposing twice is harmless).
+    // Stopping failed: what storage has pending is still written out (disposing twice is harmless).
     Log.Fatal(ex, "broker failed");
     await runtime.DisposeAsync();
     return 1;
@@ -133,6 +123,21 @@ catch (Exception ex)
 finally
 {
     await Log.CloseAndFlushAsync();
+}
+
+// A failed start is one line and exit code 1, never a stack trace (that is logged at debug level).
+static async Task<int> CannotStartAsync(IHost host, Exception exception, bool stop)
+{
+    Log.Debug(exception, "start-up failure");
+    Log.Fatal("broker cannot start: {Reason}", StartupFailure.Describe(exception));
+    if (stop)
+    {
+        await host.StopAsync();
+    }
+
+    await DisposeAsync(host);
+    await Log.CloseAndFlushAsync();
+    return 1;
 }
 
 static async ValueTask DisposeAsync(IHost host)
