@@ -41,6 +41,7 @@ internal sealed partial class AmqpConnection
     {
         var replyText = Errors.AmqpException.FormatReplyText(replyCode, explanation);
         RecordClose("forced", $"{replyCode} {replyText}", Microsoft.Extensions.Logging.LogLevel.Information);
+
         // Called from outside the read loop: hand the close to it through the output lock.
         lock (Output.SyncRoot)
         {

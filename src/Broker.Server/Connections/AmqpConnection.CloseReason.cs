@@ -24,6 +24,6 @@ internal sealed partial class AmqpConnection
         Log.ConnectionClosed(_logger, record.Level, DisplayName, UserName, VirtualHostName ?? string.Empty, lifetimeSeconds, record.Cause, record.Reason);
     }
 
-    /// <param name="Cause">A short stable token for log queries: client_close, missed_heartbeats, socket_closed, connection_reset, forced, connection_error.</param>
+    /// <param name="Cause">A short stable token for log queries: client_close, missed_heartbeats, socket_closed, connection_reset, forced, connection_error, internal_error.</param>
     private sealed record CloseRecord(string Cause, string Reason, LogLevel Level);
 }
