@@ -61,7 +61,15 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
 
         // Read first: a bad file stops the start before the data directory is touched.
         var import = _options.DefinitionsFile is { } file ? DefinitionsImport.Read(file) : null;
-        Directory.CreateDirectory(_options.DataDirectory);
+        try
+        {
+            Directory.CreateDirectory(_options.DataDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot create the data directory {Path.GetFullPath(_options.DataDirectory)}: {ex.Message}", ex);
+        }
+
         var pool = new MessagePool();
         var durable = DurableStorage.Open(_options.DataDirectory, pool, _loggerFactory, _options.ProductVersion);
         IBrokerStorage storage = durable;
@@ -110,8 +118,15 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
             return;
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (_server is not null)
         {
+            if (_server.EndPoint is not null)
+            {
+                // Not after a start that failed before listening: there was nothing to stop.
+                Log.Stopping(_logger, _server.ConnectionCount);
+            }
+
             await _server.StopAsync(_options.StopTimeout);
         }
 
@@ -122,7 +137,7 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
 
         _engine?.Stop();
         _storage.Dispose();
-        Log.Stopped(_logger, GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        Log.Stopped(_logger, (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
     }
 
     public async ValueTask DisposeAsync()
@@ -137,7 +152,10 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
 
 internal static partial class Log
 {
-    // For benchmarks: what the run allocated (the publish/deliver/ack path should add nothing).
-    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "broker stopped: {AllocatedBytes} bytes allocated, {Gen0} gen0, {Gen1} gen1, {Gen2} gen2 collections")]
-    public static partial void Stopped(ILogger logger, long allocatedBytes, int gen0, int gen1, int gen2);
+    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "broker stopping: closing {Connections} connections with 320 CONNECTION_FORCED, then syncing storage")]
+    public static partial void Stopping(ILogger logger, int connections);
+
+    // The allocation figures are for benchmarks: the publish/deliver/ack path should add nothing.
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "broker stopped in {ElapsedMs} ms: {AllocatedBytes} bytes allocated, {Gen0} gen0, {Gen1} gen1, {Gen2} gen2 collections")]
+    public static partial void Stopped(ILogger logger, long elapsedMs, long allocatedBytes, int gen0, int gen1, int gen2);
 }

@@ -38,7 +38,8 @@ internal sealed class ManagementContext
 
     public int PrometheusPort { get; set; }
 
-    public string BindAddress => Runtime.Server.Options.BindAddress.ToString();
+    /// <summary>Where AMQP listens: "::" by default, "0.0.0.0" where the system has no IPv6.</summary>
+    public string BindAddress => (Runtime.Server.EndPoint?.Address ?? Runtime.Server.Options.BindAddress).ToString();
 
     public string? DataDirectory => Runtime.Options.DataDirectory;
 

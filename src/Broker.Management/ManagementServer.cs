@@ -1,6 +1,7 @@
 using System.Net;
 using Broker.Hosting;
 using Broker.Management.Metrics;
+using Broker.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -21,7 +22,7 @@ public sealed class ManagementServer : IHostedService, IAsyncDisposable
     private readonly BrokerRuntime _runtime;
     private readonly ManagementOptions _options;
     private readonly ILoggerFactory _loggerFactory;
-    private readonly ILogger _logger;
+    private readonly ILogger _lifecycle;
     private WebApplication? _app;
     private RateSampler? _sampler;
 
@@ -30,7 +31,7 @@ public sealed class ManagementServer : IHostedService, IAsyncDisposable
         _runtime = runtime;
         _options = options;
         _loggerFactory = loggerFactory;
-        _logger = loggerFactory.CreateLogger("Broker.Management");
+        _lifecycle = loggerFactory.CreateLogger(LifecycleLog.Category);
     }
 
     /// <summary>The management API's port once started (0 when it is off).</summary>
@@ -47,7 +48,8 @@ public sealed class ManagementServer : IHostedService, IAsyncDisposable
         }
 
         var engine = _runtime.Engine;
-        var address = _options.BindAddress ?? _runtime.Server.Options.BindAddress;
+        // Where AMQP listens (its [::] falls back to 0.0.0.0 without IPv6); Kestrel makes [::] dual-stack.
+        var address = _options.BindAddress ?? _runtime.Server.EndPoint?.Address ?? _runtime.Server.Options.BindAddress;
         _sampler = new RateSampler(engine, _options.SampleInterval);
         var api = _options.Port is null ? null : new ManagementApi(_runtime, _sampler, _loggerFactory);
         var metrics = _options.PrometheusPort is null ? null : new PrometheusEndpoint(_runtime, _sampler);
@@ -75,19 +77,30 @@ public sealed class ManagementServer : IHostedService, IAsyncDisposable
         _app.Run(context => metrics is not null && context.Connection.LocalPort == PrometheusPort
             ? metrics.HandleAsync(context)
             : api is not null ? api.HandleAsync(context) : NotFound(context));
-        await _app.StartAsync(cancellationToken);
+        try
+        {
+            await _app.StartAsync(cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            // Kestrel's "Failed to bind to address http://...:PORT: address already in use.", said once,
+            // naming the listener, for the executable's one line.
+            var which = _options.PrometheusPort is { } metricsPort && ex.Message.Contains($":{metricsPort}:", StringComparison.Ordinal) ? "Prometheus metrics" : "the management API";
+            throw new IOException($"cannot listen for {which}: {ex.Message}", ex);
+        }
+
         Port = apiListener?.IPEndPoint?.Port ?? 0;
         PrometheusPort = metricsListener?.IPEndPoint?.Port ?? 0;
         if (api is not null)
         {
             api.Context.ManagementPort = Port;
             api.Context.PrometheusPort = PrometheusPort;
-            Log.Listening(_logger, "management API", $"http://{Format(address)}:{Port}");
+            LifecycleLog.ComponentListening(_lifecycle, "management API", $"http://{Format(address)}:{Port}");
         }
 
         if (metrics is not null)
         {
-            Log.Listening(_logger, "Prometheus metrics", $"http://{Format(address)}:{PrometheusPort}/metrics");
+            LifecycleLog.ComponentListening(_lifecycle, "Prometheus metrics", $"http://{Format(address)}:{PrometheusPort}/metrics");
         }
     }
 
@@ -122,9 +135,6 @@ public sealed class ManagementServer : IHostedService, IAsyncDisposable
 
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "{What} listening on {Address}")]
-    public static partial void Listening(ILogger logger, string what, string address);
-
     [LoggerMessage(EventId = 401, Level = LogLevel.Error, Message = "management API request {Method} {Path} failed")]
     public static partial void RequestFailed(ILogger logger, Exception exception, string method, string path);
 }

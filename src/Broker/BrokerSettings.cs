@@ -19,7 +19,8 @@ internal sealed class BrokerSettings
         Options (each also as an environment variable, e.g. --data-dir is BROKER_DATA_DIR; RabbitMQ's
         image's RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS and RABBITMQ_DEFAULT_VHOST work too):
           --port N                AMQP port (default 5672; 0 picks a free port and logs it)
-          --bind ADDR             address to listen on (default 0.0.0.0)
+          --bind ADDR             address to listen on (default ::, which takes IPv6 and IPv4
+                                  clients; 0.0.0.0 where the system has no IPv6)
           --management-port N     management HTTP API port (default 15672; 0 turns it off)
           --prometheus-port N     Prometheus metrics port (default 15692; 0 turns it off)
           --data-dir DIR          where the broker keeps its data (default ./data)
@@ -42,13 +43,17 @@ internal sealed class BrokerSettings
                                   (default 0.4)
           --disk-free-limit BYTES block publishers when the data directory's disk has less free
                                   (default 50000000)
-          --log-level LEVEL       verbose, debug, information, warning, error (default information)
+          --log-level LEVEL       verbose, debug, information (info), warning (warn), error,
+                                  fatal (critical) (default information); the listening and
+                                  ready lines are printed at every level
+          --log-format FORMAT     text or json (one JSON object a line) (default text)
+          --version               the broker's version
           --help                  this text
         """;
 
     public int Port { get; private set; } = 5672;
 
-    public IPAddress Bind { get; private set; } = IPAddress.Any;
+    public IPAddress Bind { get; private set; } = IPAddress.IPv6Any;
 
     /// <summary>The management API's port; 0 is off.</summary>
     public int ManagementPort { get; private set; } = 15672;
@@ -78,6 +83,8 @@ internal sealed class BrokerSettings
 
     public LogEventLevel LogLevel { get; private set; } = LogEventLevel.Information;
 
+    public bool JsonLogs { get; private set; }
+
     public double MemoryHighWatermark { get; private set; } = 0.4;
 
     public long MemoryHighWatermarkBytes { get; private set; }
@@ -85,6 +92,8 @@ internal sealed class BrokerSettings
     public long DiskFreeLimit { get; private set; } = 50_000_000;
 
     public bool ShowHelp { get; private set; }
+
+    public bool ShowVersion { get; private set; }
 
     public static BrokerSettings Parse(string[] args, Func<string, string?> environment)
     {
@@ -115,6 +124,12 @@ internal sealed class BrokerSettings
                 continue;
             }
 
+            if (arg == "--version")
+            {
+                settings.ShowVersion = true;
+                continue;
+            }
+
             if (!arg.StartsWith("--", StringComparison.Ordinal))
             {
                 throw new ArgumentException($"unexpected argument '{arg}'");
@@ -123,6 +138,11 @@ internal sealed class BrokerSettings
             var name = arg[2..];
             string value;
             var equals = name.IndexOf('=', StringComparison.Ordinal);
+            if (Array.IndexOf(Names, equals >= 0 ? name[..equals] : name) < 0)
+            {
+                throw new ArgumentException($"unknown option {(equals >= 0 ? arg[..(equals + 2)] : arg)}");
+            }
+
             if (equals >= 0)
             {
                 value = name[(equals + 1)..];
@@ -135,11 +155,6 @@ internal sealed class BrokerSettings
             else
             {
                 throw new ArgumentException($"option --{name} needs a value");
-            }
-
-            if (Array.IndexOf(Names, name) < 0)
-            {
-                throw new ArgumentException($"unknown option --{name}");
             }
 
             values[name] = value;
@@ -155,7 +170,7 @@ internal sealed class BrokerSettings
 
     private static readonly string[] Names =
         ["port", "bind", "data-dir", "default-user", "default-pass", "heartbeat", "frame-max", "channel-max", "max-message-size", "log-level",
-            "memory-high-watermark", "disk-free-limit", "load-definitions", "default-vhost", "consumer-timeout", "management-port", "prometheus-port"];
+            "memory-high-watermark", "disk-free-limit", "load-definitions", "default-vhost", "consumer-timeout", "management-port", "prometheus-port", "log-format"];
 
     /// <summary>The variables of RabbitMQ's Docker image, so compose files written for it work unchanged.</summary>
     private static readonly (string Variable, string Option)[] RabbitMqVariables =
@@ -227,12 +242,30 @@ internal sealed class BrokerSettings
                 DiskFreeLimit = ParseNumber<long>(name, value, 0, long.MaxValue);
                 break;
             case "log-level":
-                LogLevel = Enum.TryParse<LogEventLevel>(value, ignoreCase: true, out var level)
-                    ? level
-                    : throw new ArgumentException($"--log-level: '{value}' is not one of verbose, debug, information, warning, error, fatal");
+                LogLevel = ParseLevel(value);
+                break;
+            case "log-format":
+                JsonLogs = value.ToLowerInvariant() switch
+                {
+                    "text" => false,
+                    "json" => true,
+                    _ => throw new ArgumentException($"--log-format: '{value}' is neither text nor json"),
+                };
                 break;
         }
     }
+
+    /// <summary>Serilog's level names, and RabbitMQ's (info, critical) as its users type them; not numbers.</summary>
+    private static LogEventLevel ParseLevel(string value) => value.ToLowerInvariant() switch
+    {
+        "verbose" or "trace" => LogEventLevel.Verbose,
+        "debug" => LogEventLevel.Debug,
+        "information" or "info" => LogEventLevel.Information,
+        "warning" or "warn" => LogEventLevel.Warning,
+        "error" => LogEventLevel.Error,
+        "fatal" or "critical" => LogEventLevel.Fatal,
+        _ => throw new ArgumentException($"--log-level: '{value}' is not one of verbose, debug, information, warning, error, fatal"),
+    };
 
     private static T ParseNumber<T>(string name, string value, T minimum, T maximum)
         where T : System.Numerics.INumber<T>

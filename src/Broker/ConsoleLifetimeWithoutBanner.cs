@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Broker;
 
@@ -7,12 +8,14 @@ namespace Broker;
 internal sealed class ConsoleLifetimeWithoutBanner : IHostLifetime, IDisposable
 {
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger _logger;
     private PosixSignalRegistration? _sigterm;
     private PosixSignalRegistration? _sigint;
 
-    public ConsoleLifetimeWithoutBanner(IHostApplicationLifetime lifetime)
+    public ConsoleLifetimeWithoutBanner(IHostApplicationLifetime lifetime, ILoggerFactory loggerFactory)
     {
         _lifetime = lifetime;
+        _logger = loggerFactory.CreateLogger("Broker");
     }
 
     public Task WaitForStartAsync(CancellationToken cancellationToken)
@@ -33,6 +36,13 @@ internal sealed class ConsoleLifetimeWithoutBanner : IHostLifetime, IDisposable
     private void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true;
+        SignalLog.ShuttingDown(_logger, context.Signal.ToString());
         _lifetime.StopApplication();
     }
+}
+
+internal static partial class SignalLog
+{
+    [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "{Signal} received: shutting down")]
+    public static partial void ShuttingDown(ILogger logger, string signal);
 }

@@ -33,12 +33,14 @@ if (settings.ShowHelp)
     return 0;
 }
 
-Log.Logger = new LoggerConfiguration()
-    .MinimumLevel.Is(settings.LogLevel)
-    .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
-    .Enrich.FromLogContext()
-    .WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}{Exception}")
-    .CreateLogger();
+if (settings.ShowVersion)
+{
+    Console.WriteLine($"broker {new BrokerOptions().ProductVersion}");
+    return 0;
+}
+
+var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+Log.Logger = BrokerLogging.Create(settings);
 
 var options = new BrokerOptions
 {
@@ -83,25 +85,37 @@ try
     // applied ends the start with one clear line instead of the host's stack trace.
     runtime.Open();
 }
-catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+catch (Exception ex)
 {
-    Log.Fatal("broker cannot start: {Reason}", ex.Message);
-    await DisposeAsync(host);
-    await Log.CloseAndFlushAsync();
-    return 1;
+    return await CannotStartAsync(host, ex, stop: false);
 }
 
 try
 {
+    await host.StartAsync();
+}
+catch (Exception ex)
+{
+    // A port in use, an address not on this machine; what already started is stopped.
+    return await CannotStartAsync(host, ex, stop: true);
+}
+
+LifecycleLog.StartupComplete(
+    host.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger(LifecycleLog.Category),
+    options.ProductVersion,
+    (long)System.Diagnostics.Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds);
+
+try
+{
     // Runs until SIGTERM or Ctrl+C; the host then stops the broker (320 to every connection, storage
-    // synced) and disposes itself, the broker with it.
-    await host.RunAsync();
+    // synced), and disposing it disposes the broker.
+    await host.WaitForShutdownAsync();
+    await DisposeAsync(host);
     return 0;
 }
 catch (Exception ex)
 {
-    // The host may have failed before it ran the broker: what storage has pending is still written out
-    // (disposing twice is harmless).
+    // Stopping failed: what storage has pending is still written out (disposing twice is harmless).
     Log.Fatal(ex, "broker failed");
     await runtime.DisposeAsync();
     return 1;
@@ -109,6 +123,21 @@ catch (Exception ex)
 finally
 {
     await Log.CloseAndFlushAsync();
+}
+
+// A failed start is one line and exit code 1, never a stack trace (that is logged at debug level).
+static async Task<int> CannotStartAsync(IHost host, Exception exception, bool stop)
+{
+    Log.Debug(exception, "start-up failure");
+    Log.Fatal("broker cannot start: {Reason}", StartupFailure.Describe(exception));
+    if (stop)
+    {
+        await host.StopAsync();
+    }
+
+    await DisposeAsync(host);
+    await Log.CloseAndFlushAsync();
+    return 1;
 }
 
 static async ValueTask DisposeAsync(IHost host)

@@ -248,7 +248,8 @@ internal sealed class OverviewEndpoints(ManagementContext context)
         try
         {
             using var client = new TcpClient();
-            client.Connect(address == "0.0.0.0" ? "127.0.0.1" : address, port);
+            // A wildcard listener ([::] is dual-stack) is reached over IPv4 loopback.
+            client.Connect(address is "0.0.0.0" or "::" ? "127.0.0.1" : address, port);
             return true;
         }
         catch (SocketException)

@@ -17,8 +17,18 @@ internal sealed partial class AmqpConnection
             return;
         }
 
-        Log.ConnectionError(_logger, RemoteEndPoint, replyText);
         var wasOpen = _state == ConnectionState.Open;
+        if (wasOpen)
+        {
+            // The close line says it, with how long the connection lived.
+            RecordClose("connection_error", $"{replyCode} {replyText}");
+        }
+        else
+        {
+            // A handshake that fails gets no close line: this is its one line.
+            Log.ConnectionError(_logger, RemoteEndPoint, replyText);
+        }
+
         ReleaseResources();
         WriteMethod(0, new ConnectionClose(replyCode, replyText, (ushort)(methodId >> 16), (ushort)methodId));
         _closingSinceMs = _server.Clock.NowMs;
@@ -29,6 +39,9 @@ internal sealed partial class AmqpConnection
     /// <summary>Closes the connection from the broker's side, e.g. 320 CONNECTION_FORCED at shutdown.</summary>
     public void CloseFromBroker(ushort replyCode, string explanation)
     {
+        var replyText = Errors.AmqpException.FormatReplyText(replyCode, explanation);
+        RecordClose("forced", $"{replyCode} {replyText}", Microsoft.Extensions.Logging.LogLevel.Information);
+
         // Called from outside the read loop: hand the close to it through the output lock.
         lock (Output.SyncRoot)
         {
@@ -41,7 +54,7 @@ internal sealed partial class AmqpConnection
             // Closing before the frame can leave: a quick close-ok must find the connection expecting it.
             _closingSinceMs = _server.Clock.NowMs;
             _state = ConnectionState.Closing;
-            FrameWriter.WriteMethod(Output.Writer, 0, new ConnectionClose(replyCode, Errors.AmqpException.FormatReplyText(replyCode, explanation), 0, 0));
+            FrameWriter.WriteMethod(Output.Writer, 0, new ConnectionClose(replyCode, replyText, 0, 0));
         }
 
         Output.Flush();
@@ -95,7 +108,7 @@ internal sealed partial class AmqpConnection
         await _transport.Input.CompleteAsync();
         if (_virtualHost is not null)
         {
-            Log.ConnectionClosed(_logger, RemoteEndPoint, UserName);
+            LogClosed();
         }
     }
 }

@@ -161,7 +161,8 @@ internal sealed partial class AmqpConnection
         _state = ConnectionState.Open;
         WriteMethod(0, new ConnectionOpenOk(KnownHosts: string.Empty));
         Engine.Clients.Add(this);
-        Log.ConnectionOpened(_logger, RemoteEndPoint, ClientName, _user.Name, virtualHost.Name);
+        DisplayName = ClientProperties.GetString("connection_name") is { Length: > 0 } given ? $"{Name} - {given}" : Name;
+        Log.ConnectionOpened(_logger, DisplayName, _user.Name, virtualHost.Name);
     }
 
     private void HandleUpdateSecret(ConnectionUpdateSecret update)

@@ -46,7 +46,7 @@ internal sealed partial class AmqpConnection
         var intervalMs = Heartbeat * 1000L;
         if (!Volatile.Read(ref _readingPaused) && nowMs - Volatile.Read(ref _lastReceivedMs) > 2 * intervalMs)
         {
-            Log.MissedHeartbeats(_logger, RemoteEndPoint, Heartbeat);
+            RecordClose("missed_heartbeats", $"missed heartbeats from client, timeout: {Heartbeat}s");
             Abort();
             return;
         }

@@ -141,6 +141,11 @@ internal sealed partial class AmqpConnection : IManagedConnection
                     EndBatch();
                 }
 
+                if (result.IsCompleted && _state != ConnectionState.Closed)
+                {
+                    RecordClose("socket_closed", "client unexpectedly closed TCP connection");
+                }
+
                 if (result.IsCompleted || _abort || _state == ConnectionState.Closed)
                 {
                     break;
@@ -154,13 +159,19 @@ internal sealed partial class AmqpConnection : IManagedConnection
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or ConnectionResetException)
+        catch (Exception ex) when (ex is IOException or ConnectionResetException)
         {
             // The peer went away; nothing to tell it.
+            RecordClose("connection_reset", $"connection reset: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException)
+        {
+            RecordClose("socket_closed", "the socket was closed");
         }
         catch (Exception ex)
         {
             Log.UnexpectedError(_logger, ex, RemoteEndPoint);
+            RecordClose("internal_error", $"unexpected error: {ex.Message}", LogLevel.Error);
         }
         finally
         {
@@ -404,7 +415,7 @@ internal sealed partial class AmqpConnection : IManagedConnection
         {
             case MethodIds.ConnectionClose:
                 var close = MethodFrame.Decode<ConnectionClose>(payload);
-                Log.ClientClosed(_logger, RemoteEndPoint, close.ReplyCode, close.ReplyText);
+                RecordClose("client_close", $"client closed it: {close.ReplyCode} {close.ReplyText}", LogLevel.Information);
                 ReleaseResources();
                 WriteMethod(0, default(ConnectionCloseOk));
                 _state = ConnectionState.Closed;
@@ -513,6 +524,7 @@ internal sealed partial class AmqpConnection : IManagedConnection
     private void OnOutputFailed(Exception exception)
     {
         Engine.ReportUnexpected(exception, $"the output of connection {RemoteEndPoint}");
+        RecordClose("internal_error", $"writing to the socket failed: {exception.Message}", LogLevel.Error);
         Abort();
     }
 

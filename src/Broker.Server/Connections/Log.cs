@@ -5,14 +5,12 @@ namespace Broker.Server.Connections;
 /// <summary>Connection log lines: one per open, close and error, never one per message.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "accepted AMQP connection {RemoteEndPoint} ({ClientName}) user '{User}' vhost '{VirtualHost}'")]
-    public static partial void ConnectionOpened(ILogger logger, string remoteEndPoint, string clientName, string user, string virtualHost);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "accepted AMQP connection {Connection} user '{User}' vhost '{VirtualHost}'")]
+    public static partial void ConnectionOpened(ILogger logger, string connection, string user, string virtualHost);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "closed AMQP connection {RemoteEndPoint} user '{User}'")]
-    public static partial void ConnectionClosed(ILogger logger, string remoteEndPoint, string user);
-
-    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "client {RemoteEndPoint} closed the connection: {ReplyCode} {ReplyText}")]
-    public static partial void ClientClosed(ILogger logger, string remoteEndPoint, ushort replyCode, string replyText);
+    // Information for a close the client or the operator asked for, Warning for the others.
+    [LoggerMessage(EventId = 2, Message = "closed AMQP connection {Connection} user '{User}' vhost '{VirtualHost}' after {LifetimeSeconds} s ({CloseCause}): {CloseReason}")]
+    public static partial void ConnectionClosed(ILogger logger, LogLevel level, string connection, string user, string virtualHost, double lifetimeSeconds, string closeCause, string closeReason);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "closing AMQP connection {RemoteEndPoint}: {ReplyText}")]
     public static partial void ConnectionError(ILogger logger, string remoteEndPoint, string replyText);
@@ -25,9 +23,6 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "login refused for user '{User}' from {RemoteEndPoint} (mechanism {Mechanism})")]
     public static partial void AuthenticationFailed(ILogger logger, string remoteEndPoint, string user, string mechanism);
-
-    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "missed heartbeats from {RemoteEndPoint}, timeout {Heartbeat}s: closing")]
-    public static partial void MissedHeartbeats(ILogger logger, string remoteEndPoint, ushort heartbeat);
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "{RemoteEndPoint} did not complete the handshake in time: closing")]
     public static partial void HandshakeTimeout(ILogger logger, string remoteEndPoint);

@@ -18,6 +18,7 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly ServerContext _context;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly ILogger _lifecycle;
     private readonly CancellationTokenSource _stopping = new();
 
     // Cancelled only when connections did not close in time: aborting them earlier would drop the
@@ -34,6 +35,7 @@ public sealed class BrokerServer : IAsyncDisposable
     {
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger("Broker.Server");
+        _lifecycle = _loggerFactory.CreateLogger(LifecycleLog.Category);
         Engine = engine;
         Options = options;
         _context = new ServerContext(engine, options, _loggerFactory.CreateLogger("Broker.Connections"));
@@ -79,12 +81,36 @@ public sealed class BrokerServer : IAsyncDisposable
         _monitor = new ResourceMonitor(Engine, Options, _logger);
         Engine.Alarms.Changed += OnAlarmChanged;
         Engine.UnexpectedError += OnUnexpectedError;
-        _listener = await factory.BindAsync(new IPEndPoint(Options.BindAddress, Options.Port), cancellationToken);
+        var address = ListenAddress(Options.BindAddress);
+        try
+        {
+            try
+            {
+                _listener = await factory.BindAsync(new IPEndPoint(address, Options.Port), cancellationToken);
+            }
+            catch (System.Net.Sockets.SocketException ex) when (address.Equals(IPAddress.IPv6Any)
+                && ex.SocketErrorCode is System.Net.Sockets.SocketError.AddressFamilyNotSupported or System.Net.Sockets.SocketError.AddressNotAvailable)
+            {
+                // IPv6 switched off where the OS still claims it: listen on IPv4 alone, as without IPv6.
+                address = IPAddress.Any;
+                _listener = await factory.BindAsync(new IPEndPoint(address, Options.Port), cancellationToken);
+            }
+        }
+        catch (AddressInUseException ex)
+        {
+            // Readable lines for the executable to print instead of Kestrel's exceptions.
+            throw new IOException($"cannot listen for AMQP on {FormatAddress(address)}:{Options.Port}: {ex.Message} (is another broker or RabbitMQ running?)", ex);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new IOException($"cannot listen for AMQP on {FormatAddress(address)}:{Options.Port}: {ex.Message}", ex);
+        }
+
         EndPoint = (IPEndPoint)_listener.EndPoint;
         Port = EndPoint.Port;
         _timer = new Timer(static state => ((BrokerServer)state!).OnTimer(), this, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         _acceptLoop = AcceptLoopAsync(_listener);
-        Log.Listening(_logger, $"amqp://{FormatAddress(EndPoint.Address)}:{Port}");
+        LifecycleLog.Listening(_lifecycle, $"amqp://{FormatAddress(EndPoint.Address)}:{Port}");
     }
 
     /// <summary>
@@ -216,7 +242,7 @@ public sealed class BrokerServer : IAsyncDisposable
         await Task.Yield();
         try
         {
-            var connection = new AmqpConnection(_context, context.Transport, context.RemoteEndPoint?.ToString() ?? "unknown", context.LocalEndPoint?.ToString());
+            var connection = new AmqpConnection(_context, context.Transport, Describe(context.RemoteEndPoint) ?? "unknown", Describe(context.LocalEndPoint));
             _context.Connections.Add(connection);
             try
             {
@@ -266,13 +292,25 @@ public sealed class BrokerServer : IAsyncDisposable
 
     private static string FormatAddress(IPAddress address) =>
         address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+
+    /// <summary>
+    /// [::] is a dual-stack socket (Kestrel sets DualMode for it), so clients reach it over IPv6 and
+    /// IPv4, as RabbitMQ's default listener; where the OS has no IPv6 it becomes 0.0.0.0.
+    /// </summary>
+    public static IPAddress ListenAddress(IPAddress configured) =>
+        configured.Equals(IPAddress.IPv6Any) && !System.Net.Sockets.Socket.OSSupportsIPv6 ? IPAddress.Any : configured;
+
+    /// <summary>"127.0.0.1:53422" for an IPv4 peer of the dual-stack socket, not "[::ffff:127.0.0.1]:53422", as RabbitMQ names it.</summary>
+    private static string? Describe(EndPoint? endPoint) => endPoint switch
+    {
+        IPEndPoint { Address.IsIPv4MappedToIPv6: true } ip => new IPEndPoint(ip.Address.MapToIPv4(), ip.Port).ToString(),
+        null => null,
+        _ => endPoint.ToString(),
+    };
 }
 
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "listening on {Endpoint}")]
-    public static partial void Listening(ILogger logger, string endpoint);
-
     [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "connection failed")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception);
 

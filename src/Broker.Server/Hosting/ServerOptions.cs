@@ -8,7 +8,8 @@ public sealed class ServerOptions
     /// <summary>TCP port; 0 picks a free one (see <see cref="BrokerServer.Port"/>).</summary>
     public int Port { get; set; } = 5672;
 
-    public IPAddress BindAddress { get; set; } = IPAddress.Any;
+    /// <summary>The address to listen on: [::] (the default) takes IPv6 and IPv4 clients, as RabbitMQ's default listener.</summary>
+    public IPAddress BindAddress { get; set; } = IPAddress.IPv6Any;
 
     public ushort ChannelMax { get; set; } = 2047;
 
