@@ -38,20 +38,24 @@ public sealed class DockerDropInTests(ITestOutputHelper output)
                 log.console.level = warning
                 mystery.key = 1
                 """);
-            Write(etc, "conf.d/10-defaults.conf", "loopback_users.guest = false\nmystery.key = 2\n");
-            Write(etc, "conf.d/20-limits.conf", "channel_max = 32\n");
+            var image = ImageDefinition.Read();
+            image.CopyConfDefaults(etc);
+            Write(etc, "conf.d/20-limits.conf", "channel_max = 32\nmystery.key = 2\n");
             var secret = Write(context.DataDirectory, "secrets/pass", "s3cret\n");
 
-            // The image's data directory list: /data when mounted, else /var/lib/rabbitmq.
+            // The Dockerfile's variables, its paths mapped here. Its data directory list is /data when a
+            // volume is mounted there, else /var/lib/rabbitmq: no mount here, so the latter.
             var varLib = Path.Combine(context.DataDirectory, "var-lib-rabbitmq");
-            var environment = new Dictionary<string, string>
+            var environment = image.EnvironmentFor(new Dictionary<string, string>
             {
-                ["BROKER_CONFIG_DIR"] = etc,
-                ["BROKER_DATA_DIR"] = $"{Path.Combine(context.DataDirectory, "data")}{Path.PathSeparator}{varLib}",
-                ["RABBITMQ_DEFAULT_USER"] = "app",
-                ["RABBITMQ_DEFAULT_PASS_FILE"] = secret,
-                ["RABBITMQ_DEFAULT_VHOST"] = "orders",
-            };
+                ["/etc/rabbitmq"] = etc,
+                ["/data"] = Path.Combine(context.DataDirectory, "data"),
+                ["/var/lib/rabbitmq"] = varLib,
+            });
+            context.Report($"image environment: {string.Join(", ", environment.Select(pair => $"{pair.Key}={pair.Value}"))}");
+            environment["RABBITMQ_DEFAULT_USER"] = "app";
+            environment["RABBITMQ_DEFAULT_PASS_FILE"] = secret;
+            environment["RABBITMQ_DEFAULT_VHOST"] = "orders";
 
             var broker = await context.StartAsImageAsync(environment);
 
@@ -83,12 +87,15 @@ public sealed class DockerDropInTests(ITestOutputHelper output)
                 context.Check(metrics.Contains("rabbitmq_", StringComparison.Ordinal), "no metrics on the Prometheus port");
             }
 
-            var healthy = await RunProbeAsync(environment);
+            // The HEALTHCHECK's command, run in the container's environment.
+            context.Check(image.HealthCheck is ["/app/broker", .. _], $"the HEALTHCHECK runs {string.Join(' ', image.HealthCheck)}");
+            var probe = image.HealthCheck[1..];
+            var healthy = await RunProbeAsync(environment, probe);
             context.Report($"probe while running: exit {healthy.ExitCode}: {healthy.Output.Trim()}");
             context.Check(healthy.ExitCode == 0, $"probe failed while the broker runs: {healthy.Output}");
 
             await broker.StopGracefullyAsync();
-            var stopped = await RunProbeAsync(environment);
+            var stopped = await RunProbeAsync(environment, probe);
             context.Report($"probe after the stop: exit {stopped.ExitCode}: {stopped.Output.Trim()}");
             context.Check(stopped.ExitCode == 1 && stopped.Output.Contains($"AMQP on 127.0.0.1:{amqpPort}", StringComparison.Ordinal), $"probe after the stop: {stopped.ExitCode} {stopped.Output}");
         });
@@ -166,9 +173,9 @@ public sealed class DockerDropInTests(ITestOutputHelper output)
     }
 
     /// <summary>`broker probe` as the image's HEALTHCHECK runs it: the container's environment, no arguments.</summary>
-    private static async Task<(int ExitCode, string Output)> RunProbeAsync(IReadOnlyDictionary<string, string> environment)
+    private static async Task<(int ExitCode, string Output)> RunProbeAsync(IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
-        var startInfo = new ProcessStartInfo(BrokerProcess.ExecutablePath, ["probe"])
+        var startInfo = new ProcessStartInfo(BrokerProcess.ExecutablePath, arguments)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,

@@ -319,15 +319,17 @@ public sealed class RabbitConfigFileTests : IDisposable
     }
 
     [Fact]
-    public void The_data_directory_is_the_first_of_a_list_that_exists_else_the_last()
+    public void The_data_directory_is_the_first_of_a_list_that_is_a_mount_point_else_the_last()
     {
-        var first = Path.Combine(_dir.Path, "data");
+        var first = Directory.CreateDirectory(Path.Combine(_dir.Path, "data")).FullName;
         var last = Path.Combine(_dir.Path, "var-lib-rabbitmq");
-        var list = $"{first}{Path.PathSeparator}{last}";
+        var separator = Path.PathSeparator;
 
-        Assert.Equal(last, BrokerSettings.Parse(["--data-dir", list], _ => null).DataDirectory);
-        Directory.CreateDirectory(first);
-        Assert.Equal(first, BrokerSettings.Parse(["--data-dir", list], _ => null).DataDirectory);
+        Assert.Equal(last, BrokerSettings.Parse(["--data-dir", $"{first}{separator}{last}"], _ => null).DataDirectory);
+
+        // "/" is a mount point wherever /proc/self/mountinfo exists (as a volume is in a container).
+        Assert.Equal("/", BrokerSettings.Parse(["--data-dir", $"{first}{separator}/{separator}{last}"], _ => null).DataDirectory);
+        Assert.Equal(first, BrokerSettings.Parse(["--data-dir", first], _ => null).DataDirectory);
     }
 
     private string Conf => Path.Combine(_dir.Path, "rabbitmq.conf");
