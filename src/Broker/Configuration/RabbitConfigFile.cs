@@ -2,9 +2,9 @@ namespace Broker.Configuration;
 
 /// <summary>
 /// RabbitMQ's new-style config format (cuttlefish's rabbitmq.conf): one <c>key = value</c> per line,
-/// <c>#</c> starting a comment (also after a value), a value in single quotes when it holds a
-/// <c>#</c>, keys of dot-separated words (letters, digits, <c>_</c> and <c>-</c>). Anything else is an
-/// error naming the file and line; what the keys mean is <see cref="RabbitConfigMapping"/>'s job.
+/// <c>#</c> starting a comment (also after a value), keys of dot-separated words (letters, digits,
+/// <c>_</c> and <c>-</c>). Anything else is an error naming the file and line (RabbitMQ: "Syntax
+/// error in FILE after line N"); what the keys mean is <see cref="RabbitConfigMapping"/>'s job.
 /// </summary>
 internal static class RabbitConfigFile
 {
@@ -54,35 +54,15 @@ internal static class RabbitConfigFile
         return entries;
     }
 
+    /// <summary>
+    /// Up to a '#', trimmed. As cuttlefish 3.0 (RabbitMQ 3.10) reads it, quotes are part of the
+    /// value and cannot protect a '#': default_pass = 'a#b' is the password "'a".
+    /// </summary>
     private static string ReadValue(string rest, string key, ConfigSource source)
     {
-        string value;
-        if (rest.StartsWith('\''))
-        {
-            var close = rest.IndexOf('\'', 1);
-            if (close < 0)
-            {
-                throw new ConfigurationException($"{source}: {key}: the quoted value has no closing quote");
-            }
-
-            value = rest[1..close];
-            var after = rest[(close + 1)..].TrimStart();
-            if (after.Length > 0 && after[0] != '#')
-            {
-                throw new ConfigurationException($"{source}: {key}: unexpected '{Shorten(after)}' after the quoted value");
-            }
-
-            return value;
-        }
-
         var comment = rest.IndexOf('#', StringComparison.Ordinal);
-        value = (comment < 0 ? rest : rest[..comment]).Trim();
-        if (value.Length == 0)
-        {
-            throw new ConfigurationException($"{source}: {key}: no value after '='");
-        }
-
-        return value;
+        var value = (comment < 0 ? rest : rest[..comment]).Trim();
+        return value.Length > 0 ? value : throw new ConfigurationException($"{source}: {key}: no value after '='");
     }
 
     private static bool IsKey(string key)
