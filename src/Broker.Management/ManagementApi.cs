@@ -47,7 +47,7 @@ internal sealed class ManagementApi
                 throw ApiError.NotFound();
             }
 
-            request.User = BasicAuthentication.Authenticate(http, _context.Engine.Users);
+            request.User = BasicAuthentication.Authenticate(http, _context.Engine.Users, _context.Runtime.Options.Server.LoopbackUsers);
             http.Response.Headers.CacheControl = "no-cache";
             await _router.Dispatch(request);
         }

@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Net;
+using Broker.Configuration;
 using Serilog.Events;
 
 namespace Broker;
 
 /// <summary>
 /// Command-line options, each also readable from an environment variable (--data-dir is BROKER_DATA_DIR).
-/// The command line wins over the environment.
+/// The command line wins over the environment, the environment over config files (see
+/// <see cref="ConfigurationFiles"/>), as RabbitMQ's RABBITMQ_DEFAULT_USER wins over default_user.
 /// </summary>
 internal sealed class BrokerSettings
 {
@@ -48,6 +50,10 @@ internal sealed class BrokerSettings
                                   ready lines are printed at every level
           --log-format FORMAT     text or json (one JSON object a line) (default text)
           --version               the broker's version
+          --config FILE           a config file in RabbitMQ's rabbitmq.conf format (RABBITMQ_CONFIG_FILE
+                                  works too); command-line options and variables override it
+          --config-dir DIR        read DIR/rabbitmq.conf, DIR/conf.d/*.conf and DIR/definitions.json
+                                  when present (the image's is /etc/rabbitmq)
           --help                  this text
         """;
 
@@ -95,12 +101,21 @@ internal sealed class BrokerSettings
 
     public bool ShowVersion { get; private set; }
 
+    /// <summary>Users who may connect only from loopback addresses (RabbitMQ's loopback_users).</summary>
+    public IReadOnlyCollection<string> LoopbackUsers { get; private set; } = ["guest"];
+
+    /// <summary>Where the management and Prometheus listeners bind when not where AMQP does (management.tcp.ip).</summary>
+    public IPAddress? ManagementBind { get; private set; }
+
+    /// <summary>The config files read and their warnings (unknown keys), to log once logging is set up.</summary>
+    public FileSettings ConfigFiles { get; private set; } = new();
+
     public static BrokerSettings Parse(string[] args, Func<string, string?> environment)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (variable, option) in RabbitMqVariables)
         {
-            if (environment(variable) is { Length: > 0 } value)
+            if (EnvironmentSecrets.Read(environment, variable) is { Length: > 0 } value)
             {
                 values[option] = value;
             }
@@ -165,12 +180,14 @@ internal sealed class BrokerSettings
             settings.Set(name, value);
         }
 
+        settings.ApplyConfigFiles(ConfigurationFiles.Load(values.GetValueOrDefault("config"), values.GetValueOrDefault("config-dir"), environment), values);
         return settings;
     }
 
     private static readonly string[] Names =
         ["port", "bind", "data-dir", "default-user", "default-pass", "heartbeat", "frame-max", "channel-max", "max-message-size", "log-level",
-            "memory-high-watermark", "disk-free-limit", "load-definitions", "default-vhost", "consumer-timeout", "management-port", "prometheus-port", "log-format"];
+            "memory-high-watermark", "disk-free-limit", "load-definitions", "default-vhost", "consumer-timeout", "management-port", "prometheus-port", "log-format",
+            "config", "config-dir"];
 
     /// <summary>The variables of RabbitMQ's Docker image, so compose files written for it work unchanged.</summary>
     private static readonly (string Variable, string Option)[] RabbitMqVariables =
@@ -193,7 +210,10 @@ internal sealed class BrokerSettings
                 Bind = IPAddress.TryParse(value, out var address) ? address : throw new ArgumentException($"--bind: '{value}' is not an IP address");
                 break;
             case "data-dir":
-                DataDirectory = value;
+                DataDirectory = DataDirectoryChoice.Choose(value);
+                break;
+            case "config" or "config-dir":
+                // Read by ConfigurationFiles once every option is known.
                 break;
             case "default-user":
                 DefaultUser = value;
@@ -266,6 +286,30 @@ internal sealed class BrokerSettings
         "fatal" or "critical" => LogEventLevel.Fatal,
         _ => throw new ArgumentException($"--log-level: '{value}' is not one of verbose, debug, information, warning, error, fatal"),
     };
+
+    /// <summary>What the files set and no option or variable did; a value the options refuse names its line.</summary>
+    private void ApplyConfigFiles(FileSettings files, Dictionary<string, string> given)
+    {
+        ConfigFiles = files;
+        LoopbackUsers = files.LoopbackUsers ?? LoopbackUsers;
+        ManagementBind = files.ManagementBind;
+        foreach (var (name, option) in files.Options)
+        {
+            if (given.ContainsKey(name))
+            {
+                continue;
+            }
+
+            try
+            {
+                Set(name, option.Value);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ConfigurationException($"{option.Source}: {option.Key} = {option.Value}: {ex.Message}");
+            }
+        }
+    }
 
     private static T ParseNumber<T>(string name, string value, T minimum, T maximum)
         where T : System.Numerics.INumber<T>

@@ -1,5 +1,6 @@
 using Broker;
 using Broker.Cli;
+using Broker.Configuration;
 using Broker.Engine;
 using Broker.Hosting;
 using Broker.Management;
@@ -15,6 +16,12 @@ if (args.Length > 0 && args[0] == "admin")
     return await CliApp.RunAsync(args[1..], Console.Out, Console.Error);
 }
 
+// `broker probe`: the image's health check, reading the same options, variables and config files.
+if (args.Length > 0 && args[0] == "probe")
+{
+    return await HealthProbe.RunAsync(args[1..], Environment.GetEnvironmentVariable, Console.Out, Console.Error);
+}
+
 BrokerSettings settings;
 try
 {
@@ -25,6 +32,11 @@ catch (ArgumentException ex)
     Console.Error.WriteLine($"broker: {ex.Message}");
     Console.Error.WriteLine(BrokerSettings.Usage);
     return 2;
+}
+catch (ConfigurationException ex)
+{
+    Console.Error.WriteLine($"broker: {ex.Message}");
+    return 1;
 }
 
 if (settings.ShowHelp)
@@ -64,10 +76,12 @@ var options = new BrokerOptions
         MemoryHighWatermarkBytes = settings.MemoryHighWatermarkBytes,
         DiskFreeLimit = settings.DiskFreeLimit,
         ConsumerTimeout = TimeSpan.FromMilliseconds(settings.ConsumerTimeoutMs),
+        LoopbackUsers = settings.LoopbackUsers,
     },
 };
 
 Log.Information("broker {Version} starting, data in {DataDirectory}", options.ProductVersion, Path.GetFullPath(options.DataDirectory));
+ConfigFileLog.Write(settings.ConfigFiles);
 var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
 builder.Services.AddSerilog();
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
@@ -75,7 +89,9 @@ builder.Services.AddBroker(options).AddManagement(new ManagementOptions
 {
     Port = settings.ManagementPort == 0 ? null : settings.ManagementPort,
     PrometheusPort = settings.PrometheusPort == 0 ? null : settings.PrometheusPort,
+    BindAddress = settings.ManagementBind,
 });
+
 builder.Services.AddSingleton<IHostLifetime, ConsoleLifetimeWithoutBanner>();
 var host = builder.Build();
 var runtime = host.Services.GetRequiredService<BrokerRuntime>();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using Broker.DataModel.Encoding;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Methods;
@@ -94,7 +95,8 @@ internal sealed partial class AmqpConnection
         }
 
         if (!SaslMechanisms.TryReadCredentials(startOk.Mechanism, startOk.Response, out var userName, out var password)
-            || Engine.Users.Authenticate(userName, password) is not { } user)
+            || Engine.Users.Authenticate(userName, password) is not { } user
+            || !MayLogInFromHere(user.Name))
         {
             Log.AuthenticationFailed(_logger, RemoteEndPoint, userName, startOk.Mechanism);
 
@@ -113,6 +115,27 @@ internal sealed partial class AmqpConnection
         _state = ConnectionState.AwaitingTuneOk;
         var options = _server.Options;
         WriteMethod(0, new ConnectionTune(options.ChannelMax, options.FrameMax, options.Heartbeat));
+    }
+
+    /// <summary>
+    /// rabbit_access_control:check_user_loopback: a loopback user connecting from elsewhere is refused
+    /// like a wrong password. A peer that is not an IP endpoint (an in-process transport) is local.
+    /// </summary>
+    private bool MayLogInFromHere(string userName)
+    {
+        if (!_server.Options.LoopbackUsers.Contains(userName) || !IPEndPoint.TryParse(RemoteEndPoint, out var peer))
+        {
+            return true;
+        }
+
+        var address = peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address;
+        if (IPAddress.IsLoopback(address))
+        {
+            return true;
+        }
+
+        Log.LoopbackUserRefused(_logger, RemoteEndPoint, userName);
+        return false;
     }
 
     private void HandleTuneOk(ConnectionTuneOk tuneOk)

@@ -29,4 +29,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "unexpected error on connection {RemoteEndPoint}")]
     public static partial void UnexpectedError(ILogger logger, Exception exception, string remoteEndPoint);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "user '{User}' can only connect via localhost, not from {RemoteEndPoint} (loopback_users)")]
+    public static partial void LoopbackUserRefused(ILogger logger, string remoteEndPoint, string user);
 }

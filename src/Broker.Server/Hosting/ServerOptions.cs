@@ -54,6 +54,12 @@ public sealed class ServerOptions
     /// <summary>Bytes published but not yet written by the store beyond which publishing connections are paused.</summary>
     public long StorePendingLimit { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// Users who may log in only from a loopback address (RabbitMQ's loopback_users, [guest] by
+    /// default); others get the failed-login treatment (403 ACCESS_REFUSED).
+    /// </summary>
+    public IReadOnlyCollection<string> LoopbackUsers { get; set; } = ["guest"];
+
     /// <summary>A copy, for a component that fills in what the caller left unset.</summary>
     public ServerOptions Copy() => (ServerOptions)MemberwiseClone();
 }

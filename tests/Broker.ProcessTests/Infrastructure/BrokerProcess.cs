@@ -19,6 +19,7 @@ public sealed partial class BrokerProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _log = new();
     private readonly TaskCompletionSource<int> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _outputClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _errorClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -80,6 +81,45 @@ public sealed partial class BrokerProcess : IDisposable
         }
 
         broker.Port = await listening;
+        return broker;
+    }
+
+    /// <summary>
+    /// Starts the broker as the image runs it: with only the given arguments (ports, data directory and
+    /// config come from the environment and config files), and waits for RabbitMQ's readiness line.
+    /// </summary>
+    public static async Task<BrokerProcess> StartAsImageAsync(string workingDirectory, string name, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var broker = Launch(workingDirectory, name, arguments, environment, withTestOptions: false);
+        var ready = broker._ready.Task;
+        var exited = broker._process.WaitForExitAsync();
+        var finished = await Task.WhenAny(ready, exited, Task.Delay(StartTimeout));
+        if (finished != ready)
+        {
+            var reason = finished == exited
+                ? $"exited with code {broker._process.ExitCode} before it was ready"
+                : $"did not log 'Server startup complete' within {StartTimeout.TotalSeconds:F0} s";
+            broker.Dispose();
+            throw new InvalidOperationException($"broker ({name}) {reason}.\n--- broker log ---\n{broker.Log}");
+        }
+
+        return broker;
+    }
+
+    /// <summary>Runs the broker as the image would, expecting it to exit by itself (a refused start).</summary>
+    public static async Task<BrokerProcess> RunAsImageUntilExitAsync(string workingDirectory, string name, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var broker = Launch(workingDirectory, name, arguments, environment, withTestOptions: false);
+        try
+        {
+            await broker.WaitForExitAsync();
+        }
+        catch (TimeoutException)
+        {
+            broker.Dispose();
+            throw new InvalidOperationException($"broker ({name}) was expected to exit but still runs after {ExitTimeout.TotalSeconds:F0} s.\n--- broker log ---\n{broker.Log}");
+        }
+
         return broker;
     }
 
@@ -181,7 +221,7 @@ public sealed partial class BrokerProcess : IDisposable
         _process.Dispose();
     }
 
-    private static BrokerProcess Launch(string dataDirectory, string name, string[] extraArguments, IReadOnlyDictionary<string, string>? environment = null)
+    private static BrokerProcess Launch(string dataDirectory, string name, string[] extraArguments, IReadOnlyDictionary<string, string>? environment = null, bool withTestOptions = true)
     {
         var startInfo = new ProcessStartInfo(ExecutablePath)
         {
@@ -191,13 +231,15 @@ public sealed partial class BrokerProcess : IDisposable
             RedirectStandardInput = false,
             WorkingDirectory = dataDirectory,
         };
-        foreach (var argument in (string[])["--port", "0", "--bind", "127.0.0.1", "--data-dir", dataDirectory, "--management-port", "0", "--prometheus-port", "0", .. extraArguments])
+        string[] testOptions = withTestOptions ? ["--port", "0", "--bind", "127.0.0.1", "--data-dir", dataDirectory, "--management-port", "0", "--prometheus-port", "0"] : [];
+        foreach (var argument in (string[])[.. testOptions, .. extraArguments])
         {
             startInfo.ArgumentList.Add(argument);
         }
 
-        // The broker reads BROKER_* and RABBITMQ_DEFAULT_* variables as defaults: the tests' runs must not inherit any.
-        foreach (var variable in startInfo.Environment.Keys.Where(key => key.StartsWith("BROKER_", StringComparison.Ordinal) || key.StartsWith("RABBITMQ_DEFAULT_", StringComparison.Ordinal)).ToList())
+        // The broker reads BROKER_* and RABBITMQ_DEFAULT_* variables as defaults, and RABBITMQ_CONFIG_FILE(S):
+        // the tests' runs must not inherit any.
+        foreach (var variable in startInfo.Environment.Keys.Where(IsBrokerVariable).ToList())
         {
             startInfo.Environment.Remove(variable);
         }
@@ -223,6 +265,10 @@ public sealed partial class BrokerProcess : IDisposable
         return broker;
     }
 
+    /// <summary>A variable the broker reads, which a test's run must not inherit from the test's environment.</summary>
+    public static bool IsBrokerVariable(string name) =>
+        name.StartsWith("BROKER_", StringComparison.Ordinal) || name.StartsWith("RABBITMQ_DEFAULT_", StringComparison.Ordinal) || name.StartsWith("RABBITMQ_CONFIG_FILE", StringComparison.Ordinal);
+
     private async Task WaitForExitAsync()
     {
         using var timeout = new CancellationTokenSource(ExitTimeout);
@@ -246,6 +292,11 @@ public sealed partial class BrokerProcess : IDisposable
         }
 
         AppendLog(line);
+        if (line.Contains("Server startup complete", StringComparison.Ordinal))
+        {
+            _ready.TrySetResult();
+        }
+
         if (!_listening.Task.IsCompleted && ListeningLine().Match(line) is { Success: true } match)
         {
             _listening.TrySetResult(int.Parse(match.Groups["port"].Value, CultureInfo.InvariantCulture));

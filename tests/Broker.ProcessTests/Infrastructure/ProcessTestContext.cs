@@ -54,6 +54,31 @@ public sealed class ProcessTestContext : IDisposable
         }
     }
 
+    /// <summary>Starts a broker as the image runs it (only the given arguments; the rest from the environment and config files).</summary>
+    public async Task<BrokerProcess> StartAsImageAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var name = $"run {_runs.Count + 1}";
+        try
+        {
+            var broker = await BrokerProcess.StartAsImageAsync(DataDirectory, name, environment, arguments);
+            _runs.Add(broker);
+            return broker;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new XunitException($"could not start the broker ({name}): {ex.Message}");
+        }
+    }
+
+    /// <summary>Runs a broker as the image would, expecting it to refuse to start; keeps its log.</summary>
+    public async Task<BrokerProcess> RunAsImageUntilExitAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var broker = await BrokerProcess.RunAsImageUntilExitAsync(DataDirectory, $"run {_runs.Count + 1}", environment, arguments);
+        _runs.Add(broker);
+        _runsExpectedToFail.Add(broker);
+        return broker;
+    }
+
     /// <summary>Runs a broker that is expected to exit by itself, keeping its log.</summary>
     public async Task<BrokerProcess> RunBrokerUntilExitAsync(string? dataDirectory = null, params string[] extraArguments)
     {

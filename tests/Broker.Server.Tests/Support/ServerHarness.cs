@@ -43,11 +43,11 @@ internal sealed class ServerHarness : IAsyncDisposable
     public static Uri GuestUri { get; } = new("amqp://guest:guest@in-memory/");
 
     /// <summary>A connection that has completed the handshake (unless <paramref name="handshake"/> is false).</summary>
-    public async Task<Conversation> ConnectAsync(RawConnectOptions? options = null, bool handshake = true, Uri? uri = null)
+    public async Task<Conversation> ConnectAsync(RawConnectOptions? options = null, bool handshake = true, Uri? uri = null, string? remoteEndPoint = null)
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
-        var connection = new AmqpConnection(_context, new Transport(toServer.Reader, toClient.Writer), $"peer-{Interlocked.Increment(ref _peers)}");
+        var connection = new AmqpConnection(_context, new Transport(toServer.Reader, toClient.Writer), remoteEndPoint ?? $"peer-{Interlocked.Increment(ref _peers)}");
         _context.Connections.Add(connection);
         var run = Task.Run(() => connection.RunAsync(CancellationToken.None));
         var stream = new DuplexStream(toClient.Reader, toServer.Writer);
