@@ -39,6 +39,9 @@ public sealed record QueueSettings
     /// </summary>
     public long DeliveryLimit { get; init; } = -1;
 
+    /// <summary>True when the argument or a policy named a delivery limit (RabbitMQ 4.x defaults an unset one to 20).</summary>
+    public bool DeliveryLimitSet { get; init; }
+
     /// <summary>
     /// True when dead-lettered messages leave the queue only once their copies are on disk
     /// (x-dead-letter-strategy at-least-once). Only quorum queues honour it, and only with x-overflow
@@ -73,6 +76,7 @@ public sealed record QueueSettings
         DeadLetterExchange = arguments.GetString("x-dead-letter-exchange"),
         DeadLetterRoutingKey = arguments.GetString("x-dead-letter-routing-key"),
         DeliveryLimit = Math.Max(Integer(arguments, "x-delivery-limit") ?? -1, -1),
+        DeliveryLimitSet = Integer(arguments, "x-delivery-limit") is not null,
         DeadLetterAtLeastOnce = arguments.GetString("x-dead-letter-strategy") == "at-least-once",
         MaxPriority = (byte)Math.Clamp(Integer(arguments, "x-max-priority") ?? 0, 0, 255),
         SingleActiveConsumer = arguments["x-single-active-consumer"] is true,

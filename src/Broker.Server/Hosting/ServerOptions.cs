@@ -53,6 +53,18 @@ public sealed class ServerOptions
     /// <summary>Bytes published but not yet written by the store beyond which publishing connections are paused.</summary>
     public long StorePendingLimit { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// connection.start's "product" server property; null is ours ("Broker"). Some tools compare it with
+    /// "RabbitMQ" before they talk to a broker.
+    /// </summary>
+    public string? ServerProduct { get; set; }
+
+    /// <summary>
+    /// connection.start's "version" server property; null is the RabbitMQ version of the engine's
+    /// compatibility profile (3.13.7, or 4.3.5 with --compat 4).
+    /// </summary>
+    public string? ServerVersion { get; set; }
+
     /// <summary>A copy, for a component that fills in what the caller left unset.</summary>
     public ServerOptions Copy() => (ServerOptions)MemberwiseClone();
 }

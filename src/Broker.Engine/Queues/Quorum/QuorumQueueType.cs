@@ -16,6 +16,11 @@ namespace Broker.Engine.Queues.Quorum;
 /// </summary>
 public sealed class QuorumQueueType : QueueType
 {
+    private readonly long _defaultDeliveryLimit;
+
+    /// <param name="defaultDeliveryLimit">The delivery limit of a queue whose argument and policies set none: -1 (3.13) or 20 (4.x).</param>
+    public QuorumQueueType(long defaultDeliveryLimit = -1) => _defaultDeliveryLimit = defaultDeliveryLimit;
+
     private static readonly string[] Arguments =
     [
         "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-dead-letter-strategy", "x-expires", "x-max-length",
@@ -58,6 +63,12 @@ public sealed class QuorumQueueType : QueueType
     /// <summary>reject-publish-dlx acts as drop-head; at-least-once dead-lettering needs reject-publish (else at-most-once).</summary>
     public override QueueSettings Effective(QueueSettings settings)
     {
+        // rabbit_quorum_queue:get_delivery_limit (4.x): unset is the default, a negative value none.
+        if (!settings.DeliveryLimitSet && _defaultDeliveryLimit >= 0)
+        {
+            settings = settings with { DeliveryLimit = _defaultDeliveryLimit };
+        }
+
         if (settings.Overflow == OverflowBehaviour.RejectPublishDeadLetter)
         {
             settings = settings with { Overflow = OverflowBehaviour.DropHead };
