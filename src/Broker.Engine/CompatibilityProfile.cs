@@ -22,6 +22,7 @@ public sealed class CompatibilityProfile
         PermitsClassicQueueVersion1 = true,
         DefaultMaxMessageSize = 128L * 1024 * 1024,
         DefaultQuorumDeliveryLimit = -1,
+        NegativeDeliveryLimitIsNone = false,
         MinFrameMax = 4096,
     };
 
@@ -50,6 +51,10 @@ public sealed class CompatibilityProfile
         // DEFAULT_DELIVERY_LIMIT); a negative x-delivery-limit turns it off.
         DefaultQuorumDeliveryLimit = 20,
 
+        // rabbit_fifo:init from 4.0.0 reads a negative delivery_limit as none; 3.13.7's compares the
+        // delivery count with it as it is, so -1 drops (or dead-letters) a message at its first return.
+        NegativeDeliveryLimitIsNone = true,
+
         // 4.1.0 release notes, "Initial AMQP 0-9-1 Maximum Frame Size": FRAME_MIN_SIZE went from 4096 to 8192.
         MinFrameMax = 8192,
     };
@@ -77,6 +82,9 @@ public sealed class CompatibilityProfile
 
     /// <summary>A quorum queue's delivery limit when neither argument nor policy sets one; -1 for none.</summary>
     public long DefaultQuorumDeliveryLimit { get; private init; }
+
+    /// <summary>True: a negative x-delivery-limit is no limit; false: any return exceeds it (3.13).</summary>
+    public bool NegativeDeliveryLimitIsNone { get; private init; }
 
     /// <summary>The smallest frame_max a client may ask for, and the frame size allowed before connection.tune-ok.</summary>
     public uint MinFrameMax { get; private init; }

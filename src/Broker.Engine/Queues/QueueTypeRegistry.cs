@@ -13,7 +13,7 @@ public sealed class QueueTypeRegistry
     public QueueTypeRegistry(CompatibilityProfile? compat = null)
     {
         Add(new ClassicQueueType());
-        Add(new QuorumQueueType((compat ?? CompatibilityProfile.RabbitMq313).DefaultQuorumDeliveryLimit));
+        Add(new QuorumQueueType(compat ?? CompatibilityProfile.RabbitMq313));
         Add(new StreamQueueType());
     }
 

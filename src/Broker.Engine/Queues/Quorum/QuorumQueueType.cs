@@ -16,10 +16,10 @@ namespace Broker.Engine.Queues.Quorum;
 /// </summary>
 public sealed class QuorumQueueType : QueueType
 {
-    private readonly long _defaultDeliveryLimit;
+    private readonly CompatibilityProfile _compat;
 
-    /// <param name="defaultDeliveryLimit">The delivery limit of a queue whose argument and policies set none: -1 (3.13) or 20 (4.x).</param>
-    public QuorumQueueType(long defaultDeliveryLimit = -1) => _defaultDeliveryLimit = defaultDeliveryLimit;
+    /// <param name="compat">Decides the delivery limit of a queue that sets none, and what a negative one means.</param>
+    public QuorumQueueType(CompatibilityProfile? compat = null) => _compat = compat ?? CompatibilityProfile.RabbitMq313;
 
     private static readonly string[] Arguments =
     [
@@ -63,10 +63,14 @@ public sealed class QuorumQueueType : QueueType
     /// <summary>reject-publish-dlx acts as drop-head; at-least-once dead-lettering needs reject-publish (else at-most-once).</summary>
     public override QueueSettings Effective(QueueSettings settings)
     {
-        // rabbit_quorum_queue:get_delivery_limit (4.x): unset is the default, a negative value none.
-        if (!settings.DeliveryLimitSet && _defaultDeliveryLimit >= 0)
+        // rabbit_quorum_queue:get_delivery_limit: unset is the profile's default (none in 3.13, 20 in 4.x).
+        if (!settings.DeliveryLimitSet)
         {
-            settings = settings with { DeliveryLimit = _defaultDeliveryLimit };
+            settings = settings with { DeliveryLimit = _compat.DefaultQuorumDeliveryLimit };
+        }
+        else if (settings.DeliveryLimit < 0)
+        {
+            settings = settings with { DeliveryLimit = _compat.NegativeDeliveryLimitIsNone ? -1 : 0 };
         }
 
         if (settings.Overflow == OverflowBehaviour.RejectPublishDeadLetter)
