@@ -23,6 +23,7 @@ public sealed class CompatibilityProfile
         DefaultMaxMessageSize = 128L * 1024 * 1024,
         DefaultQuorumDeliveryLimit = -1,
         NegativeDeliveryLimitIsNone = false,
+        KnowsMirroringPolicyKeys = true,
         MinFrameMax = 4096,
     };
 
@@ -55,6 +56,10 @@ public sealed class CompatibilityProfile
         // delivery count with it as it is, so -1 drops (or dead-letters) a message at its first return.
         NegativeDeliveryLimitIsNone = true,
 
+        // Classic queue mirroring was removed in 4.0: no policy validator registers the ha-* keys any
+        // more (rabbit_mirror_queue_misc is gone), so rabbit_policy calls them not recognised.
+        KnowsMirroringPolicyKeys = false,
+
         // 4.1.0 release notes, "Initial AMQP 0-9-1 Maximum Frame Size": FRAME_MIN_SIZE went from 4096 to 8192.
         MinFrameMax = 8192,
     };
@@ -85,6 +90,9 @@ public sealed class CompatibilityProfile
 
     /// <summary>True: a negative x-delivery-limit is no limit; false: any return exceeds it (3.13).</summary>
     public bool NegativeDeliveryLimitIsNone { get; private init; }
+
+    /// <summary>True: policies may hold the ha-* mirroring keys (accepted, without effect on one node).</summary>
+    public bool KnowsMirroringPolicyKeys { get; private init; }
 
     /// <summary>The smallest frame_max a client may ask for, and the frame size allowed before connection.tune-ok.</summary>
     public uint MinFrameMax { get; private init; }
