@@ -31,6 +31,7 @@ public sealed class BrokerEngine
         Messages = pool ?? new MessagePool();
         Store = store ?? new InMemoryMessageStore();
         HeadMemory = new HeadMemory(options.HeadMemoryLimit);
+        QueueTypes = new QueueTypeRegistry(options.Compat);
     }
 
     /// <summary>An engine with the default vhost and user, keeping everything in memory (engine tests, tools).</summary>
@@ -72,7 +73,7 @@ public sealed class BrokerEngine
     public HeadMemory HeadMemory { get; }
 
     /// <summary>The queue types declarations may ask for (x-queue-type); classic and quorum to begin with.</summary>
-    public QueueTypeRegistry QueueTypes { get; } = new();
+    public QueueTypeRegistry QueueTypes { get; }
 
     /// <summary>Memory and disk alarms that block publishers.</summary>
     public ResourceAlarms Alarms { get; } = new();

@@ -15,8 +15,23 @@ public sealed class EngineOptions
     /// </summary>
     public string NodeName { get; set; } = "rabbit@" + Environment.MachineName;
 
-    /// <summary>Largest message body accepted (RabbitMQ 3.10's max_message_size default: 128 MiB).</summary>
-    public long MaxMessageSize { get; set; } = 128L * 1024 * 1024;
+    /// <summary>
+    /// Which RabbitMQ release's defaults and refusals to reproduce where 3.13 and 4.x differ (see
+    /// <see cref="CompatibilityProfile"/>); 3.13 by default.
+    /// </summary>
+    public CompatibilityProfile Compat { get; set; } = CompatibilityProfile.RabbitMq313;
+
+    private long? _maxMessageSize;
+
+    /// <summary>
+    /// Largest message body accepted; unset, the profile's max_message_size default (128 MiB in 3.13,
+    /// 16 MiB in 4.x).
+    /// </summary>
+    public long MaxMessageSize
+    {
+        get => _maxMessageSize ?? Compat.DefaultMaxMessageSize;
+        set => _maxMessageSize = value;
+    }
 
     /// <summary>How much of each queue stays in memory.</summary>
     public Queues.QueueLimits QueueLimits { get; set; } = new();

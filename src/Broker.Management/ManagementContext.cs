@@ -1,7 +1,6 @@
 using Broker.Engine;
 using Broker.Hosting;
 using Broker.Management.Metrics;
-using Broker.Server.Connections;
 
 namespace Broker.Management;
 
@@ -28,7 +27,7 @@ internal sealed class ManagementContext
     public string ClusterName { get; set; }
 
     /// <summary>The RabbitMQ version whose behaviour we follow (what tools gate features on).</summary>
-    public string RabbitMqVersion => ServerProperties.CompatibleRabbitMqVersion;
+    public string RabbitMqVersion => Runtime.Options.Server.ServerVersion ?? Engine.Options.Compat.RabbitMqVersion;
 
     public string ProductVersion => Runtime.Options.ProductVersion;
 

@@ -87,13 +87,22 @@ public sealed class EmbeddedBroker : IAsyncDisposable
         {
             DataDirectory = dataDirectory,
             DefinitionsFile = options.DefinitionsFile,
-            Engine = new EngineOptions { DefaultUser = options.User, DefaultPassword = options.Password },
+            Engine = new EngineOptions
+            {
+                DefaultUser = options.User,
+                DefaultPassword = options.Password,
+                Compat = CompatibilityProfile.TryParse(options.Compat, out var compat)
+                    ? compat
+                    : throw new ArgumentException($"Compat: '{options.Compat}' is not 3.13 or 4", nameof(options)),
+            },
             Server = new ServerOptions
             {
                 Port = options.Port,
                 BindAddress = IPAddress.Loopback,
                 Heartbeat = options.Heartbeat,
                 ConsumerTimeout = options.ConsumerTimeout,
+                ServerProduct = options.ServerProduct,
+                ServerVersion = options.ServerVersion,
             },
         };
 

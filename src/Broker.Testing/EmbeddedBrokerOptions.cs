@@ -41,4 +41,16 @@ public sealed class EmbeddedBrokerOptions
 
     /// <summary>The Prometheus endpoint's port: null (the default) leaves it off, 0 picks a free port.</summary>
     public int? PrometheusPort { get; set; }
+
+    /// <summary>
+    /// The RabbitMQ release to behave like where 3.13 and 4.x differ, as the broker's --compat: "3.13"
+    /// (the default) or "4", to learn whether an application survives the upgrade to RabbitMQ 4.
+    /// </summary>
+    public string Compat { get; set; } = "3.13";
+
+    /// <summary>connection.start's "product" server property; null is the broker's own name.</summary>
+    public string? ServerProduct { get; set; }
+
+    /// <summary>connection.start's "version" server property; null is the RabbitMQ version of <see cref="Compat"/>.</summary>
+    public string? ServerVersion { get; set; }
 }

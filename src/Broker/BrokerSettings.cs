@@ -36,7 +36,8 @@ internal sealed class BrokerSettings
           --heartbeat SECONDS     heartbeat interval proposed to clients (default 60)
           --frame-max BYTES       largest frame accepted (default 131072)
           --channel-max N         channels per connection (default 2047)
-          --max-message-size N    largest message body in bytes (default 134217728)
+          --max-message-size N    largest message body in bytes (default 134217728; 16777216
+                                  with --compat 4)
           --consumer-timeout MS   close a channel (406) whose delivery waits longer for its ack
                                   (default 1800000, RabbitMQ's 30 minutes; 0 turns it off)
           --memory-high-watermark X
@@ -45,6 +46,10 @@ internal sealed class BrokerSettings
                                   (default 0.4)
           --disk-free-limit BYTES block publishers when the data directory's disk has less free
                                   (default 50000000)
+          --compat VERSION        RabbitMQ release to behave like where 3.13 and 4.x differ:
+                                  3.13 (default) or 4 (see the README's compatibility profiles)
+          --server-product NAME   "product" told to clients in connection.start (default Broker)
+          --server-version V      "version" told to clients (default 3.13.7; 4.3.5 with --compat 4)
           --log-level LEVEL       verbose, debug, information (info), warning (warn), error,
                                   fatal (critical) (default information); the listening and
                                   ready lines are printed at every level
@@ -85,7 +90,14 @@ internal sealed class BrokerSettings
 
     public ushort ChannelMax { get; private set; } = 2047;
 
-    public long MaxMessageSize { get; private set; } = 128L * 1024 * 1024;
+    /// <summary>Null: the compatibility profile's default.</summary>
+    public long? MaxMessageSize { get; private set; }
+
+    public Broker.Engine.CompatibilityProfile Compat { get; private set; } = Broker.Engine.CompatibilityProfile.RabbitMq313;
+
+    public string? ServerProduct { get; private set; }
+
+    public string? ServerVersion { get; private set; }
 
     public LogEventLevel LogLevel { get; private set; } = LogEventLevel.Information;
 
@@ -187,7 +199,7 @@ internal sealed class BrokerSettings
     private static readonly string[] Names =
         ["port", "bind", "data-dir", "default-user", "default-pass", "heartbeat", "frame-max", "channel-max", "max-message-size", "log-level",
             "memory-high-watermark", "disk-free-limit", "load-definitions", "default-vhost", "consumer-timeout", "management-port", "prometheus-port", "log-format",
-            "config", "config-dir"];
+            "config", "config-dir", "compat", "server-product", "server-version"];
 
     /// <summary>The variables of RabbitMQ's Docker image, so compose files written for it work unchanged.</summary>
     private static readonly (string Variable, string Option)[] RabbitMqVariables =
@@ -260,6 +272,17 @@ internal sealed class BrokerSettings
                 break;
             case "disk-free-limit":
                 DiskFreeLimit = ParseNumber<long>(name, value, 0, long.MaxValue);
+                break;
+            case "compat":
+                Compat = Broker.Engine.CompatibilityProfile.TryParse(value, out var profile)
+                    ? profile
+                    : throw new ArgumentException($"--compat: '{value}' is not 3.13 or 4");
+                break;
+            case "server-product":
+                ServerProduct = value;
+                break;
+            case "server-version":
+                ServerVersion = value;
                 break;
             case "log-level":
                 LogLevel = ParseLevel(value);

@@ -63,7 +63,7 @@ var options = new BrokerOptions
         DefaultUser = settings.DefaultUser,
         DefaultPassword = settings.DefaultPassword,
         DefaultVirtualHost = settings.DefaultVirtualHost,
-        MaxMessageSize = settings.MaxMessageSize,
+        Compat = settings.Compat,
     },
     Server = new ServerOptions
     {
@@ -77,11 +77,22 @@ var options = new BrokerOptions
         DiskFreeLimit = settings.DiskFreeLimit,
         ConsumerTimeout = TimeSpan.FromMilliseconds(settings.ConsumerTimeoutMs),
         LoopbackUsers = settings.LoopbackUsers,
+        ServerProduct = settings.ServerProduct,
+        ServerVersion = settings.ServerVersion,
     },
 };
+if (settings.MaxMessageSize is { } maxMessageSize)
+{
+    options.Engine.MaxMessageSize = maxMessageSize;
+}
 
 Log.Information("broker {Version} starting, data in {DataDirectory}", options.ProductVersion, Path.GetFullPath(options.DataDirectory));
 ConfigFileLog.Write(settings.ConfigFiles);
+if (settings.Compat != CompatibilityProfile.RabbitMq313)
+{
+    Log.Information("compatibility profile {Compat}: behaving like RabbitMQ {RabbitMqVersion} where 3.13 and 4.x differ", settings.Compat.Name, settings.Compat.RabbitMqVersion);
+}
+
 var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
 builder.Services.AddSerilog();
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));

@@ -10,9 +10,23 @@ namespace Broker.TestSupport;
 /// for the test class. Tests call <see cref="ThrowIfBrokerErrors"/> when they end, so a failure the
 /// embedded broker logged fails the test that caused it.
 /// </summary>
-public sealed class BrokerFixture : IAsyncLifetime
+public class BrokerFixture : IAsyncLifetime
 {
+    private readonly string _uriVariable;
+    private readonly EmbeddedBrokerOptions? _options;
     private TestBroker? _broker;
+
+    public BrokerFixture()
+        : this(TestBroker.DefaultUriVariable, options: null)
+    {
+    }
+
+    /// <summary>A fixture for another broker: the one <paramref name="uriVariable"/> names, else one embedded with <paramref name="options"/>.</summary>
+    protected BrokerFixture(string uriVariable, EmbeddedBrokerOptions? options)
+    {
+        _uriVariable = uriVariable;
+        _options = options;
+    }
 
     private TestBroker Broker => _broker ?? throw new InvalidOperationException("the fixture is not initialized");
 
@@ -24,7 +38,7 @@ public sealed class BrokerFixture : IAsyncLifetime
     /// <summary>The broker started in this process; null when the tests use an external one.</summary>
     public EmbeddedBroker? Embedded => Broker.Embedded;
 
-    public async Task InitializeAsync() => _broker = await TestBroker.StartAsync();
+    public async Task InitializeAsync() => _broker = await TestBroker.StartAsync(_uriVariable, _options);
 
     public async Task DisposeAsync()
     {

@@ -35,8 +35,11 @@ internal static class PolicyDefinitionValidation
 
     private static readonly object None = ErlangTerm.Atom("none");
 
-    /// <summary>The error text for <paramref name="definition"/>, or null when RabbitMQ would accept it.</summary>
-    public static string? Check(object? definition, bool operatorPolicy)
+    /// <summary>
+    /// The error text for <paramref name="definition"/>, or null when RabbitMQ would accept it; with
+    /// <paramref name="compat"/> 4, as 4.3 checks it (see <see cref="CheckAs4"/>).
+    /// </summary>
+    public static string? Check(object? definition, bool operatorPolicy, CompatibilityProfile? compat = null)
     {
         if (definition is not FieldTable table)
         {
@@ -51,6 +54,11 @@ internal static class PolicyDefinitionValidation
         // Keys in the order RabbitMQ's sorted proplist holds them.
         var terms = table.OrderBy(entry => Encoding.UTF8.GetBytes(entry.Key), BytewiseOrder.Instance).ToList();
         var left = new List<KeyValuePair<string, object?>>(terms);
+        if (compat is { KnowsMirroringPolicyKeys: false })
+        {
+            return CheckAs4(left, operatorPolicy);
+        }
+
         if (!operatorPolicy)
         {
             if (Take(left, key => key == "queue-master-locator") is [var locator])
@@ -82,6 +90,35 @@ internal static class PolicyDefinitionValidation
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// RabbitMQ 4.3's validators: queue-master-locator (now for operator policies too) refused while the
+    /// deprecated feature queue_master_locator is denied (rabbit_classic_queue:validate_policy), any integer
+    /// a delivery limit (rabbit_policies, a negative one being none), and no ha-* keys.
+    /// </summary>
+    private static string? CheckAs4(List<KeyValuePair<string, object?>> left, bool operatorPolicy)
+    {
+        if (Take(left, key => key == "queue-master-locator").Count > 0)
+        {
+            return "use of deprecated queue-master-locator argument is not permitted";
+        }
+
+        var core = Take(left, key => (operatorPolicy ? OperatorKeys : CoreKeys).Contains(key));
+        foreach (var (key, value) in core)
+        {
+            var error = key == "delivery-limit"
+                ? FieldValues.AsInteger(value) is null ? ErlangTerm.Format("~p is not a valid delivery limit", value) : null
+                : CheckCore(key, value);
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+
+        return left.Count > 0
+            ? ErlangTerm.Format("~p are not recognised policy settings", left.Select(t => (object?)ErlangTerm.Tuple(t.Key, t.Value)).ToList())
+            : null;
     }
 
     private static List<KeyValuePair<string, object?>> Take(List<KeyValuePair<string, object?>> terms, Func<string, bool> belongs)

@@ -14,11 +14,14 @@ public static class PolicyValidation
     private const string ApplyToError =
         "apply-to '~s' unrecognised; should be one of: 'queues', 'classic_queues',  'quorum_queues', 'streams', 'exchanges', or 'all'";
 
-    /// <summary>Why RabbitMQ would refuse <paramref name="policy"/>, or null when it is valid.</summary>
-    public static string? Validate(Policy policy, bool operatorPolicy)
+    /// <summary>
+    /// Why RabbitMQ would refuse <paramref name="policy"/>, or null when it is valid; as the release of
+    /// <paramref name="compat"/> checks it (3.13 when null).
+    /// </summary>
+    public static string? Validate(Policy policy, bool operatorPolicy, CompatibilityProfile? compat = null)
     {
         var errors = new List<string>(1);
-        if (PolicyDefinitionValidation.Check(policy.Definition, operatorPolicy) is { } definitionError)
+        if (PolicyDefinitionValidation.Check(policy.Definition, operatorPolicy, compat) is { } definitionError)
         {
             errors.Add(definitionError);
         }
@@ -46,7 +49,8 @@ public static class PolicyValidation
     /// A fractional priority (RabbitMQ accepts any number) is rounded down: priorities are integers here.
     /// </remarks>
     public static string? TryCreate(
-        string virtualHost, string name, object? pattern, object? definition, object? priority, object? applyTo, bool operatorPolicy, out Policy? policy)
+        string virtualHost, string name, object? pattern, object? definition, object? priority, object? applyTo, bool operatorPolicy, out Policy? policy,
+        CompatibilityProfile? compat = null)
     {
         policy = null;
         var patternText = FieldValues.AsString(pattern);
@@ -61,13 +65,13 @@ public static class PolicyValidation
         if (patternText is not null && applyToText is not null && priorityValue is { } validPriority && definition is FieldTable table)
         {
             var candidate = new Policy(virtualHost, name, patternText, applyToText, validPriority, table);
-            var error = Validate(candidate, operatorPolicy);
+            var error = Validate(candidate, operatorPolicy, compat);
             policy = error is null ? candidate : null;
             return error;
         }
 
         var errors = new List<string>(4);
-        if (PolicyDefinitionValidation.Check(definition, operatorPolicy) is { } definitionError)
+        if (PolicyDefinitionValidation.Check(definition, operatorPolicy, compat) is { } definitionError)
         {
             errors.Add(definitionError);
         }

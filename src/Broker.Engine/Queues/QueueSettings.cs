@@ -34,10 +34,14 @@ public sealed record QueueSettings
 
     /// <summary>
     /// x-delivery-limit (quorum queues): how often a message may come back before it is dropped or
-    /// dead-lettered instead (with limit N it is delivered at most N + 1 times); -1 for none. A value that
-    /// is not a non-negative integer means none, as RabbitMQ reads it.
+    /// dead-lettered instead (with limit N it is delivered at most N + 1 times); negative for none. A value
+    /// that is not an integer means none, as RabbitMQ reads it; what a negative integer means is the
+    /// compatibility profile's (the quorum type's <see cref="QueueType.Effective"/> decides).
     /// </summary>
     public long DeliveryLimit { get; init; } = -1;
+
+    /// <summary>True when the argument or a policy named a delivery limit (RabbitMQ 4.x defaults an unset one to 20).</summary>
+    public bool DeliveryLimitSet { get; init; }
 
     /// <summary>
     /// True when dead-lettered messages leave the queue only once their copies are on disk
@@ -72,7 +76,8 @@ public sealed record QueueSettings
         },
         DeadLetterExchange = arguments.GetString("x-dead-letter-exchange"),
         DeadLetterRoutingKey = arguments.GetString("x-dead-letter-routing-key"),
-        DeliveryLimit = Math.Max(Integer(arguments, "x-delivery-limit") ?? -1, -1),
+        DeliveryLimit = Integer(arguments, "x-delivery-limit") ?? -1,
+        DeliveryLimitSet = Integer(arguments, "x-delivery-limit") is not null,
         DeadLetterAtLeastOnce = arguments.GetString("x-dead-letter-strategy") == "at-least-once",
         MaxPriority = (byte)Math.Clamp(Integer(arguments, "x-max-priority") ?? 0, 0, 255),
         SingleActiveConsumer = arguments["x-single-active-consumer"] is true,

@@ -9,11 +9,11 @@ public sealed class QueueTypeRegistry
 {
     private readonly Dictionary<string, QueueType> _types = new(StringComparer.Ordinal);
 
-    /// <summary>The types every broker has: classic, quorum and stream.</summary>
-    public QueueTypeRegistry()
+    /// <summary>The types every broker has: classic, quorum and stream, with the defaults of <paramref name="compat"/> (3.13's when null).</summary>
+    public QueueTypeRegistry(CompatibilityProfile? compat = null)
     {
         Add(new ClassicQueueType());
-        Add(new QuorumQueueType());
+        Add(new QuorumQueueType(compat ?? CompatibilityProfile.RabbitMq313));
         Add(new StreamQueueType());
     }
 

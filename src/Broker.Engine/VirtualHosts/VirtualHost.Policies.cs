@@ -32,7 +32,7 @@ public sealed partial class VirtualHost
             throw new ArgumentException($"{policy} belongs to another vhost than '{Name}'", nameof(policy));
         }
 
-        if (PolicyValidation.Validate(policy, operatorPolicy) is { } error)
+        if (PolicyValidation.Validate(policy, operatorPolicy, Engine.Options.Compat) is { } error)
         {
             return error;
         }

@@ -90,6 +90,11 @@ public sealed partial class VirtualHost
             var validation = QueueArguments.Validate(arguments, displayName, type);
             if (!validation.IsError)
             {
+                validation = CompatibilityChecks.CheckDeclare(Engine.Options.Compat, declaration, type, displayName);
+            }
+
+            if (!validation.IsError)
+            {
                 validation = type.Validate(declaration, displayName);
             }
 

@@ -105,7 +105,8 @@ internal sealed class PolicyEndpoints(ManagementContext context)
             body.ContainsKey("priority") ? FieldTableJson.ValueFromJson(body["priority"]) : 0L,
             body.ContainsKey("apply-to") ? FieldTableJson.ValueFromJson(body["apply-to"]) : "all",
             operatorPolicy,
-            out var policy);
+            out var policy,
+            context.Engine.Options.Compat);
         var created = virtualHost.GetPolicy(args[1], operatorPolicy) is null;
         error ??= virtualHost.SetPolicy(policy!, operatorPolicy);
         if (error is not null)

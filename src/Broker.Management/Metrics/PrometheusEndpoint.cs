@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using Broker.Engine.Monitoring;
 using Broker.Hosting;
-using Broker.Server.Connections;
 using Microsoft.AspNetCore.Http;
 
 namespace Broker.Management.Metrics;
@@ -34,8 +33,9 @@ public sealed class PrometheusEndpoint(BrokerRuntime runtime, RateSampler sample
         var engine = runtime.Engine;
         var output = new StringBuilder(4096);
         var node = engine.Options.NodeName;
+        var version = runtime.Options.Server.ServerVersion ?? engine.Options.Compat.RabbitMqVersion;
         Metric(output, "rabbitmq_build_info", "untyped", "RabbitMQ & Erlang/OTP version info",
-            [($"rabbitmq_version=\"{ServerProperties.CompatibleRabbitMqVersion}\",prometheus_plugin_version=\"{ServerProperties.CompatibleRabbitMqVersion}\",prometheus_client_version=\"4.9.1\",erlang_version=\"{Environment.Version}\",broker_version=\"{runtime.Options.ProductVersion}\"", 1)]);
+            [($"rabbitmq_version=\"{version}\",prometheus_plugin_version=\"{version}\",prometheus_client_version=\"4.9.1\",erlang_version=\"{Environment.Version}\",broker_version=\"{runtime.Options.ProductVersion}\"", 1)]);
         Metric(output, "rabbitmq_identity_info", "untyped", "RabbitMQ node & cluster identity info",
             [($"rabbitmq_node=\"{node}\",rabbitmq_cluster=\"{node}\"", 1)]);
 

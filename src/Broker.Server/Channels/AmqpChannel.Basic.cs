@@ -21,7 +21,9 @@ internal sealed partial class AmqpChannel
         }
 
         // The limit applies before qos-ok goes out; deliveries that a raised limit lets through follow it.
-        var raised = _session.SetPrefetch(qos.PrefetchCount, qos.Global);
+        // RabbitMQ 4.3 denies the deprecated feature global_qos and then handles global=true exactly as
+        // global=false (rabbit_channel's basic.qos clauses): a per-consumer limit.
+        var raised = _session.SetPrefetch(qos.PrefetchCount, qos.Global && _connection.Engine.Options.Compat.PermitsGlobalQos);
         Reply(default(BasicQosOk));
         if (raised)
         {

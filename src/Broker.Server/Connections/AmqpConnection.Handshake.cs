@@ -141,7 +141,7 @@ internal sealed partial class AmqpConnection
     private void HandleTuneOk(ConnectionTuneOk tuneOk)
     {
         var options = _server.Options;
-        CheckNegotiated("frame_max", FrameConstants.MinFrameMax, options.FrameMax, tuneOk.FrameMax);
+        CheckNegotiated("frame_max", _server.Engine.Options.Compat.MinFrameMax, options.FrameMax, tuneOk.FrameMax);
         CheckNegotiated("channel_max", 1, options.ChannelMax, tuneOk.ChannelMax);
         FrameMax = tuneOk.FrameMax;
         ChannelMax = tuneOk.ChannelMax;

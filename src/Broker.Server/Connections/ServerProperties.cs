@@ -7,16 +7,20 @@ namespace Broker.Server.Connections;
 public static class ServerProperties
 {
     /// <summary>
-    /// The RabbitMQ version whose behaviour we reproduce. Clients and frameworks gate features on it
-    /// (NServiceBus needs 3.10 or later, Spring Boot's health check reads it), so it is RabbitMQ's number;
-    /// our own version is in "broker_version".
+    /// The RabbitMQ version whose behaviour we reproduce by default (--compat 3.13). Clients and frameworks
+    /// gate features on it (NServiceBus needs 3.10 or later, Spring Boot's health check reads it), so it is
+    /// RabbitMQ's number; our own version is in "broker_version".
     /// </summary>
     public const string CompatibleRabbitMqVersion = "3.13.7";
+
+    /// <summary>What "product" says unless configured: ours, so nobody mistakes the broker for RabbitMQ.</summary>
+    public const string DefaultProduct = "Broker";
 
     public static string BrokerVersion { get; } =
         typeof(ServerProperties).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    public static FieldTable Create(string clusterName) => new()
+    /// <summary>The properties; <paramref name="version"/> is the profile's RabbitMQ version unless configured.</summary>
+    public static FieldTable Create(string clusterName, string product = DefaultProduct, string version = CompatibleRabbitMqVersion) => new()
     {
         ["capabilities"] = new FieldTable
         {
@@ -34,8 +38,8 @@ public static class ServerProperties
         ["copyright"] = "Copyright (c) the Broker authors",
         ["information"] = "Broker: an AMQP 0-9-1 broker compatible with RabbitMQ. Licensed under the MIT license.",
         ["platform"] = $".NET {Environment.Version}",
-        ["product"] = "Broker",
-        ["version"] = CompatibleRabbitMqVersion,
+        ["product"] = product,
+        ["version"] = version,
         ["broker_version"] = BrokerVersion,
     };
 }

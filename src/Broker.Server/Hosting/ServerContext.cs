@@ -14,7 +14,10 @@ internal sealed class ServerContext
         Options = options;
         Logger = logger;
         Clock = clock ?? ServerClock.System;
-        ServerProperties = Broker.Server.Connections.ServerProperties.Create(Environment.MachineName);
+        ServerProperties = Broker.Server.Connections.ServerProperties.Create(
+            Environment.MachineName,
+            options.ServerProduct ?? Broker.Server.Connections.ServerProperties.DefaultProduct,
+            options.ServerVersion ?? engine.Options.Compat.RabbitMqVersion);
     }
 
     public BrokerEngine Engine { get; }

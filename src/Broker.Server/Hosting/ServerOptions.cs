@@ -60,6 +60,18 @@ public sealed class ServerOptions
     /// </summary>
     public IReadOnlyCollection<string> LoopbackUsers { get; set; } = ["guest"];
 
+    /// <summary>
+    /// connection.start's "product" server property; null is ours ("Broker"). Some tools compare it with
+    /// "RabbitMQ" before they talk to a broker.
+    /// </summary>
+    public string? ServerProduct { get; set; }
+
+    /// <summary>
+    /// connection.start's "version" server property; null is the RabbitMQ version of the engine's
+    /// compatibility profile (3.13.7, or 4.3.5 with --compat 4).
+    /// </summary>
+    public string? ServerVersion { get; set; }
+
     /// <summary>A copy, for a component that fills in what the caller left unset.</summary>
     public ServerOptions Copy() => (ServerOptions)MemberwiseClone();
 }

@@ -45,6 +45,9 @@ internal sealed class ImportPlan
 
     private string? _only;
 
+    // Policies are checked as the engine's release checks them.
+    private CompatibilityProfile? _compat;
+
     public string Ignored { get; private set; } = string.Empty;
 
     /// <param name="virtualHost">
@@ -54,7 +57,7 @@ internal sealed class ImportPlan
     /// </param>
     public static ImportPlan Read(BrokerEngine engine, JsonObject json, string? virtualHost = null)
     {
-        var plan = new ImportPlan();
+        var plan = new ImportPlan { _compat = engine.Options.Compat };
         var virtualHosts = new HashSet<string>(engine.VirtualHosts.Select(v => v.Name), StringComparer.Ordinal);
         if (virtualHost is not null)
         {
@@ -200,7 +203,7 @@ internal sealed class ImportPlan
             virtualHost, name, FieldTableJson.ValueFromJson(fields?["pattern"]), FieldTableJson.ValueFromJson(fields?["definition"]),
             fields?.ContainsKey("priority") == true ? FieldTableJson.ValueFromJson(fields["priority"]) : 0L,
             fields?.ContainsKey("apply-to") == true ? FieldTableJson.ValueFromJson(fields["apply-to"]) : "all",
-            operatorPolicy, out var policy);
+            operatorPolicy, out var policy, _compat);
         if (error is not null)
         {
             throw Invalid($"{kind} '{name}' in vhost '{virtualHost}': {error.Trim()}");

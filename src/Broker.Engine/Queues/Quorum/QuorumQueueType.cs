@@ -16,6 +16,11 @@ namespace Broker.Engine.Queues.Quorum;
 /// </summary>
 public sealed class QuorumQueueType : QueueType
 {
+    private readonly CompatibilityProfile _compat;
+
+    /// <param name="compat">Decides the delivery limit of a queue that sets none, and what a negative one means.</param>
+    public QuorumQueueType(CompatibilityProfile? compat = null) => _compat = compat ?? CompatibilityProfile.RabbitMq313;
+
     private static readonly string[] Arguments =
     [
         "x-dead-letter-exchange", "x-dead-letter-routing-key", "x-dead-letter-strategy", "x-expires", "x-max-length",
@@ -58,6 +63,16 @@ public sealed class QuorumQueueType : QueueType
     /// <summary>reject-publish-dlx acts as drop-head; at-least-once dead-lettering needs reject-publish (else at-most-once).</summary>
     public override QueueSettings Effective(QueueSettings settings)
     {
+        // rabbit_quorum_queue:get_delivery_limit: unset is the profile's default (none in 3.13, 20 in 4.x).
+        if (!settings.DeliveryLimitSet)
+        {
+            settings = settings with { DeliveryLimit = _compat.DefaultQuorumDeliveryLimit };
+        }
+        else if (settings.DeliveryLimit < 0)
+        {
+            settings = settings with { DeliveryLimit = _compat.NegativeDeliveryLimitIsNone ? -1 : 0 };
+        }
+
         if (settings.Overflow == OverflowBehaviour.RejectPublishDeadLetter)
         {
             settings = settings with { Overflow = OverflowBehaviour.DropHead };
