@@ -36,10 +36,11 @@ export function apiPath(strings, ...values) {
 
 /**
  * One request. path is relative to /api ("/queues?page=1"). options: body (serialised as JSON),
- * quiet (do not show the error banner), auth (explicit Authorization header, for the login check).
+ * quiet (do not show the error banner), auth (explicit Authorization header, for the login check),
+ * headers (extra request headers, e.g. X-Reason when closing a connection).
  */
 export async function request(method, path, options = {}) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', ...options.headers };
   const auth = options.auth ?? authorization;
   if (auth) headers.Authorization = auth;
   let body;

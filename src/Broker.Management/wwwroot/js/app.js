@@ -16,6 +16,7 @@ const routes = [
   ['channels/:name', 'channels'],
   ['exchanges', 'exchanges'],
   ['exchanges/:vhost/:name', 'exchange'],
+  ['explain/:vhost/:name', 'explain'],
   ['queues', 'queues'],
   ['queues/:vhost/:name', 'queue'],
   ['admin', 'admin'],
@@ -33,7 +34,7 @@ const tabs = [
 ];
 
 // Which tab a page belongs to.
-const tabOf = { overview: 'overview', connections: 'connections', channels: 'channels', exchanges: 'exchanges', exchange: 'exchanges', queues: 'queues', queue: 'queues', admin: 'admin', definitions: 'admin' };
+const tabOf = { overview: 'overview', connections: 'connections', channels: 'channels', exchanges: 'exchanges', exchange: 'exchanges', explain: 'exchanges', queues: 'queues', queue: 'queues', admin: 'admin', definitions: 'admin' };
 
 const state = {
   user: null, // {name, tags}
