@@ -60,6 +60,9 @@ async function renderOne(root, name, ctx) {
 
   ctx.poll(async () => {
     const c = await ctx.api.get(apiPath`/channels/${name}`);
+    // RabbitMQ's channel carries consumer_details; otherwise the vhost's consumers on this channel.
+    const consumerRows = c.consumer_details
+      ?? (await ctx.api.get(apiPath`/consumers/${c.vhost}`)).filter(x => x.channel_details?.name === name);
     if (!ctx.current()) return;
     const connection = c.connection_details?.name;
     details.replaceChildren(kvTable({
@@ -91,6 +94,6 @@ async function renderOne(root, name, ctx) {
       { title: 'Exclusive', value: x => fmtBool(x.exclusive) },
       { title: 'Prefetch', value: x => fmtNum(x.prefetch_count), num: true },
       { title: 'Arguments', value: x => Object.keys(x.arguments ?? {}).length ? h('code', null, JSON.stringify(x.arguments)) : '—' },
-    ], c.consumer_details ?? [], { empty: 'No consumers' }));
+    ], consumerRows, { empty: 'No consumers' }));
   });
 }
