@@ -80,7 +80,7 @@ async function usersPage(root, ctx) {
     section('Add a user', form('add-user', [
       field('Username', name),
       field('Password', password, 'empty: the user cannot log in with a password'),
-      field('Tags', h('div', null, tags, tagPicker(tags))),
+      field('Tags', h('div', { class: 'tag-field' }, tags, tagPicker(tags))),
     ], 'Add user', async () => {
       await ctx.api.put(apiPath`/users/${name.value}`, { password: password.value, tags: tags.value });
       ctx.toast(`User ${name.value} added`);
@@ -118,10 +118,10 @@ async function userPage(root, name, ctx) {
   }, { id: 'delete-user', label: 'Delete user', class: 'btn btn-danger' });
 
   root.append(...title(`User ${name}`, 'users', deleteUser),
-    h('div', { class: 'grid-2' },
+    h('div', { class: 'grid-2 spaced' },
       section('Details', details),
       h('div', { class: 'stack' },
-        section('Tags', form('edit-user-tags', [field('Tags', h('div', null, tags, tagPicker(tags)))], 'Update tags', async () => {
+        section('Tags', form('edit-user-tags', [field('Tags', h('div', { class: 'tag-field' }, tags, tagPicker(tags)))], 'Update tags', async () => {
           // Keeps the password: the stored hash goes back with the new tags.
           await ctx.api.put(apiPath`/users/${name}`, { password_hash: user.password_hash, hashing_algorithm: user.hashing_algorithm, tags: tags.value });
           ctx.toast('Tags updated');
@@ -329,7 +329,7 @@ async function vhostPage(root, name, ctx) {
   }, { id: 'delete-vhost', label: 'Delete virtual host', class: 'btn btn-danger' });
 
   root.append(...title(`Virtual host ${name}`, 'vhosts', deleteVhost), users,
-    h('div', { class: 'grid-2' }, section('Details', details), section('Tracing', tracingBox)),
+    h('div', { class: 'grid-2 spaced' }, section('Details', details), section('Tracing', tracingBox)),
     section('Permissions', permissions, permissionForm(ctx, { vhost: name }, () => poller.now())),
     section('Topic permissions', topic, topicPermissionForm(ctx, { vhost: name }, () => poller.now())),
     section('Virtual host limits', limits, limitForm(ctx, 'vhost', name, () => poller.now())));

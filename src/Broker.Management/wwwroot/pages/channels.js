@@ -55,7 +55,7 @@ async function renderOne(root, name, ctx) {
   const consumers = h('div', { id: 'channel-consumers' });
   root.append(
     h('div', { class: 'page-title' }, h('h1', null, 'Channel ', h('span', { class: 'kind' }, name)), link('channels', 'All channels')),
-    h('div', { class: 'grid-2' }, section('Details', details), section('Message rates', rates)),
+    h('div', { class: 'grid-2 spaced' }, section('Details', details), section('Message rates', rates)),
     section('Consumers', consumers));
 
   ctx.poll(async () => {

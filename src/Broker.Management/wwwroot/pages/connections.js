@@ -74,7 +74,7 @@ async function renderOne(root, name, ctx) {
 
   root.append(
     h('div', { class: 'page-title' }, title, link('connections', 'All connections')),
-    h('div', { class: 'grid-2' }, section('Details', details), section('Client properties', props)),
+    h('div', { class: 'grid-2 spaced' }, section('Details', details), section('Client properties', props)),
     section('Channels', channels),
     section('Close this connection', closeForm));
 
