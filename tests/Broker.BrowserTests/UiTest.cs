@@ -112,6 +112,33 @@ public abstract partial class UiTest : IAsyncLifetime
     protected async Task<IConnection> ConnectAsync() =>
         await new ConnectionFactory { Uri = Fixture.Broker.AmqpUri }.CreateConnectionAsync();
 
+    /// <summary>A management API client logged in as guest, for setting up and checking state.</summary>
+    protected HttpClient Api()
+    {
+        var http = new HttpClient { BaseAddress = Fixture.BaseUri };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        return http;
+    }
+
+    /// <summary>The number of ready messages in a queue of vhost "/", through AMQP.</summary>
+    protected async Task<uint> ReadyCountAsync(string queue)
+    {
+        await using var connection = await ConnectAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+    }
+
+    /// <summary>Publishes messages to a queue of vhost "/" through the default exchange.</summary>
+    protected async Task PublishAsync(string queue, int count, Func<int, byte[]>? body = null, BasicProperties? properties = null)
+    {
+        await using var connection = await ConnectAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        for (var i = 0; i < count; i++)
+        {
+            await channel.BasicPublishAsync("", queue, false, properties ?? new BasicProperties(), body?.Invoke(i) ?? System.Text.Encoding.UTF8.GetBytes($"message {i}"));
+        }
+    }
+
     /// <summary>Waits until the locator's text matches (the UI refreshes every few seconds).</summary>
     protected static async Task ExpectTextAsync(ILocator locator, string pattern) =>
         await Assertions.Expect(locator).ToHaveTextAsync(new Regex(pattern));

@@ -35,28 +35,32 @@ export function lineChart(history, series, options = {}) {
   const format = options.format ?? (v => String(v));
   const samples = history.samples;
   const now = samples.length ? samples[samples.length - 1].t : Date.now();
-  const start = now - history.span;
+  // The axis covers the samples taken so far (at least a minute), up to the history's span.
+  const first = samples.length ? samples[0].t : now;
+  const span = Math.min(history.span, Math.max(60 * 1000, now - first));
+  const start = now - span;
   let max = 0;
   for (const s of samples) for (const { key } of series) max = Math.max(max, s.values[key] ?? 0);
   max = niceMax(max);
-  const x = t => pad.left + ((t - start) / history.span) * (width - pad.left - pad.right);
+  const x = t => pad.left + ((t - start) / span) * (width - pad.left - pad.right);
   const y = v => pad.top + (1 - v / max) * (height - pad.top - pad.bottom);
 
-  const svg = h('svg:svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': options.label ?? 'chart' });
+  const svg = h('svg:svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': options.label ?? 'chart' });
   for (const frac of [0, 0.5, 1]) {
     const v = max * frac;
     svg.append(h('svg:line', { x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v), class: 'chart-grid' }));
     svg.append(h('svg:text', { x: pad.left - 4, y: y(v) + 4, 'text-anchor': 'end', class: 'chart-label' }, format(v)));
   }
-  const minutes = Math.round(history.span / 60000);
-  svg.append(h('svg:text', { x: pad.left, y: height - 4, class: 'chart-label' }, `-${minutes} min`));
+  const seconds = Math.round(span / 1000);
+  svg.append(h('svg:text', { x: pad.left, y: height - 4, class: 'chart-label' }, seconds >= 120 ? `-${Math.round(seconds / 60)} min` : `-${seconds} s`));
   svg.append(h('svg:text', { x: width - pad.right, y: height - 4, 'text-anchor': 'end', class: 'chart-label' }, 'now'));
 
   series.forEach((s, i) => {
     const color = s.color ?? palette[i % palette.length];
-    const points = samples.filter(p => p.values[s.key] !== undefined).map(p => `${x(p.t).toFixed(1)},${y(p.values[s.key]).toFixed(1)}`);
-    if (points.length === 1) points.push(`${(width - pad.right).toFixed(1)},${points[0].split(',')[1]}`);
-    if (points.length) svg.append(h('svg:polyline', { points: points.join(' '), fill: 'none', stroke: color, 'stroke-width': 2, 'vector-effect': 'non-scaling-stroke' }));
+    const points = samples.filter(p => p.values[s.key] !== undefined).map(p => [x(p.t), y(p.values[s.key])]);
+    if (points.length > 1) svg.append(h('svg:polyline', { points: points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-linejoin': 'round' }));
+    // The latest value as a dot, so a series shows from its first sample.
+    if (points.length) svg.append(h('svg:circle', { cx: points[points.length - 1][0].toFixed(1), cy: points[points.length - 1][1].toFixed(1), r: 3, fill: color }));
   });
 
   const last = samples[samples.length - 1]?.values ?? {};

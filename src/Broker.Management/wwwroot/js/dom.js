@@ -1,5 +1,6 @@
 // Small DOM helpers: element creation, tables with sortable headers, forms, key/value lists.
 // Text is always set as text (never innerHTML), so names from the broker cannot inject markup.
+import { fmtNum } from './format.js';
 
 /**
  * h('div', {class: 'x', onclick: fn, title: 't'}, child, [children], null): an element.
@@ -143,7 +144,7 @@ export function argsEditor(initialRows = 1, types = ['string', 'number', 'boolea
   };
 }
 
-/** Page navigation for paged listings: pager({page, pageCount, total, onPage}). */
+/** Page navigation for paged listings: pager({page, pageCount, total, filtered, onPage}); pass filtered only while a filter is set. */
 export function pager({ page, pageCount, total, filtered, onPage }) {
   const go = p => () => onPage(Math.min(Math.max(1, p), pageCount || 1));
   return h('div', { class: 'pager' },
@@ -152,7 +153,7 @@ export function pager({ page, pageCount, total, filtered, onPage }) {
     h('span', { class: 'pager-text' }, `Page ${page} of ${Math.max(pageCount, 1)}`),
     button('›', go(page + 1), { disabled: page >= pageCount, title: 'Next page' }),
     button('»', go(pageCount), { disabled: page >= pageCount, title: 'Last page' }),
-    h('span', { class: 'muted' }, filtered !== undefined && filtered !== total ? `${filtered} of ${total} match` : `${total ?? 0} total`));
+    h('span', { class: 'muted pager-count' }, filtered !== undefined ? `${fmtNum(filtered)} of ${fmtNum(total)} match` : `${fmtNum(total ?? 0)} total`));
 }
 
 /** A small coloured label, e.g. badge('idle'), badge('alarm', 'bad'). */

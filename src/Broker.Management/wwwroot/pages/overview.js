@@ -1,5 +1,5 @@
 // Overview: totals, live message rates and queued messages (charts sampled every refresh), node alarms.
-import { h, section, table, badge } from '../js/dom.js';
+import { h, section, table, kvTable, badge } from '../js/dom.js';
 import { apiPath } from '../js/api.js';
 import { fmtNum, fmtRate, fmtBytes, rateOf, fmtDuration } from '../js/format.js';
 import { History, lineChart } from '../js/chart.js';
@@ -74,20 +74,20 @@ export async function render(root, params, ctx) {
     rates.push(sample);
     depths.push({ ready: q.ready ?? 0, unacked: q.unacked ?? 0, total: q.messages ?? 0 });
     rateBox.replaceChildren(lineChart(rates, rateSeries, { format: fmtRate, label: 'message rates' }));
-    depthBox.replaceChildren(lineChart(depths, depthSeries, { format: v => fmtNum(Math.round(v)), label: 'queued messages' }));
+    depthBox.replaceChildren(lineChart(depths, depthSeries, { format: fmtNum, label: 'queued messages' }));
 
     const node = nodes?.[0];
-    nodeBox.replaceChildren(node
-      ? table([
-          { title: 'Name', value: n => n.name },
-          { title: 'Uptime', value: n => fmtDuration((n.uptime ?? 0) / 1000) },
-          { title: 'Memory', value: n => `${fmtBytes(n.mem_used)} of ${fmtBytes(n.mem_limit)}`, tip: 'used of the high watermark' },
-          { title: 'Disk free', value: n => `${fmtBytes(n.disk_free)} (limit ${fmtBytes(n.disk_free_limit)})` },
-          { title: 'File descriptors', value: n => `${fmtNum(n.fd_used)} of ${fmtNum(n.fd_total)}` },
-        ], [node])
-      : h('p', { class: 'muted' }, `Node ${overview.node} (node details need the monitoring tag)`),
-      h('p', { class: 'muted' }, `${overview.product_name} ${overview.product_version}, RabbitMQ ${overview.rabbitmq_version} compatible, runtime ${overview.erlang_full_version ?? overview.erlang_version}`),
-      listeners(overview));
+    nodeBox.replaceChildren(kvTable({
+      Node: overview.node,
+      Version: `${overview.product_name} ${overview.product_version} (RabbitMQ ${overview.rabbitmq_version} compatible)`,
+      Runtime: overview.erlang_full_version ?? overview.erlang_version,
+      ...(node ? {
+        Uptime: fmtDuration((node.uptime ?? 0) / 1000),
+        Memory: `${fmtBytes(node.mem_used)} used, alarm at ${fmtBytes(node.mem_limit)}`,
+        'Disk free': `${fmtBytes(node.disk_free)}, alarm below ${fmtBytes(node.disk_free_limit)}`,
+        'File descriptors': `${fmtNum(node.fd_used)} of ${fmtNum(node.fd_total)}`,
+      } : { Details: 'need the monitoring tag' }),
+    }), h('h3', null, 'Listeners'), listeners(overview));
 
     const nodeAlarms = node ? [node.mem_alarm && 'memory', node.disk_free_alarm && 'disk'].filter(Boolean) : [];
     const failed = alarms?.status === 503 || (alarms && alarms.status === 'failed');
