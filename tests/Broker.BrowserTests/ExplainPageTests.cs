@@ -22,7 +22,8 @@ public sealed class ExplainPageTests(BrowserFixture fixture) : UiTest(fixture)
             }
 
             await LoginAsync();
-            await GoAsync($"explain/{Uri.EscapeDataString(vhost)}/orders");
+            // On the exchange's own page, below its bindings and publish form.
+            await GoAsync($"exchanges/{Uri.EscapeDataString(vhost)}/orders");
             await Page.FillAsync("#explain-key", "orders.new.eu.de");
             await Page.ClickAsync("#explain-run");
 
@@ -32,7 +33,9 @@ public sealed class ExplainPageTests(BrowserFixture fixture) : UiTest(fixture)
             await ExpectTextAsync(rows.Filter(new() { HasText = "orders-eu" }), "no.*stands for exactly one word and there is no #: the routing key has 4 words, the binding key 3");
             await ExpectTextAsync(rows.Filter(new() { HasText = "all-orders" }), "yes.*# stands for \"new.eu.de\"");
             await ExpectTextAsync(rows.Filter(new() { HasText = "invoices" }), "word 1 differs");
-            await ScreenshotAsync("30-explain-topic");
+            await Page.Locator("#explain").ScrollIntoViewIfNeededAsync();
+            await Page.Locator("#explain").ScreenshotAsync(new() { Path = System.IO.Path.Combine(Fixture.ScreenshotDirectory, "30-explain-topic.png") });
+            await ScreenshotAsync("30-exchange-page-with-explain");
         }
         finally
         {
@@ -57,6 +60,7 @@ public sealed class ExplainPageTests(BrowserFixture fixture) : UiTest(fixture)
             await api.PostAsync(AdminApi.Path("bindings", vhost, "e", "unrouted", "q", "lost"), """{"routing_key":""}""");
 
             await LoginAsync();
+            // Its own route, #/explain/VHOST/NAME.
             await GoAsync($"explain/{Uri.EscapeDataString(vhost)}/documents");
             var header = Page.Locator("#explain .args-row").First;
             await header.Locator(".arg-key").FillAsync("format");

@@ -7,6 +7,7 @@ import { features } from '../js/features.js';
 import { History, lineChart } from '../js/chart.js';
 import { publishForm } from '../js/publish.js';
 import { exchangeLabel } from './exchanges.js';
+import { explainPanel } from './explain.js';
 
 export async function render(root, params, ctx) {
   const { vhost } = params;
@@ -40,6 +41,7 @@ export async function render(root, params, ctx) {
       : [outBox, addBindingForm(ctx, vhost, name, () => loadBindings())]),
     isDefault ? null : section('Bindings to this exchange', { id: 'bindings-to' }, inBox),
     section('Publish message', { id: 'publish' }, publishForm(ctx, vhost, name)),
+    explainPanel(ctx, vhost, name),
     isDefault || name.startsWith('amq.') ? null : section('Delete', { id: 'delete' },
       button('Delete exchange', e => busy(e.target, async () => {
         if (!confirm(`Delete exchange ${name}?`)) return;

@@ -22,7 +22,7 @@ export function explainPanel(ctx, vhost, name) {
     });
   } },
     field('Routing key', key),
-    field('Headers', headers.el, 'compared by headers exchanges; x-delay for delayed exchanges; hash-header for consistent-hash ones'),
+    field('Headers', headers.el, 'compared by headers exchanges (and x-delay, hash-header)'),
     h('div', { class: 'form-actions' }, run, h('span', { class: 'muted form-note' }, 'Nothing is published.')));
   return section('Explain this route', { id: 'explain' },
     h('p', { class: 'muted' }, 'Which bindings would a message with this routing key and these headers match, and why do the others not?'),
