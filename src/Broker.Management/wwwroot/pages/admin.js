@@ -239,7 +239,7 @@ function limitForm(ctx, kind, owner, changed) {
   const limit = select(kind === 'vhost' ? VHOST_LIMITS : USER_LIMITS, undefined, { id: `${kind}-limit-name` });
   const value = input({ id: `${kind}-limit-value`, type: 'number', required: true, min: -1, step: 1 });
   const ownerInput = owner === null
-    ? (kind === 'vhost' ? select(ctx.vhosts, ctx.vhost || ctx.vhosts[0], { id: 'vhost-limit-owner' }) : input({ id: 'user-limit-owner', required: true }))
+    ? (kind === 'vhost' ? select(ctx.vhosts, ctx.vhost || ctx.vhosts[0], { id: 'vhost-limit-owner' }) : input({ id: 'user-limit-owner', required: true, list: 'user-names' }))
     : null;
   return form(`set-${kind}-limit`, [
     h('div', { class: 'form-row' },
@@ -257,7 +257,8 @@ function limitForm(ctx, kind, owner, changed) {
 async function limitsPage(root, ctx) {
   const vhostLimits = h('div', { id: 'all-vhost-limits' });
   const userLimits = h('div', { id: 'all-user-limits' });
-  root.append(...title('Limits', 'limits'),
+  const users = h('datalist', { id: 'user-names' });
+  root.append(...title('Limits', 'limits'), users,
     section('Virtual host limits', vhostLimits, limitForm(ctx, 'vhost', null, () => poller.now())),
     section('User limits', userLimits, limitForm(ctx, 'user', null, () => poller.now())));
 
@@ -272,8 +273,9 @@ async function limitsPage(root, ctx) {
     }, { label: 'Remove', class: 'btn btn-danger btn-small' }) },
   ];
   const poller = ctx.poll(async () => {
-    const [v, u] = await Promise.all([ctx.api.get('/vhost-limits'), ctx.api.get('/user-limits')]);
+    const [v, u, userList] = await Promise.all([ctx.api.get('/vhost-limits'), ctx.api.get('/user-limits'), ctx.api.get('/users')]);
     if (!ctx.current()) return;
+    users.replaceChildren(...userList.map(x => h('option', { value: x.name })));
     vhostLimits.replaceChildren(table(columns('vhost', 'Virtual host'), flatten(v, 'vhost'), { empty: 'No virtual host limits', class: 'vhost-limits' }));
     userLimits.replaceChildren(table(columns('user', 'User'), flatten(u, 'user'), { empty: 'No user limits', class: 'user-limits' }));
   }, 0);

@@ -60,13 +60,16 @@ async function renderOne(root, name, ctx) {
 
   ctx.poll(async () => {
     const c = await ctx.api.get(apiPath`/channels/${name}`);
+    const connectionName = c.connection_details?.name;
+    const owner = connectionName ? await ctx.api.get(apiPath`/connections/${connectionName}`, { quiet: true }).catch(() => null) : null;
     // RabbitMQ's channel carries consumer_details; otherwise the vhost's consumers on this channel.
     const consumerRows = c.consumer_details
       ?? (await ctx.api.get(apiPath`/consumers/${c.vhost}`)).filter(x => x.channel_details?.name === name);
     if (!ctx.current()) return;
     const connection = c.connection_details?.name;
     details.replaceChildren(kvTable({
-      Connection: connection ? link(['connections', connection], connection) : '—',
+      Connection: connection ? h('span', null, link(['connections', connection], (owner && clientName(owner)) || connection),
+        owner && clientName(owner) ? h('span', { class: 'muted' }, ` ${connection}`) : null) : '—',
       'Virtual host': c.vhost,
       User: c.user,
       State: stateBadge(c.state),
