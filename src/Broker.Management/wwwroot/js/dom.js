@@ -89,9 +89,9 @@ export function table(columns, rows, options = {}) {
 /** A two-column table of an object's keys and values; values that are objects are shown as JSON. */
 export function kvTable(obj, options = {}) {
   const entries = Object.entries(obj ?? {});
-  if (!entries.length) return h('p', { class: 'muted' }, options.empty ?? 'None');
+  if (!entries.length) return h('div', { class: 'muted' }, options.empty ?? 'None');
   return h('table', { class: 'kv' }, h('tbody', null, entries.map(([k, v]) =>
-    h('tr', null, h('th', null, k), h('td', null, v instanceof Node ? v : typeof v === 'object' && v !== null ? h('code', null, JSON.stringify(v)) : String(v))))));
+    h('tr', null, h('th', null, k), h('td', null, v instanceof Node ? v : typeof v === 'object' && v !== null ? h('code', null, JSON.stringify(v)) : v === '' ? h('span', { class: 'muted' }, '(empty)') : String(v))))));
 }
 
 /** A labelled form row. */

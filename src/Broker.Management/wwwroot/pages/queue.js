@@ -1,6 +1,6 @@
 // One queue: details, depths and rates (charted), arguments and policy, consumers, bindings (add and
 // remove), publish, get messages (text / JSON / hex, x-death history), move, purge and delete.
-import { h, section, table, kvTable, link, button, field, input, select, argsEditor, busy, badge } from '../js/dom.js';
+import { h, mount, section, table, kvTable, link, button, field, input, select, argsEditor, busy, badge } from '../js/dom.js';
 import { apiPath } from '../js/api.js';
 import { fmtNum, fmtRate, fmtBytes, rateOf, fmtBool } from '../js/format.js';
 import { features } from '../js/features.js';
@@ -164,7 +164,7 @@ function getMessages(ctx, path) {
     e.preventDefault();
     busy(submit, async () => {
       const messages = await ctx.api.post(path + '/get', { count: Number(count.value), ackmode: ackmode.value, encoding: 'base64', truncate: 50000 });
-      results.replaceChildren(messages.length
+      mount(results, messages.length
         ? messages.map((m, i) => messageCard(m, i))
         : h('p', { class: 'muted', id: 'queue-empty' }, 'Queue is empty'));
     });
