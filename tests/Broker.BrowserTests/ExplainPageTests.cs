@@ -36,6 +36,15 @@ public sealed class ExplainPageTests(BrowserFixture fixture) : UiTest(fixture)
             await Page.Locator("#explain").ScrollIntoViewIfNeededAsync();
             await Page.Locator("#explain").ScreenshotAsync(new() { Path = System.IO.Path.Combine(Fixture.ScreenshotDirectory, "30-explain-topic.png") });
             await ScreenshotAsync("30-exchange-page-with-explain");
+
+            // A CC header (a JSON array of keys) is routed too, and explained after the routing key.
+            var cc = Page.Locator("#explain .args-row").First;
+            await cc.Locator(".arg-key").FillAsync("CC");
+            await cc.Locator(".arg-type").SelectOptionAsync("json");
+            await cc.Locator(".arg-value").FillAsync("[\"invoices.paid\"]");
+            await Page.ClickAsync("#explain-run");
+            await ExpectTextAsync(Page.Locator("#explain-summary"), "^Reaches 2 queues: all-orders, invoices$");
+            await ExpectTextAsync(Page.Locator(".explain-visit").Nth(1), "for the CC header's key \"invoices.paid\"");
         }
         finally
         {

@@ -123,7 +123,7 @@ function clientProperties(p) {
 /** Columns shared with the channels page. */
 export function channelColumns() {
   return [
-    { title: 'Channel', value: c => link(['channels', c.name], c.name, { class: 'channel-link' }), class: 'wrap' },
+    { title: 'Channel', value: c => link(['channels', c.name], c.name, { class: 'channel-link' }) },
     { title: 'Mode', value: c => [c.confirm ? badge('confirm', 'info') : null, c.transactional ? badge('tx', 'info') : null] },
     { title: 'Prefetch', value: c => prefetch(c), num: true, tip: 'per consumer (global per channel)' },
     { title: 'Unacked', value: c => fmtNum(c.messages_unacknowledged), num: true },

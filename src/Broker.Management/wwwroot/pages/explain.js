@@ -11,22 +11,47 @@ const pathName = name => name === '' ? 'amq.default' : name;
 /** The explain form and its result, as a panel. */
 export function explainPanel(ctx, vhost, name) {
   const key = input({ id: 'explain-key', placeholder: 'e.g. orders.eu.created', autocomplete: 'off' });
-  const headers = argsEditor(1);
+  // A json row gives arrays and tables (CC / BCC routing keys: ["a.b", "c.d"]).
+  const headers = argsEditor(1, ['string', 'number', 'boolean', 'json']);
   const result = h('div', { id: 'explain-result' });
   const run = button('Explain', null, { kind: 'primary', id: 'explain-run', type: 'submit' });
   const form = h('form', { class: 'form explain-form', onsubmit: e => {
     e.preventDefault();
+    let values;
+    try {
+      values = headerValues(headers.el);
+    } catch (err) {
+      ctx.showError(err.message);
+      return;
+    }
     busy(run, async () => {
-      const answer = await ctx.api.post(apiPath`/exchanges/${vhost}/${pathName(name)}/explain`, { routing_key: key.value, headers: headers.value() });
+      const answer = await ctx.api.post(apiPath`/exchanges/${vhost}/${pathName(name)}/explain`, { routing_key: key.value, headers: values });
       if (ctx.current()) result.replaceChildren(...renderAnswer(answer, vhost));
     });
   } },
     field('Routing key', key),
-    field('Headers', headers.el, 'compared by headers exchanges (and x-delay, hash-header)'),
+    field('Headers', headers.el, 'compared by headers exchanges (also x-delay, hash-header; CC as json ["key"])'),
     h('div', { class: 'form-actions' }, run, h('span', { class: 'muted form-note' }, 'Nothing is published.')));
   return section('Explain this route', { id: 'explain' },
     h('p', { class: 'muted' }, 'Which bindings would a message with this routing key and these headers match, and why do the others not?'),
     form, result);
+}
+
+/** The editor's rows as an object; json rows are parsed (an error names the header). */
+function headerValues(rows) {
+  const out = {};
+  for (const row of rows.children) {
+    const key = row.querySelector('.arg-key').value.trim();
+    if (!key) continue;
+    const raw = row.querySelector('.arg-value').value;
+    const type = row.querySelector('.arg-type').value;
+    if (type === 'json') {
+      try { out[key] = JSON.parse(raw); } catch (e) { throw new Error(`Header ${key} is not JSON: ${e.message}`); }
+    } else {
+      out[key] = type === 'number' ? Number(raw) : type === 'boolean' ? raw === 'true' : raw;
+    }
+  }
+  return out;
 }
 
 function renderAnswer(answer, vhost) {
