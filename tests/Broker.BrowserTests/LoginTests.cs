@@ -69,4 +69,27 @@ public sealed class LoginTests(BrowserFixture fixture) : UiTest(fixture)
         again.Headers.IfNoneMatch.Add(index.Headers.ETag!);
         Assert.Equal(System.Net.HttpStatusCode.NotModified, (await http.SendAsync(again)).StatusCode);
     }
+
+    [Fact]
+    public async Task A_management_user_sees_the_overview_and_its_queues_without_being_logged_out()
+    {
+        var user = Unique("mgmt");
+        using var admin = new HttpClient { BaseAddress = Fixture.BaseUri };
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray()));
+        (await admin.PutAsync($"api/users/{user}", new StringContent("{\"password\":\"pw\",\"tags\":\"management\"}", System.Text.Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        (await admin.PutAsync($"api/permissions/%2F/{user}", new StringContent("{\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}", System.Text.Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        try
+        {
+            await LoginAsync(user, "pw");
+            await ExpectTextAsync(Page.Locator("#total-queues"), "^[0-9]");
+            await Assertions.Expect(Page.Locator("main")).ToContainTextAsync("need the monitoring tag");
+            await GoAsync("queues");
+            await Assertions.Expect(Page.Locator("#queue-list table")).ToBeVisibleAsync();
+            await Assertions.Expect(Page.Locator("#current-user")).ToHaveTextAsync(user);
+        }
+        finally
+        {
+            await admin.DeleteAsync($"api/users/{user}");
+        }
+    }
 }

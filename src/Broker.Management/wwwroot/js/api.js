@@ -64,11 +64,23 @@ export async function request(method, path, options = {}) {
   }
   if (!response.ok) {
     const error = new ApiError(response.status, data?.error, data?.reason ?? (typeof data === 'string' ? data : undefined));
-    if (response.status === 401 && !options.auth) unauthorized(error);
+    // RabbitMQ answers 401 both to wrong credentials and to a user whose tags do not allow this call:
+    // only the first ends the session.
+    if (response.status === 401 && !options.auth && !(await credentialsStillValid())) unauthorized(error);
     if (!options.quiet) showError(`${method} /api${path}: ${error.message}`);
     throw error;
   }
   return data;
+}
+
+async function credentialsStillValid() {
+  if (!authorization) return false;
+  try {
+    const check = await fetch('api/whoami', { headers: { Authorization: authorization, Accept: 'application/json' }, credentials: 'omit', cache: 'no-store' });
+    return check.ok;
+  } catch {
+    return true; // unreachable is not logged out
+  }
 }
 
 export const api = {

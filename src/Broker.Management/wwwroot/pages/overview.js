@@ -16,10 +16,11 @@ const rateSeries = [
   { key: 'confirm', label: 'Publisher confirm' },
   { key: 'return_unroutable', label: 'Unroutable' },
 ];
+// Total first so the ready and unacked lines are drawn over it where they coincide.
 const depthSeries = [
+  { key: 'total', label: 'Total', color: '#8a96a3' },
   { key: 'ready', label: 'Ready', color: '#e8833a' },
   { key: 'unacked', label: 'Unacked', color: '#2f7ed8' },
-  { key: 'total', label: 'Total', color: '#8a96a3' },
 ];
 
 function tile(label, value, route, id) {
@@ -42,14 +43,16 @@ export async function render(root, params, ctx) {
     h('div', { class: 'stack' }),
     h('div', { class: 'grid-2' },
       section('Node', nodeBox),
-      section('Health', alarmBox)));
+      section('Health and activity', alarmBox)));
 
+  const seesNodes = ctx.user.tags.some(t => t === 'monitoring' || t === 'administrator');
   ctx.poll(async () => {
     // With a vhost selected the totals and rates are that vhost's (RabbitMQ's UI does the same).
     const [overview, vhost, nodes, alarms] = await Promise.all([
       ctx.api.get('/overview'),
       ctx.vhost ? ctx.api.get(apiPath`/vhosts/${ctx.vhost}`) : null,
-      ctx.api.get('/nodes', { quiet: true }).catch(() => null),
+      // Node details need the monitoring tag (or administrator); others are not asked.
+      seesNodes ? ctx.api.get('/nodes', { quiet: true }).catch(() => null) : null,
       ctx.api.get('/health/checks/alarms', { quiet: true }).catch(e => e),
     ]);
     if (!ctx.current()) return;
@@ -94,7 +97,18 @@ export async function render(root, params, ctx) {
     alarmBox.replaceChildren(nodeAlarms.length || failed
       ? h('div', null, badge('ALARM', 'bad'), ' ', nodeAlarms.length ? `Resource alarm: ${nodeAlarms.join(', ')} — publishers are blocked` : alarms.reason ?? 'alarms in effect')
       : h('div', null, badge('OK', 'ok'), ' No resource alarms (memory, disk)'),
-      h('p', { class: 'muted' }, 'From /api/nodes and /api/health/checks/alarms.'));
+      h('h3', null, 'Activity since start'),
+      kvTable({
+        'Connections opened': fmtNum(overview.churn_rates?.connection_created),
+        'Connections closed': fmtNum(overview.churn_rates?.connection_closed),
+        'Messages published': fmtNum(stats?.publish ?? stats?.publish_in),
+        'Messages delivered / got': fmtNum(stats?.deliver_get),
+        'Messages acknowledged': fmtNum(stats?.ack),
+        'Redelivered': fmtNum(stats?.redeliver),
+        'Unroutable (returned or dropped)': fmtNum((stats?.return_unroutable ?? 0) + (stats?.drop_unroutable ?? 0)),
+        'Virtual hosts': fmtNum(ctx.vhosts.length),
+      }),
+      h('p', { class: 'muted' }, 'Alarms from /api/nodes and /api/health/checks/alarms.'));
   });
 }
 
