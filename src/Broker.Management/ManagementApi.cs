@@ -27,6 +27,7 @@ internal sealed class ManagementApi
         new VirtualHostEndpoints(_context).Register(_router);
         new UserEndpoints(_context).Register(_router);
         new ExchangeEndpoints(_context).Register(_router);
+        new ExplainEndpoints().Register(_router);
         new QueueEndpoints(_context).Register(_router);
         new BindingEndpoints(_context).Register(_router);
         new ConnectionEndpoints(_context).Register(_router);

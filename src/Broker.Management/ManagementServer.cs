@@ -1,6 +1,7 @@
 using System.Net;
 using Broker.Hosting;
 using Broker.Management.Metrics;
+using Broker.Management.Ui;
 using Broker.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -52,6 +53,7 @@ public sealed class ManagementServer : IHostedService, IAsyncDisposable
         var address = _options.BindAddress ?? _runtime.Server.EndPoint?.Address ?? _runtime.Server.Options.BindAddress;
         _sampler = new RateSampler(engine, _options.SampleInterval);
         var api = _options.Port is null ? null : new ManagementApi(_runtime, _sampler, _loggerFactory);
+        var ui = _options.Port is null ? null : new WebUi();
         var metrics = _options.PrometheusPort is null ? null : new PrometheusEndpoint(_runtime, _sampler);
 
         // One Kestrel server for both ports (half the start-up of two); a request's local port says which it is for.
@@ -76,7 +78,9 @@ public sealed class ManagementServer : IHostedService, IAsyncDisposable
         _app = builder.Build();
         _app.Run(context => metrics is not null && context.Connection.LocalPort == PrometheusPort
             ? metrics.HandleAsync(context)
-            : api is not null ? api.HandleAsync(context) : NotFound(context));
+            : api is null || ui is null ? NotFound(context)
+            : context.Request.Path.StartsWithSegments("/api") ? api.HandleAsync(context)
+            : ui.HandleAsync(context));
         try
         {
             await _app.StartAsync(cancellationToken);

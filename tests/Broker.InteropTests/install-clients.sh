@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the AMQP clients the interop tests run (tests/Broker.InteropTests), on Debian:
-#   - Debian packages: python3-pika, python3-kombu (+ python3-amqp), ruby-bunny, amqp-tools, and nodejs/npm
+#   - Debian packages: python3-pika, python3-kombu (+ python3-amqp), ruby-bunny, amqp-tools, chromium (for the
+#     browser tests), and nodejs/npm
 #     when there is no node/npm on PATH. apt-get runs only when a package is missing (after one apt-get update).
 #   - amqplib, pinned by clients/node/package-lock.json: `npm ci` runs only when clients/node/node_modules is
 #     missing or was installed from another package-lock.json.
@@ -15,7 +16,8 @@ node_dir="$here/clients/node"
 
 log() { echo "install-clients: $*"; }
 
-packages=(python3 python3-pika python3-kombu python3-amqp ruby ruby-bunny amqp-tools)
+# chromium: the browser tests (tests/Broker.BrowserTests) drive /usr/bin/chromium through Playwright.
+packages=(python3 python3-pika python3-kombu python3-amqp ruby ruby-bunny amqp-tools chromium)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

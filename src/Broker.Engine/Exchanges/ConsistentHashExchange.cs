@@ -3,6 +3,7 @@ using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
 using Broker.Engine.Exchanges.ConsistentHash;
 using Broker.Engine.Routing;
+using Broker.Engine.Routing.Explain;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Exchanges;
@@ -50,6 +51,60 @@ public sealed class ConsistentHashExchange : Exchange
         {
             matches.Add(destination);
         }
+    }
+
+    public override string DescribeRouting(RoutingKey routingKey, RoutedMessage message) =>
+        $"x-consistent-hash: each message goes to exactly one destination, picked by hashing {HashedValue(routingKey, message)}; a binding key is the destination's weight (its share of the hash ring)";
+
+    /// <summary>The ring's own pick decides; every other binding is told why it lost (weight, duplicate, hash).</summary>
+    protected override void ExplainLocked(RoutingKey routingKey, RoutedMessage message, List<Binding> bindings, List<BindingVerdict> verdicts)
+    {
+        var chosen = _ring.Count > 0 ? _ring.Find(KeyOf(routingKey, message)) : null;
+        var placed = new List<IBindingDestination>();
+        foreach (var binding in bindings)
+        {
+            if (!ConsistentHashArguments.TryGetWeight(binding.RoutingKey, out var weight))
+            {
+                verdicts.Add(new BindingVerdict(binding, false, $"the binding key \"{binding.RoutingKey}\" is not a weight (a positive integer): the binding is not on the ring"));
+            }
+            else if (placed.Contains(binding.Destination))
+            {
+                verdicts.Add(new BindingVerdict(binding, false, "another binding already places this destination on the ring: a destination has one place, its first binding's weight"));
+            }
+            else
+            {
+                placed.Add(binding.Destination);
+                var matched = ReferenceEquals(binding.Destination, chosen);
+                var share = $"weight {weight} of {_ring.BucketCount}";
+                verdicts.Add(new BindingVerdict(binding, matched, matched
+                    ? $"the hash of {HashedValue(routingKey, message)} falls in this destination's share of the ring ({share})"
+                    : $"the hash of {HashedValue(routingKey, message)} falls in the share of \"{chosen?.Name}\" ({share} here); only one destination gets each message"));
+            }
+        }
+    }
+
+    private string HashedValue(RoutingKey routingKey, RoutedMessage message)
+    {
+        switch (_source)
+        {
+            case HashSource.RoutingKey:
+                return $"the routing key \"{routingKey.ToString()}\"";
+            case HashSource.Header:
+                var name = System.Text.Encoding.UTF8.GetString(_headerName);
+                return HeaderValue.TryFind(message.Headers, _headerName, out _)
+                    ? $"header \"{name}\" (hash-header)"
+                    : $"header \"{name}\" (hash-header), which the message lacks: every such message goes to the same destination";
+        }
+
+        var property = _source switch
+        {
+            HashSource.CorrelationId => "correlation_id",
+            HashSource.MessageId => "message_id",
+            _ => "timestamp",
+        };
+        return KeyOf(routingKey, message) == StableHash.Absent
+            ? $"property {property} (hash-property), which the message lacks: every such message goes to the same destination"
+            : $"property {property} (hash-property)";
     }
 
     private ulong KeyOf(RoutingKey routingKey, RoutedMessage message)

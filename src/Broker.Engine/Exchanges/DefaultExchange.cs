@@ -1,5 +1,6 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Routing;
+using Broker.Engine.Routing.Explain;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Exchanges;
@@ -26,6 +27,19 @@ public sealed class DefaultExchange : Exchange
         if (VirtualHost.TryGetQueue(routingKey.Chars, out var queue))
         {
             matches.Add(queue);
+        }
+    }
+
+    public override string DescribeRouting(RoutingKey routingKey, RoutedMessage message) =>
+        "the default exchange: every queue is bound by its own name, so the routing key names the one queue it reaches"
+        + (VirtualHost.TryGetQueue(routingKey.Chars, out _) ? string.Empty : $"; there is no queue named \"{routingKey.ToString()}\" in this vhost");
+
+    /// <summary>The one implicit binding that can match: to the queue named by the key, if there is one.</summary>
+    protected override void ExplainLocked(RoutingKey routingKey, RoutedMessage message, List<Binding> bindings, List<BindingVerdict> verdicts)
+    {
+        if (VirtualHost.TryGetQueue(routingKey.Chars, out var queue))
+        {
+            verdicts.Add(new BindingVerdict(queue, queue.Name, new FieldTable(), Matched: true, "the routing key is the queue's name (its implicit binding)"));
         }
     }
 }

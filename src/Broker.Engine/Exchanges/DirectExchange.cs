@@ -1,5 +1,6 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Routing;
+using Broker.Engine.Routing.Explain;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Exchanges;
@@ -45,5 +46,38 @@ public sealed class DirectExchange : Exchange
         {
             matches.AddRange(destinations);
         }
+    }
+
+    public override string DescribeRouting(RoutingKey routingKey, RoutedMessage message) =>
+        "direct: a binding matches when its key equals the routing key exactly (case-sensitive)";
+
+    protected override void ExplainLocked(RoutingKey routingKey, RoutedMessage message, List<Binding> bindings, List<BindingVerdict> verdicts)
+    {
+        var found = _byKeySpan.TryGetValue(routingKey.Chars, out var destinations) ? destinations : null;
+        var key = routingKey.ToString();
+        foreach (var binding in bindings)
+        {
+            var matched = binding.RoutingKey == key && found is not null && found.Contains(binding.Destination);
+            verdicts.Add(new BindingVerdict(binding, matched, matched ? "the binding key equals the routing key" : KeyDiffers(binding.RoutingKey, key)));
+        }
+    }
+
+    /// <summary>Why a direct binding's key is not the routing key, with the near misses people make.</summary>
+    internal static string KeyDiffers(string bindingKey, string routingKey)
+    {
+        var text = $"the binding key \"{bindingKey}\" is not the routing key \"{routingKey}\"";
+        if (string.Equals(bindingKey, routingKey, StringComparison.OrdinalIgnoreCase))
+        {
+            return text + ": they differ only in case, and keys compare case-sensitively";
+        }
+
+        if (bindingKey.Trim() == routingKey.Trim())
+        {
+            return text + ": they differ only in leading or trailing spaces";
+        }
+
+        return bindingKey.Contains('*') || bindingKey.Contains('#')
+            ? text + ": * and # are wildcards only in a topic exchange"
+            : text;
     }
 }

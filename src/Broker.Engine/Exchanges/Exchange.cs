@@ -2,6 +2,7 @@ using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
 using Broker.Engine.Policies;
 using Broker.Engine.Routing;
+using Broker.Engine.Routing.Explain;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Exchanges;
@@ -165,6 +166,21 @@ public abstract class Exchange : IBindingDestination
     }
 
     /// <summary>
+    /// Adds, binding by binding, whether this exchange's own matching routes the message there and why
+    /// (the management API's explain). Cold: routing never calls it, so matching pays nothing for it.
+    /// </summary>
+    public void Explain(RoutingKey routingKey, RoutedMessage message, List<BindingVerdict> verdicts)
+    {
+        lock (SyncRoot)
+        {
+            ExplainLocked(routingKey, message, _bindings, verdicts);
+        }
+    }
+
+    /// <summary>How this exchange routes, in a sentence, with what applies to this message as a whole.</summary>
+    public abstract string DescribeRouting(RoutingKey routingKey, RoutedMessage message);
+
+    /// <summary>
     /// Checks a binding before it is added (the headers exchange validates x-match, the
     /// consistent-hash exchange its weight).
     /// </summary>
@@ -175,4 +191,7 @@ public abstract class Exchange : IBindingDestination
     protected abstract void OnBindingRemoved(Binding binding);
 
     protected abstract void MatchLocked(RoutingKey routingKey, RoutedMessage message, List<IBindingDestination> matches);
+
+    /// <summary>The verdict of each of <paramref name="bindings"/>, reached by the type's own matching (under the lock).</summary>
+    protected abstract void ExplainLocked(RoutingKey routingKey, RoutedMessage message, List<Binding> bindings, List<BindingVerdict> verdicts);
 }

@@ -1,5 +1,6 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Routing;
+using Broker.Engine.Routing.Explain;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Exchanges;
@@ -20,4 +21,16 @@ public sealed class FanoutExchange : Exchange
 
     protected override void MatchLocked(RoutingKey routingKey, RoutedMessage message, List<IBindingDestination> matches) =>
         matches.AddRange(_destinations);
+
+    public override string DescribeRouting(RoutingKey routingKey, RoutedMessage message) =>
+        "fanout: every binding matches, whatever the routing key and headers";
+
+    protected override void ExplainLocked(RoutingKey routingKey, RoutedMessage message, List<Binding> bindings, List<BindingVerdict> verdicts)
+    {
+        foreach (var binding in bindings)
+        {
+            var matched = _destinations.Contains(binding.Destination);
+            verdicts.Add(new BindingVerdict(binding, matched, matched ? "a fanout exchange routes to every binding" : "not in the exchange's routing table"));
+        }
+    }
 }

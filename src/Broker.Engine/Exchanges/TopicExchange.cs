@@ -1,5 +1,6 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Routing;
+using Broker.Engine.Routing.Explain;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Exchanges;
@@ -63,6 +64,36 @@ public sealed class TopicExchange : Exchange
         Span<Range> words = stackalloc Range[MaxWords];
         var count = key.IsEmpty ? 0 : key.Split(words, '.');
         Match(_root, key, words[..count], matches);
+    }
+
+    public override string DescribeRouting(RoutingKey routingKey, RoutedMessage message) =>
+        "topic: keys are words separated by dots; in a binding key * stands for exactly one word and # for zero or more";
+
+    /// <summary>
+    /// The verdict is the trie's own: each binding's pattern alone in a trie, matched as routing
+    /// matches; <see cref="TopicExplanation"/> only words the reason.
+    /// </summary>
+    protected override void ExplainLocked(RoutingKey routingKey, RoutedMessage message, List<Binding> bindings, List<BindingVerdict> verdicts)
+    {
+        var key = routingKey.Chars;
+        Span<Range> words = stackalloc Range[MaxWords];
+        var count = key.IsEmpty ? 0 : key.Split(words, '.');
+        var found = new List<IBindingDestination>();
+        foreach (var binding in bindings)
+        {
+            var root = new TopicNode();
+            var node = root;
+            foreach (var word in SplitPattern(binding.RoutingKey))
+            {
+                node = node.GetOrAddChild(word);
+            }
+
+            node.Destinations.Add(binding.Destination);
+            found.Clear();
+            Match(root, key, words[..count], found);
+            var matched = found.Count > 0;
+            verdicts.Add(new BindingVerdict(binding, matched, TopicExplanation.Explain(binding.RoutingKey, routingKey.ToString(), matched)));
+        }
     }
 
     private static void Match(TopicNode node, ReadOnlySpan<char> key, ReadOnlySpan<Range> words, List<IBindingDestination> matches)

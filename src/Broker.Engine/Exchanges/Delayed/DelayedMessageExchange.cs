@@ -1,6 +1,7 @@
 using Broker.DataModel.Encoding;
 using Broker.Engine.Errors;
 using Broker.Engine.Routing;
+using Broker.Engine.Routing.Explain;
 using Broker.Engine.VirtualHosts;
 
 namespace Broker.Engine.Exchanges.Delayed;
@@ -71,6 +72,20 @@ public sealed class DelayedMessageExchange : Exchange
 
     protected override void MatchLocked(RoutingKey routingKey, RoutedMessage message, List<IBindingDestination> matches) =>
         _underlying.Match(routingKey, message, matches);
+
+    public override string DescribeRouting(RoutingKey routingKey, RoutedMessage message)
+    {
+        var delay = DelayHeader.Read(message.Headers, out var milliseconds) switch
+        {
+            DelayKind.Delayed => $"x-delay {milliseconds} ms: the message is held that long, then routed by these bindings (nothing is routed now, so an alternate exchange applies now)",
+            DelayKind.Invalid => "the x-delay header is not an integer: the plugin fails the publish (541 INTERNAL_ERROR)",
+            _ => "no positive x-delay header: routed at once",
+        };
+        return $"x-delayed-message routing as {_underlying.DescribeRouting(routingKey, message)}; {delay}";
+    }
+
+    protected override void ExplainLocked(RoutingKey routingKey, RoutedMessage message, List<Binding> bindings, List<BindingVerdict> verdicts) =>
+        _underlying.Explain(routingKey, message, verdicts);
 
     /// <summary>Only a long string or binary counts (the plugin matches an Erlang binary).</summary>
     private static string? DelayedTypeOf(FieldTable arguments) =>
