@@ -124,6 +124,7 @@ public sealed class QueuePageTests(BrowserFixture fixture) : UiTest(fixture)
         await Page.FillAsync("#move-destination", destination);
         await Page.ClickAsync("#move-submit");
         await ExpectTextAsync(Page.Locator("#move-status"), $"^7 moved to {destination}$");
+        await Assertions.Expect(Page.Locator("#queue-depth table tbody tr").Nth(0).Locator("td").Nth(1)).ToHaveTextAsync("0");
         await ScreenshotAsync("07-queue-move");
         Assert.Equal(0u, await ReadyCountAsync(source));
         Assert.Equal(7u, await ReadyCountAsync(destination));

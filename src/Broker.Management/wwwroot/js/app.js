@@ -208,7 +208,7 @@ function makeContext(generation) {
   return {
     api,
     get vhost() { return state.vhost; },
-    vhosts: state.vhosts,
+    get vhosts() { return state.vhosts; },
     user: state.user,
     overview: state.overview,
     /** True while this page is still the one shown (false after navigation). */
@@ -246,6 +246,16 @@ function makeContext(generation) {
       }
       tick();
       return { now: tick };
+    },
+    /** Reloads the vhost list (after a page added or deleted one) and redraws the header's selector. */
+    async refreshVhosts() {
+      const vhosts = await api.get('/vhosts?columns=name');
+      state.vhosts = vhosts.map(v => v.name).sort();
+      if (state.vhost && !state.vhosts.includes(state.vhost)) { state.vhost = ''; storage.setItem('vhost', ''); }
+      const selector = document.getElementById('vhost-select');
+      if (selector) {
+        mount(selector, [['', 'All virtual hosts'], ...state.vhosts.map(v => [v, v])].map(([v, label]) => h('option', { value: v, selected: v === state.vhost }, label)));
+      }
     },
     /** Runs fn when the user leaves the page. */
     onLeave(fn) { state.cleanups.push(fn); },

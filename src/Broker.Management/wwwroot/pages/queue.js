@@ -44,9 +44,9 @@ export async function render(root, params, ctx) {
       section('Consumers', consumersBox)),
     h('div', { class: 'stack' }),
     section('Bindings', { id: 'bindings' }, bindingsBox, addBindingForm(ctx, vhost, name, () => loadBindings())),
-    section('Get messages', { id: 'get-messages' }, getMessages(ctx, path)),
+    section('Get messages', { id: 'get-messages' }, getMessages(ctx, path, () => poller.now())),
     section('Publish message', { id: 'publish' }, h('p', { class: 'muted' }, 'Published through the default exchange with the queue name as routing key.'), publishForm(ctx, vhost, '', name)),
-    section('Move messages', { id: 'move-messages' }, moveForm(ctx, vhost, name)),
+    section('Move messages', { id: 'move-messages' }, moveForm(ctx, vhost, name, () => poller.now())),
     h('div', { class: 'grid-2' },
       section('Purge', { id: 'purge' }, h('p', null, 'Removes every ready message (unacknowledged ones stay).'),
         button('Purge messages', e => busy(e.target, async () => {
@@ -150,7 +150,7 @@ function addBindingForm(ctx, vhost, queue, done) {
     h('div', { class: 'form-actions' }, submit));
 }
 
-function getMessages(ctx, path) {
+function getMessages(ctx, path, changed) {
   const ackmode = select([
     ['ack_requeue_true', 'Nack message, requeue true'],
     ['reject_requeue_true', 'Reject, requeue true'],
@@ -167,6 +167,7 @@ function getMessages(ctx, path) {
       mount(results, messages.length
         ? messages.map((m, i) => messageCard(m, i))
         : h('p', { class: 'muted', id: 'queue-empty' }, 'Queue is empty'));
+      changed();
     });
   } },
     h('label', null, 'Ack mode ', ackmode), h('label', null, 'Messages ', count), submit,
@@ -174,7 +175,7 @@ function getMessages(ctx, path) {
   return h('div', null, form, results);
 }
 
-function moveForm(ctx, vhost, source) {
+function moveForm(ctx, vhost, source, changed) {
   const destination = input({ id: 'move-destination', placeholder: 'destination queue', list: 'move-queue-list', required: true });
   const list = h('datalist', { id: 'move-queue-list' });
   ctx.api.get(apiPath`/queues/${vhost}` + '?columns=name&page=1&page_size=500', { quiet: true })
@@ -183,7 +184,7 @@ function moveForm(ctx, vhost, source) {
   const status = h('span', { class: 'muted', id: 'move-status' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'move-submit' }, 'Move messages');
   return h('div', null,
-    h('p', { class: 'muted' }, 'Takes ready messages from this queue and publishes them, properties and headers kept, to another queue of this virtual host through the default exchange. Done by the browser in batches: each message leaves this queue only after it reached the destination.'),
+    h('p', { class: 'muted' }, 'Moves ready messages to another queue of this virtual host, properties and headers kept. The browser takes them in batches of 100 (get with ack) and republishes them through the default exchange; if the destination stops taking them, the rest of the batch goes back to this queue. Not atomic: use it while no consumer competes.'),
     h('form', { class: 'toolbar', onsubmit: e => {
       e.preventDefault();
       busy(submit, async () => {
@@ -191,6 +192,7 @@ function moveForm(ctx, vhost, source) {
         const moved = await moveMessages(ctx, vhost, source, destination.value, max, n => { status.textContent = `${fmtNum(n)} moved…`; });
         status.textContent = `${fmtNum(moved)} moved to ${destination.value}`;
         ctx.toast(`${moved} messages moved to ${destination.value}`);
+        changed();
       });
     } }, h('label', null, 'To queue ', destination, list), h('label', null, 'Count ', count), submit, status));
 }

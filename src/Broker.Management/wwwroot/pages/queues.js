@@ -103,7 +103,7 @@ function addQueueForm(ctx) {
     row.querySelector('.arg-key').value = k;
     row.querySelector('.arg-type').value = ['x-overflow', 'x-dead-letter-exchange', 'x-dead-letter-routing-key'].includes(k) ? 'string' : k === 'x-single-active-consumer' ? 'boolean' : 'number';
     row.querySelector('.arg-value').focus();
-  } }, k), ' '));
+  } }, k)));
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'new-queue-submit' }, 'Add queue');
   const form = h('form', { class: 'form', onsubmit: e => {
     e.preventDefault();
