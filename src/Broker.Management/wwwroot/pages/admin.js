@@ -295,7 +295,7 @@ async function vhostsPage(root, ctx) {
     ], 'Add virtual host', async () => {
       await ctx.api.put(apiPath`/vhosts/${name.value}`, { description: description.value, tracing: tracing.checked });
       ctx.toast(`Virtual host ${name.value} added`);
-      ctx.vhosts.push(name.value);
+      await ctx.refreshVhosts();
       name.value = description.value = '';
       tracing.checked = false;
       poller.now();
@@ -324,8 +324,7 @@ async function vhostPage(root, name, ctx) {
   const users = h('datalist', { id: 'user-names' });
   const deleteVhost = removeButton(`virtual host ${name} and everything in it`, async () => {
     await ctx.api.delete(apiPath`/vhosts/${name}`);
-    const i = ctx.vhosts.indexOf(name);
-    if (i >= 0) ctx.vhosts.splice(i, 1);
+    await ctx.refreshVhosts();
     ctx.toast(`Virtual host ${name} deleted`);
     ctx.navigate(['admin', 'vhosts']);
   }, { id: 'delete-vhost', label: 'Delete virtual host', class: 'btn btn-danger' });
