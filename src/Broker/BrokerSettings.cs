@@ -17,6 +17,8 @@ internal sealed class BrokerSettings
 
         broker admin COMMAND ... manages a running broker over its management API
         (broker admin --help lists the commands).
+        broker probe [OPTIONS] exits 0 when the broker these options describe answers AMQP and
+        HTTP, 1 otherwise (the image's health check).
 
         Options (each also as an environment variable, e.g. --data-dir is BROKER_DATA_DIR; RabbitMQ's
         image's RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS and RABBITMQ_DEFAULT_VHOST work too):

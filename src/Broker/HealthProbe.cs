@@ -27,6 +27,12 @@ internal static class HealthProbe
             return 1;
         }
 
+        if (settings.ShowHelp)
+        {
+            output.WriteLine("broker probe [OPTIONS]: the broker's options, variables and config files name the ports to check; exit 0 when AMQP and the management API answer, 1 otherwise.");
+            return 0;
+        }
+
         var amqp = new IPEndPoint(Reachable(settings.Bind), settings.Port);
         var failure = settings.Port == 0 ? "AMQP: port 0 is picked at start; give the port" : await CheckAmqpAsync(amqp);
         IPEndPoint? management = null;
