@@ -97,11 +97,11 @@ public sealed class AdminPagesTests(BrowserFixture fixture) : UiTest(fixture)
             // Delete the user, then the vhost.
             await GoAsync($"admin/users/{Uri.EscapeDataString(user)}");
             await Page.ClickAsync("#delete-user");
-            await Page.WaitForURLAsync("**/#/admin/users");
+            await ExpectRouteAsync("admin/users");
             Assert.Equal(404, await api.StatusAsync(AdminApi.Path("users", user)));
             await GoAsync($"admin/vhosts/{Uri.EscapeDataString(vhost)}");
             await Page.ClickAsync("#delete-vhost");
-            await Page.WaitForURLAsync("**/#/admin/vhosts");
+            await ExpectRouteAsync("admin/vhosts");
             Assert.Equal(404, await api.StatusAsync(AdminApi.Path("vhosts", vhost)));
         }
         finally

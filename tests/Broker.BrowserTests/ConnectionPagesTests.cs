@@ -39,7 +39,7 @@ public sealed class ConnectionPagesTests(BrowserFixture fixture) : UiTest(fixtur
         var args = await closed.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(320, args.ReplyCode);
         Assert.Contains("closed from the browser test", args.ReplyText, StringComparison.Ordinal);
-        await Page.WaitForURLAsync("**/#/connections");
+        await ExpectRouteAsync("connections");
     }
 
     [Fact]

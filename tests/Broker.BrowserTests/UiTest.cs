@@ -104,6 +104,13 @@ public abstract partial class UiTest : IAsyncLifetime
         await Page.WaitForSelectorAsync("main h1");
     }
 
+    /// <summary>
+    /// Waits until the page shows ROUTE (after a page navigated by itself). Polls the URL: waiting for a
+    /// navigation event misses a hash change that happened before the wait began (seen under load).
+    /// </summary>
+    protected async Task ExpectRouteAsync(string route) =>
+        await Assertions.Expect(Page).ToHaveURLAsync(new Regex("#/" + Regex.Escape(route) + "$"));
+
     /// <summary>Saves a full-page screenshot as NAME.png in the screenshot directory.</summary>
     protected async Task ScreenshotAsync(string name) =>
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Fixture.ScreenshotDirectory, name + ".png"), FullPage = true });

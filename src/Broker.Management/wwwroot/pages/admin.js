@@ -67,6 +67,7 @@ function tagPicker(tags) {
   return h('span', { class: 'tag-picker' }, KNOWN_TAGS.map(tag => button(tag, () => {
     const current = tags.value.split(',').map(t => t.trim()).filter(Boolean);
     if (!current.includes(tag)) tags.value = [...current, tag].join(', ');
+    tags.dispatchEvent(new Event('input'));
   }, { class: 'btn btn-small', title: `Add the ${tag} tag` })));
 }
 
@@ -105,6 +106,8 @@ async function usersPage(root, ctx) {
 async function userPage(root, name, ctx) {
   const details = h('div');
   const tags = input({ id: 'edit-tags' });
+  let tagsTyped = false;
+  tags.addEventListener('input', () => { tagsTyped = true; });
   const password = input({ id: 'new-password', type: 'password', autocomplete: 'new-password' });
   const permissions = h('div', { id: 'user-permissions' });
   const topic = h('div', { id: 'user-topic-permissions' });
@@ -122,13 +125,16 @@ async function userPage(root, name, ctx) {
       section('Details', details),
       h('div', { class: 'stack' },
         section('Tags', form('edit-user-tags', [field('Tags', h('div', { class: 'tag-field' }, tags, tagPicker(tags)))], 'Update tags', async () => {
-          // Keeps the password: the stored hash goes back with the new tags.
-          await ctx.api.put(apiPath`/users/${name}`, { password_hash: user.password_hash, hashing_algorithm: user.hashing_algorithm, tags: tags.value });
+          // Keeps the password: the stored hash goes back with the new tags (read now: the page's
+          // first load may not have arrived when the form is sent).
+          const stored = await ctx.api.get(apiPath`/users/${name}`);
+          await ctx.api.put(apiPath`/users/${name}`, { password_hash: stored.password_hash, hashing_algorithm: stored.hashing_algorithm, tags: tags.value });
           ctx.toast('Tags updated');
           poller.now();
         })),
         section('Password', form('change-password', [field('New password', password, 'empty: no password login')], 'Change password', async () => {
-          await ctx.api.put(apiPath`/users/${name}`, { password: password.value, tags: tagsOf(user).join(',') });
+          const stored = await ctx.api.get(apiPath`/users/${name}`);
+          await ctx.api.put(apiPath`/users/${name}`, { password: password.value, tags: tagsOf(stored).join(',') });
           password.value = '';
           ctx.toast('Password changed');
         })))),
@@ -146,7 +152,8 @@ async function userPage(root, name, ctx) {
     if (!ctx.current()) return;
     const first = user === null;
     user = u;
-    if (first) tags.value = tagsOf(u).join(', ');
+    // The first load fills the tags in, unless they were typed before it arrived.
+    if (first && !tagsTyped) tags.value = tagsOf(u).join(', ');
     details.replaceChildren(kvTable({ Name: u.name, Tags: h('span', null, tagBadges(tagsOf(u))), 'Has password': u.password_hash ? 'yes' : 'no', 'Hashing algorithm': u.hashing_algorithm }));
     permissions.replaceChildren(permissionTable(ctx, perms, 'vhost', () => poller.now()));
     topic.replaceChildren(topicPermissionTable(ctx, topicPerms, 'vhost', () => poller.now()));
