@@ -2,6 +2,7 @@
 // binding, publish a message, delete.
 import { h, section, table, kvTable, link, button, field, input, select, argsEditor, busy } from '../js/dom.js';
 import { apiPath } from '../js/api.js';
+import { loadOrShowMissing } from '../js/object.js';
 import { fmtRate, rateOf, fmtBool } from '../js/format.js';
 import { features } from '../js/features.js';
 import { History, lineChart } from '../js/chart.js';
@@ -14,15 +15,8 @@ export async function render(root, params, ctx) {
   // The default exchange has no name; its page is at amq.default, as in RabbitMQ's API.
   const name = params.name === 'amq.default' ? '' : params.name;
   const path = apiPath`/exchanges/${vhost}/${name || 'amq.default'}`;
-  let exchange;
-  try {
-    exchange = await ctx.api.get(path, { quiet: true });
-  } catch (e) {
-    if (e.status !== 404) throw e;
-    root.append(h('div', { class: 'panel' }, h('h1', null, 'Exchange not found'),
-      h('p', null, `There is no exchange "${name}" in virtual host "${vhost}". `, link('exchanges', 'Back to exchanges'))));
-    return;
-  }
+  const exchange = await loadOrShowMissing(root, ctx, path, 'exchange', name, vhost);
+  if (exchange === null) return;
   if (!ctx.current()) return;
 
   const details = h('div', { id: 'exchange-details' });

@@ -2,6 +2,7 @@
 // remove), publish, get messages (text / JSON / hex, x-death history), move, purge and delete.
 import { h, mount, section, table, kvTable, link, button, field, input, select, argsEditor, busy, badge } from '../js/dom.js';
 import { apiPath } from '../js/api.js';
+import { loadOrShowMissing } from '../js/object.js';
 import { fmtNum, fmtRate, fmtBytes, rateOf, fmtBool } from '../js/format.js';
 import { features } from '../js/features.js';
 import { History, lineChart } from '../js/chart.js';
@@ -12,15 +13,8 @@ import { moveMessages } from '../js/move.js';
 export async function render(root, params, ctx) {
   const { vhost, name } = params;
   const path = apiPath`/queues/${vhost}/${name}`;
-  let queue;
-  try {
-    queue = await ctx.api.get(path, { quiet: true });
-  } catch (e) {
-    if (e.status !== 404) throw e;
-    root.append(h('div', { class: 'panel' }, h('h1', null, 'Queue not found'),
-      h('p', null, `There is no queue "${name}" in virtual host "${vhost}". `, link('queues', 'Back to queues'))));
-    return;
-  }
+  let queue = await loadOrShowMissing(root, ctx, path, 'queue', name, vhost);
+  if (queue === null) return;
   if (!ctx.current()) return;
 
   const details = h('div', { id: 'queue-details' });
