@@ -22,7 +22,7 @@ namespace Broker.Testing;
 /// await using var connection = await factory.CreateConnectionAsync();
 /// </code>
 /// </example>
-public sealed class EmbeddedBroker : IAsyncDisposable
+public sealed partial class EmbeddedBroker : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
     private readonly ErrorRecorder _errors;
