@@ -18,6 +18,12 @@ public sealed class BrokerOptions
     /// <summary>A RabbitMQ definitions file imported at every start (RabbitMQ's load_definitions), or null.</summary>
     public string? DefinitionsFile { get; set; }
 
+    /// <summary>
+    /// Definitions given as JSON rather than a file (the in-process test broker's options), imported at
+    /// every start as <see cref="DefinitionsFile"/> is; used when no file is set.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject? Definitions { get; set; }
+
     /// <summary>How long a stop waits for connections to close after 320 CONNECTION_FORCED before aborting them.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Broker.Engine;
 using Broker.Engine.Messages;
 using Broker.Engine.Stores;
@@ -60,7 +61,7 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
         }
 
         // Read first: a bad file stops the start before the data directory is touched.
-        var import = _options.DefinitionsFile is { } file ? DefinitionsImport.Read(file) : null;
+        var import = ReadStartupDefinitions();
         try
         {
             Directory.CreateDirectory(_options.DataDirectory);
@@ -87,7 +88,7 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
 
             if (import is not null)
             {
-                durable.Import(engine, _options.DefinitionsFile!, import);
+                durable.Import(engine, DefinitionsSource, import);
             }
 
             // The disk alarm watches the data directory; the caller's options stay as they were.
@@ -103,6 +104,28 @@ public sealed class BrokerRuntime : IHostedService, IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Brings a running broker back to what a fresh data directory starts with: the defaults, or what
+    /// the definitions file (or JSON) says. The caller has emptied it first (no vhost, no user).
+    /// </summary>
+    public void RecreateStartState()
+    {
+        var import = ReadStartupDefinitions();
+        if (import is null)
+        {
+            Engine.CreateDefaults();
+        }
+        else
+        {
+            Storage.Import(Engine, DefinitionsSource, import);
+        }
+    }
+
+    private string DefinitionsSource => _options.DefinitionsFile ?? "the definitions in the broker's options";
+
+    private JsonObject? ReadStartupDefinitions() =>
+        _options.DefinitionsFile is { } file ? DefinitionsImport.Read(file) : _options.Definitions?.DeepClone() as JsonObject;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -19,4 +19,7 @@ public interface IManagedConnection : IClientConnection
 
     /// <summary>Closes the connection with 320 CONNECTION_FORCED and <paramref name="reason"/> as the reply text.</summary>
     void CloseByOperator(string reason);
+
+    /// <summary>Drops the connection without a close, as a network failure would (fault injection in tests).</summary>
+    void Abort();
 }

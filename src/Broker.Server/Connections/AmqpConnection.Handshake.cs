@@ -182,8 +182,10 @@ internal sealed partial class AmqpConnection
         _virtualHost = virtualHost;
         _permissions = permissions;
         _state = ConnectionState.Open;
-        WriteMethod(0, new ConnectionOpenOk(KnownHosts: string.Empty));
+
+        // Listed before the client hears open-ok, so whoever it tells finds it (tests, operators).
         Engine.Clients.Add(this);
+        WriteMethod(0, new ConnectionOpenOk(KnownHosts: string.Empty));
         DisplayName = ClientProperties.GetString("connection_name") is { Length: > 0 } given ? $"{Name} - {given}" : Name;
         Log.ConnectionOpened(_logger, DisplayName, _user.Name, virtualHost.Name);
     }

@@ -185,6 +185,45 @@ public sealed class BrokerServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Closes every connection with 320 CONNECTION_FORCED and <paramref name="reason"/>, keeps listening,
+    /// and returns once they are gone (what they held given back): connections that did not finish
+    /// within <paramref name="timeout"/> are dropped. For resetting a broker between tests.
+    /// </summary>
+    public async Task CloseAllConnectionsAsync(string reason, TimeSpan timeout)
+    {
+        foreach (var connection in _context.Connections.Snapshot())
+        {
+            connection.CloseFromBroker(ReplyCodes.ConnectionForced, reason);
+        }
+
+        Task[] pending;
+        lock (_tasksLock)
+        {
+            pending = [.. _connectionTasks];
+        }
+
+        try
+        {
+            await Task.WhenAll(pending).WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            foreach (var connection in _context.Connections.Snapshot())
+            {
+                connection.Abort();
+            }
+
+            try
+            {
+                await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(2));
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

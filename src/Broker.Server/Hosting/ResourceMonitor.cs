@@ -35,7 +35,7 @@ internal sealed class ResourceMonitor
     public void Check(long nowMs)
     {
         var used = Environment.WorkingSet;
-        var memoryAlarm = _engine.Alarms.MemoryAlarm;
+        var memoryAlarm = _engine.Alarms.MemoryMeasured;
         if (memoryAlarm && nowMs - _lastCollect > 5000)
         {
             // Freed messages stay in the runtime's pools and heap until collected: give memory back
@@ -73,7 +73,7 @@ internal sealed class ResourceMonitor
             return;
         }
 
-        var diskAlarm = _engine.Alarms.DiskAlarm;
+        var diskAlarm = _engine.Alarms.DiskMeasured;
         if (!diskAlarm && free < _options.DiskFreeLimit)
         {
             Log.DiskAlarm(_logger, free / (1024 * 1024), _options.DiskFreeLimit / (1024 * 1024));

@@ -93,5 +93,7 @@ public class AdminCommandTests
         }
 
         public void CloseByOperator(string reason) => Closes.Add(reason);
+
+        public void Abort() => Closes.Add("(aborted)");
     }
 }
